@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make run` and `make test` (README).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+
+.PHONY: run test install migrate seed messages check-deploy daily clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Rebuild the zh_Hans catalogue from the source, then compile it.
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete
+	$(PY) manage.py compilemessages -l zh_Hans
+
+check-deploy: install
+	DJANGO_DEBUG=false DJANGO_SECRET_KEY=ci-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=') \
+	DJANGO_ALLOWED_HOSTS=compliance.example.com \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -1,0 +1,42 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PolicySettings(models.Model):
+    """The compliance admin's editable figures that belong to no rule or node
+    (SPEC: every figure is data). One row, created by the migration with the
+    spec's defaults; read with ``PolicySettings.load()``."""
+
+    reentry_wait_months = models.PositiveSmallIntegerField(
+        _("re-entry wait after voluntary exit (months)"),
+        default=6,
+        validators=[MinValueValidator(0), MaxValueValidator(120)],
+        help_text=_("SPEC §3: after a voluntary exit the controller may reopen after this many months."),
+    )
+    upload_max_mb = models.PositiveSmallIntegerField(
+        _("largest upload (MB)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Certificates, ID-card images and appeal evidence larger than this are refused."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("policy settings")
+        verbose_name_plural = _("policy settings")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="policysettings_singleton"),
+        ]
+
+    def __str__(self):
+        return str(_("Policy settings"))
+
+    @classmethod
+    def load(cls) -> "PolicySettings":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return self.upload_max_mb * 1_048_576

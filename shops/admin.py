@@ -1,0 +1,243 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from compliance.exceptions import DomainError
+
+from . import services
+from .admin_base import BaseModelAdmin
+from .identifiers import mask_identifier
+from .models import VIEW_PERSONAL_DATA, Controller, Product, Shop, ShopMember
+from .uploads import attachment_response
+
+MASKED = "masked_"
+
+
+class PersonalDataAdminMixin:
+    """SPEC §3: identifiers are shown masked to anyone without the "view
+    personal data" permission — in lists always, in forms unless permitted.
+    ``masked_<field>`` is a read-only display available for every field named
+    in ``personal_data_fields``; private files are simply left out."""
+
+    personal_data_fields: tuple[str, ...] = ()
+    personal_file_fields: tuple[str, ...] = ()
+
+    def __getattr__(self, name):
+        field_name = name.removeprefix(MASKED)
+        if name.startswith(MASKED) and field_name in type(self).personal_data_fields:
+
+            def display(obj):
+                return mask_identifier(getattr(obj, field_name))
+
+            display.short_description = self.model._meta.get_field(field_name).verbose_name
+            return display
+        raise AttributeError(name)
+
+    def can_view_personal_data(self, request):
+        return request.user.has_perm(VIEW_PERSONAL_DATA)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.can_view_personal_data(request):
+            return fieldsets
+        hidden = set(self.personal_file_fields)
+        swapped = {f: MASKED + f for f in self.personal_data_fields}
+        return [
+            (title, {**opts, "fields": [swapped.get(f, f) for f in opts["fields"] if f not in hidden]})
+            for title, opts in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.can_view_personal_data(request):
+            readonly += [MASKED + f for f in self.personal_data_fields]
+        return readonly
+
+
+class PrivateFileWidget(forms.ClearableFileInput):
+    """Links a stored private file to the admin's permission-checked download
+    view instead of a public URL (private files have none)."""
+
+    def is_initial(self, value):
+        return bool(value and getattr(value, "name", None) and getattr(value, "instance", None))
+
+    def format_value(self, value):
+        if self.is_initial(value):
+            url = reverse("admin:shops_shop_document", args=[value.instance.pk, value.field.name])
+            return _FileLink(url, gettext("download the file on record"))
+        return value
+
+
+class _FileLink:
+    def __init__(self, url, label):
+        self.url, self.label = url, label
+
+    def __str__(self):
+        return self.label
+
+
+@admin.register(Controller)
+class ControllerAdmin(PersonalDataAdminMixin, BaseModelAdmin):
+    list_display = ("name", "kind", "masked_id_number", "masked_uscc", "barred_at", "created_at")
+    list_filter = ("kind", ("barred_at", admin.EmptyFieldListFilter))
+    list_select_related = ()
+    search_fields = ("name",)
+    identifier_search_fields = {"uscc": "prefix", "id_number": "exact"}
+    personal_data_fields = ("id_number", "uscc")
+    fields = ("name", "kind", "id_number", "uscc", "barred_at", "barred_reason", "created_at")
+    readonly_fields = ("barred_at", "barred_reason", "created_at")
+
+
+class ShopAddForm(forms.ModelForm):
+    """The add form checks re-entry before the service does it again under a
+    lock, so that the usual refusal is a form error next to the controller."""
+
+    class Meta:
+        model = Shop
+        fields = "__all__"
+
+    def clean_controller(self):
+        controller = self.cleaned_data["controller"]
+        try:
+            services.check_reentry(controller)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return controller
+
+
+@admin.register(Shop)
+class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
+    list_display = (
+        "shop_no", "name", "controller", "shop_type", "entity_type", "status",
+        "suspended_until", "experience_score", "required_deposit",
+    )
+    list_display_links = ("shop_no", "name")
+    list_filter = ("status", "shop_type", "entity_type")
+    list_select_related = ("controller",)
+    search_fields = ("name",)
+    identifier_search_fields = {"shop_no": "prefix", "uscc": "prefix"}
+    autocomplete_fields = ("controller",)
+    personal_data_fields = ("id_card_number", "bank_card_number", "uscc")
+    personal_file_fields = ("id_card_front", "id_card_back")
+    readonly_fields = ("status", "suspended_until", "ended_at", "exit_kind", "review_flagged_at",
+                       "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ["shop_no", "name", "controller", "entity_type", "shop_type"]}),
+        (_("Standing"), {"fields": ["status", "suspended_until", "ended_at", "exit_kind",
+                                    "review_flagged_at", "experience_score", "required_deposit"]}),
+        (_("Settlement: individual"), {"fields": ["id_card_number", "id_card_front", "id_card_back",
+                                                  "bank_card_number"]}),
+        (_("Settlement: individual business or enterprise"), {"fields": [
+            "company_name", "uscc", "business_term_start", "business_term_end", "business_address"]}),
+        (None, {"fields": ["created_at", "updated_at"]}),
+    )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.personal_file_fields:
+            kwargs["widget"] = PrivateFileWidget
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ShopAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Creation is a workflow (re-entry, SPEC §3): the service re-checks under
+        # a lock and writes the shop; the admin only hands over the form's data.
+        data = {f: v for f, v in form.cleaned_data.items() if f != "controller"}
+        created = services.shop_create(controller=form.cleaned_data["controller"], actor=request.user, **data)
+        obj.pk = created.pk
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:  # e.g. the controller was barred between form and save
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/document/<str:field>/",
+                self.admin_site.admin_view(self.document_view),
+                name="shops_shop_document",
+            ),
+            *super().get_urls(),
+        ]
+
+    def document_view(self, request, pk, field):
+        if field not in self.personal_file_fields:
+            raise Http404
+        if not (self.has_view_permission(request) and self.can_view_personal_data(request)):
+            raise PermissionDenied
+        shop = Shop.objects.filter(pk=pk).first()
+        stored = getattr(shop, field, None)
+        if not stored:
+            raise Http404
+        return attachment_response(stored, download_name=f"{shop.shop_no}-{field}.{stored.name.rsplit('.', 1)[-1]}")
+
+
+@admin.register(ShopMember)
+class ShopMemberAdmin(BaseModelAdmin):
+    list_display = ("user", "shop", "role", "created_at")
+    list_filter = ("role",)
+    list_select_related = ("user", "shop")
+    search_fields = ("user__username", "shop__name")
+    identifier_search_fields = {"shop__shop_no": "prefix"}
+    autocomplete_fields = ("user", "shop")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Product)
+class ProductAdmin(BaseModelAdmin):
+    list_display = ("product_no", "title", "shop", "brand", "price", "status")
+    list_filter = ("status",)
+    list_select_related = ("shop",)
+    search_fields = ("title",)
+    identifier_search_fields = {"product_no": "prefix", "shop__shop_no": "prefix"}
+    autocomplete_fields = ("shop",)
+    readonly_fields = ("status", "created_at")
+
+
+# Third-party and contrib admins adopt the project's base as well.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+for model in (AccessAttempt, AccessLog, AccessFailureLog):
+    admin.site.unregister(model)
+
+
+@admin.register(User)
+class ProjectUserAdmin(BaseModelAdmin, UserAdmin):
+    list_select_related = ()
+
+
+@admin.register(Group)
+class ProjectGroupAdmin(BaseModelAdmin, GroupAdmin):
+    list_select_related = ()
+
+
+@admin.register(AccessAttempt)
+class ProjectAccessAttemptAdmin(BaseModelAdmin, AccessAttemptAdmin):
+    list_select_related = ()
+
+
+@admin.register(AccessLog)
+class ProjectAccessLogAdmin(BaseModelAdmin, AccessLogAdmin):
+    list_select_related = ()
+
+
+@admin.register(AccessFailureLog)
+class ProjectAccessFailureLogAdmin(BaseModelAdmin, AccessFailureLogAdmin):
+    list_select_related = ()

@@ -1,0 +1,299 @@
+"""Who the platform governs: controllers, their shops, the merchants' accounts
+on those shops, and the shops' products (SPEC §2–§3)."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .identifiers import (
+    IdentifierField,
+    mask_identifier,
+    validate_bank_card,
+    validate_resident_id,
+    validate_uscc,
+)
+from .uploads import PrivateUploadTo, private_storage, validate_private_document
+
+VIEW_PERSONAL_DATA = "shops.view_personal_data"
+
+
+class Controller(models.Model):
+    """The actual controller 实际控制人: the person or company behind one or
+    more shops. A clearance for serious violations bars it for good (§3)."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("person")
+        COMPANY = "company", _("company")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    id_number = IdentifierField(
+        _("resident ID number"), max_length=18, blank=True, validators=[validate_resident_id]
+    )
+    uscc = IdentifierField(
+        _("unified social credit code"), max_length=18, blank=True, validators=[validate_uscc]
+    )
+    barred_at = models.DateTimeField(_("barred from re-entry at"), null=True, blank=True)
+    barred_reason = models.CharField(_("reason for the bar"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("controller")
+        verbose_name_plural = _("controllers")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number"], condition=~Q(id_number=""), name="controller_unique_id_number"
+            ),
+            models.UniqueConstraint(fields=["uscc"], condition=~Q(uscc=""), name="controller_unique_uscc"),
+            models.CheckConstraint(
+                condition=(Q(kind="person") & ~Q(id_number="") & Q(uscc=""))
+                | (Q(kind="company") & ~Q(uscc="") & Q(id_number="")),
+                name="controller_identifier_matches_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.kind == self.Kind.PERSON and not self.id_number:
+            raise ValidationError({"id_number": _("A person is identified by a resident ID number.")})
+        if self.kind == self.Kind.COMPANY and not self.uscc:
+            raise ValidationError({"uscc": _("A company is identified by its unified social credit code.")})
+        if self.kind == self.Kind.PERSON and self.uscc:
+            raise ValidationError({"uscc": _("A person has no unified social credit code.")})
+        if self.kind == self.Kind.COMPANY and self.id_number:
+            raise ValidationError({"id_number": _("A company has no resident ID number.")})
+
+    @property
+    def identifier(self) -> str:
+        return self.id_number or self.uscc
+
+    @property
+    def identifier_masked(self) -> str:
+        return mask_identifier(self.identifier)
+
+    @property
+    def is_barred(self) -> bool:
+        return self.barred_at is not None
+
+
+class Shop(models.Model):
+    class EntityType(models.TextChoices):
+        INDIVIDUAL = "individual", _("individual")
+        INDIVIDUAL_BUSINESS = "individual_business", _("individual business")
+        ENTERPRISE = "enterprise", _("enterprise")
+
+    class ShopType(models.TextChoices):
+        FLAGSHIP = "flagship", _("flagship store")
+        EXCLUSIVE = "exclusive", _("exclusive store")
+        SPECIALTY = "specialty", _("specialty store")
+        ORDINARY = "ordinary", _("ordinary store")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        SUSPENDED = "suspended", _("suspended")
+        CLOSED = "closed", _("closed")
+        CLEARED = "cleared", _("cleared")
+        EXITED = "exited", _("exited")
+
+    class ExitKind(models.TextChoices):
+        NONE = "", _("—")
+        TERM_END = "term_end", _("natural end of term")
+        EARLY_TERMINATION = "early_termination", _("early termination")
+
+    shop_no = models.CharField(
+        _("shop ID"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^\d{6,20}$", _("A shop ID is 6 to 20 digits."))],
+    )
+    name = models.CharField(_("name"), max_length=100, db_index=True)
+    controller = models.ForeignKey(
+        Controller, models.PROTECT, related_name="shops", verbose_name=_("controller")
+    )
+    entity_type = models.CharField(_("entity type"), max_length=20, choices=EntityType.choices)
+    shop_type = models.CharField(_("shop type"), max_length=20, choices=ShopType.choices)
+
+    # Workflow state: written only by services (read-only in the admin).
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    suspended_until = models.DateTimeField(_("suspended until"), null=True, blank=True)
+    ended_at = models.DateTimeField(
+        _("ended at"), null=True, blank=True, help_text=_("When the shop was closed, cleared or exited.")
+    )
+    exit_kind = models.CharField(
+        _("kind of exit"), max_length=20, choices=ExitKind.choices, blank=True, default=""
+    )
+    review_flagged_at = models.DateTimeField(
+        _("flagged for review at"),
+        null=True,
+        blank=True,
+        help_text=_("Set when another shop of the same controller was cleared (SPEC §6.5)."),
+    )
+
+    experience_score = models.DecimalField(
+        _("experience score"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    required_deposit = models.DecimalField(
+        _("required deposit (CNY)"), max_digits=12, decimal_places=2, default=0,
+        validators=[MinValueValidator(0)],
+    )
+
+    # Settlement data (SPEC §3). Individual: ID-card images and a personal bank
+    # card. Individual business / enterprise: company name, USCC, term, address.
+    id_card_number = IdentifierField(
+        _("resident ID number"), max_length=18, blank=True, validators=[validate_resident_id]
+    )
+    id_card_front = models.FileField(
+        _("ID card, front"), storage=private_storage, upload_to=PrivateUploadTo("idcards"), blank=True,
+        validators=[validate_private_document],
+    )
+    id_card_back = models.FileField(
+        _("ID card, back"), storage=private_storage, upload_to=PrivateUploadTo("idcards"), blank=True,
+        validators=[validate_private_document],
+    )
+    bank_card_number = IdentifierField(
+        _("bank card number"), max_length=19, blank=True, validators=[validate_bank_card]
+    )
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    uscc = IdentifierField(
+        _("unified social credit code"), max_length=18, blank=True, db_index=True,
+        validators=[validate_uscc],
+    )
+    business_term_start = models.DateField(_("business term from"), null=True, blank=True)
+    business_term_end = models.DateField(
+        _("business term to"), null=True, blank=True, help_text=_("Empty means long-term (长期).")
+    )
+    business_address = models.CharField(_("business address"), max_length=255, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
+        ordering = ["-id"]
+        permissions = [("view_personal_data", _("Can view unmasked personal data"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(experience_score__isnull=True)
+                | Q(experience_score__gte=0, experience_score__lte=100),
+                name="shop_experience_score_range",
+            ),
+            models.CheckConstraint(condition=Q(required_deposit__gte=0), name="shop_required_deposit_non_negative"),
+            models.CheckConstraint(
+                condition=~Q(status="suspended") | Q(suspended_until__isnull=False),
+                name="shop_suspension_has_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "suspended", "closed", "cleared", "exited"]),
+                name="shop_status_allowed",
+            ),
+        ]
+        indexes = [models.Index(fields=["controller", "status"], name="shop_controller_status")]
+
+    def __str__(self):
+        return f"{self.name} ({self.shop_no})"
+
+    @property
+    def is_corporate(self) -> bool:
+        return self.entity_type != self.EntityType.INDIVIDUAL
+
+    def clean(self):
+        errors = {}
+        if self.is_corporate:
+            for field in ("company_name", "uscc"):
+                if not getattr(self, field):
+                    errors[field] = _("Required for corporate settlement (individual business or enterprise).")
+            if self.bank_card_number or self.id_card_number:
+                errors["entity_type"] = _(
+                    "Corporate settlement uses the company's data, not a personal ID card or bank card."
+                )
+        else:
+            for field in ("id_card_number", "bank_card_number"):
+                if not getattr(self, field):
+                    errors[field] = _("Required for an individual (personal settlement).")
+            if self.uscc or self.company_name:
+                errors["entity_type"] = _("An individual has no company name or credit code; choose another entity type.")
+        if (
+            self.business_term_start
+            and self.business_term_end
+            and self.business_term_end < self.business_term_start
+        ):
+            errors["business_term_end"] = _("The business term cannot end before it starts.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ShopMember(models.Model):
+    """A merchant's account on a shop. Merchants are never staff (SPEC §1)."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("owner")
+        OPERATOR = "operator", _("operator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="shop_memberships", verbose_name=_("user")
+    )
+    shop = models.ForeignKey(Shop, models.PROTECT, related_name="members", verbose_name=_("shop"))
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.OWNER)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shop member")
+        verbose_name_plural = _("shop members")
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="shopmember_unique")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.shop}"
+
+    def clean(self):
+        if self.user_id and self.user.is_staff:
+            raise ValidationError({"user": _("Staff accounts cannot be shop members; use a merchant account.")})
+
+
+class Product(models.Model):
+    class Status(models.TextChoices):
+        ON_SALE = "on_sale", _("on sale")
+        DELISTED = "delisted", _("delisted")
+        BANNED = "banned", _("banned")
+
+    shop = models.ForeignKey(Shop, models.PROTECT, related_name="products", verbose_name=_("shop"))
+    product_no = models.CharField(
+        _("product ID"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^\d{6,20}$", _("A product ID is 6 to 20 digits."))],
+    )
+    title = models.CharField(_("title"), max_length=200)
+    brand = models.CharField(_("brand"), max_length=100, blank=True, db_index=True)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    price = models.DecimalField(
+        _("price (CNY)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    # Workflow state: delisting and bans are measures of tickets (SPEC §6.3).
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ON_SALE)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["shop", "status"], name="product_shop_status")]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.product_no})"

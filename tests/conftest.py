@@ -1,0 +1,32 @@
+import pytest
+from django.db import connection
+
+from tests.factories import make_staff
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_private(settings, tmp_path):
+    # Fast hashing for the many users tests create; uploads into a throw-away folder.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def on_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL-only claim; .ci/run runs the suite on PostgreSQL too")
+
+
+@pytest.fixture
+def reviewer(db):
+    return make_staff("t-reviewer", "Reviewer")
+
+
+@pytest.fixture
+def appeal_reviewer(db):
+    return make_staff("t-appeals", "Appeal reviewer")
+
+
+@pytest.fixture
+def compliance_admin(db):
+    return make_staff("t-complianceadmin", "Compliance admin")

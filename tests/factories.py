@@ -1,0 +1,88 @@
+"""Test data builders: real-shaped identifiers that pass their checksums."""
+
+import io
+import itertools
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from shops.identifiers import luhn_check_digit, resident_id_check_char, uscc_check_char
+from shops.models import Controller, Product, Shop, ShopMember
+
+_seq = itertools.count(1)
+
+
+def uscc(n: int | None = None) -> str:
+    body = f"91330100MA{(n or next(_seq)):07d}"
+    return body + uscc_check_char(body)
+
+
+def resident_id(n: int | None = None) -> str:
+    body = f"33010219880101{(n or next(_seq)) % 1000:03d}"
+    return body + resident_id_check_char(body)
+
+
+def bank_card(n: int | None = None) -> str:
+    body = f"622202{(n or next(_seq)):012d}"
+    return body + luhn_check_digit(body)
+
+
+def make_staff(username: str, group: str) -> User:
+    user = User.objects.create_user(username, password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def make_merchant(username: str, *shops: Shop) -> User:
+    user = User.objects.create_user(username, password="pw")
+    for shop in shops:
+        ShopMember.objects.create(user=user, shop=shop)
+    return user
+
+
+def make_controller(**fields) -> Controller:
+    n = next(_seq)
+    if fields.get("kind", "company") == "person":
+        defaults = dict(name=f"自然人{n}", kind="person", id_number=resident_id(n))
+    else:
+        defaults = dict(name=f"测试公司{n}", kind="company", uscc=uscc(n))
+    controller = Controller(**{**defaults, **fields})
+    controller.full_clean()
+    controller.save()
+    return controller
+
+
+def make_shop(controller: Controller | None = None, **fields) -> Shop:
+    n = next(_seq)
+    controller = controller or make_controller()
+    defaults = dict(
+        shop_no=f"2{n:07d}", name=f"测试店铺{n}", controller=controller,
+        entity_type="enterprise", shop_type="ordinary", experience_score=Decimal("80"),
+        company_name=controller.name, uscc=uscc(n),
+    )
+    if fields.get("entity_type") == "individual":
+        defaults.update(company_name="", uscc="", id_card_number=resident_id(n), bank_card_number=bank_card(n))
+    shop = Shop(**{**defaults, **fields})
+    shop.full_clean()
+    shop.save()
+    return shop
+
+
+def make_product(shop: Shop, **fields) -> Product:
+    n = next(_seq)
+    return Product.objects.create(
+        **{"shop": shop, "product_no": f"4{n:07d}", "title": f"商品{n}", "price": Decimal("9.90"), **fields}
+    )
+
+
+def png_upload(name="card.png", size=(40, 30)) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 10, 10)).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def pdf_upload(name="doc.pdf") -> SimpleUploadedFile:
+    body = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    return SimpleUploadedFile(name, body, content_type="application/pdf")

@@ -1,0 +1,74 @@
+import os
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.management import call_command
+from django.forms.models import model_to_dict
+
+from shops.models import Controller, Shop, ShopMember
+
+pytestmark = pytest.mark.django_db
+
+APPS = ("shops", "compliance", "auth")
+
+
+def snapshot():
+    rows = {}
+    for app in APPS:
+        for model in apps.get_app_config(app).get_models():
+            rows[model._meta.label] = sorted(
+                (str(sorted(model_to_dict(obj).items(), key=lambda kv: kv[0])) for obj in model.objects.all())
+            )
+    return rows
+
+
+def test_seed_demo_is_idempotent():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    first = snapshot()
+    call_command("seed_demo", stdout=StringIO())
+    assert snapshot() == first
+    assert "merchant1" in out.getvalue() and "complianceadmin" in out.getvalue()
+
+
+def test_demo_world_covers_every_type_and_status_and_is_valid():
+    call_command("seed_demo", stdout=StringIO())
+    assert set(Shop.objects.values_list("status", flat=True)) == set(Shop.Status.values)
+    assert set(Shop.objects.values_list("shop_type", flat=True)) == set(Shop.ShopType.values)
+    assert set(Shop.objects.values_list("entity_type", flat=True)) == set(Shop.EntityType.values)
+    for obj in [*Shop.objects.all(), *Controller.objects.all()]:
+        obj.full_clean()  # every identifier passes its checksum
+    assert Controller.objects.filter(barred_at__isnull=False).exists()
+    m1 = set(ShopMember.objects.filter(user__username="merchant1").values_list("shop_id", flat=True))
+    m2 = set(ShopMember.objects.filter(user__username="merchant2").values_list("shop_id", flat=True))
+    assert len(m1) == 2 and m2 and not m1 & m2
+
+
+def test_demo_accounts_can_log_in_with_the_printed_password(client):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    from shops.management.commands.seed_demo import DEMO_PASSWORD
+
+    assert DEMO_PASSWORD in out.getvalue()
+    response = client.post("/admin/login/?next=/admin/", {"username": "reviewer", "password": DEMO_PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_seed_demo_refuses_in_production_mode():
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "x" * 60 + "production-test-key",
+        "DJANGO_ALLOWED_HOSTS": "compliance.example.com",
+        "DATABASE_URL": "sqlite:////nonexistent/never-touched.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"], cwd=settings.BASE_DIR, env=env,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "refuses to run in production mode" in result.stderr

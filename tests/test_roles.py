@@ -1,0 +1,58 @@
+"""SPEC §1: three staff groups with exactly the permissions their work needs."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+pytestmark = pytest.mark.django_db
+
+READ_SHOPS = {"shops.view_controller", "shops.view_shop", "shops.view_shopmember", "shops.view_product"}
+
+
+def perms(group_name):
+    group = Group.objects.get(name=group_name)
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+
+
+def test_groups_have_exactly_their_permissions():
+    assert perms("Reviewer") == READ_SHOPS
+    assert perms("Appeal reviewer") == READ_SHOPS
+    assert perms("Compliance admin") == READ_SHOPS | {
+        "shops.add_controller", "shops.change_controller", "shops.add_shop", "shops.change_shop",
+        "shops.add_shopmember", "shops.change_shopmember", "shops.view_personal_data",
+        "compliance.view_policysettings", "compliance.change_policysettings", "auth.view_user",
+    }
+
+
+def test_nobody_but_superusers_may_delete_or_touch_groups():
+    for name in ("Reviewer", "Appeal reviewer", "Compliance admin"):
+        assert not any(p.split(".")[1].startswith("delete_") for p in perms(name))
+        assert not any(p.startswith("auth.") and "group" in p for p in perms(name))
+        assert "auth.change_user" not in perms(name)
+
+
+@pytest.mark.parametrize("role", ["reviewer", "compliance_admin"])
+def test_staff_cannot_edit_group_permissions(client, request, role):
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    group = Group.objects.get(name="Reviewer")
+    before = perms("Reviewer")
+    url = f"/admin/auth/group/{group.pk}/change/"
+    assert client.get(url).status_code == 403
+    response = client.post(url, {"name": "Reviewer", "permissions": []})
+    assert response.status_code == 403
+    assert perms("Reviewer") == before
+
+
+def test_merchant_cannot_open_admin(client, db):
+    from tests.factories import make_merchant, make_shop
+
+    client.force_login(make_merchant("m1", make_shop()))
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    response = client.get("/admin/shops/shop/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_anonymous_is_sent_to_login(client, db):
+    response = client.get("/admin/shops/shop/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

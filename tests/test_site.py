@@ -1,0 +1,69 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_page_says_where_to_log_in(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="/admin/"' in body and "Merchants" in body
+
+
+def test_chinese_is_the_default_language(client):
+    body = client.get("/").content.decode()
+    assert 'lang="zh-hans"' in body and "商家" in body
+
+
+def test_language_switch_changes_the_admin_language(client, reviewer):
+    client.force_login(reviewer)
+    assert "店铺" in client.get("/admin/shops/shop/").content.decode()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/admin/shops/shop/"})
+    assert response.status_code == 302 and response["Location"] == "/admin/shops/shop/"
+    body = client.get("/admin/shops/shop/").content.decode()
+    assert "Select shop to view" in body and 'id="language-switch-select"' in body
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "店铺" in client.get("/admin/shops/shop/").content.decode()
+
+
+def test_five_failed_logins_lock_the_account_out(client, reviewer):
+    for _ in range(5):
+        response = client.post("/admin/login/", {"username": reviewer.username, "password": "wrong"})
+    response = client.post("/admin/login/", {"username": reviewer.username, "password": "pw"})
+    assert response.status_code == 429
+    assert "Too many failed log-ins" in response.content.decode() or "登录失败次数过多" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_four_failed_logins_do_not(client, reviewer):
+    for _ in range(4):
+        client.post("/admin/login/", {"username": reviewer.username, "password": "wrong"})
+    response = client.post("/admin/login/?next=/admin/", {"username": reviewer.username, "password": "pw"})
+    assert response.status_code == 302
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "k3y-" + "a1B2c3D4e5F6g7H8i9J0" * 3,
+        "DJANGO_ALLOWED_HOSTS": "compliance.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_mode_without_a_secret_key_refuses_to_start():
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env.update(DJANGO_DEBUG="false", DJANGO_ALLOWED_HOSTS="compliance.example.com")
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
