@@ -29,8 +29,8 @@ test: install
 
 # Rebuild the zh_Hans catalogue from the source, then compile it.
 messages: install
-	$(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete
-	$(PY) manage.py compilemessages -l zh_Hans
+	$(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete --no-wrap --ignore=.venv --ignore=tests
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 check-deploy: install
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=ci-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=') \

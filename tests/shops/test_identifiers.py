@@ -99,11 +99,16 @@ def test_masking():
 
 
 def test_messages_in_both_languages():
+    # Messages are lazy: they are rendered in the language active when shown.
+    with pytest.raises(ValidationError) as info:
+        validate_uscc("9144030071526726XH")
     with translation.override("en"):
-        with pytest.raises(ValidationError) as en:
-            validate_uscc("9144030071526726XH")
+        assert "fails its check character" in info.value.messages[0]
     with translation.override("zh-hans"):
-        with pytest.raises(ValidationError) as zh:
-            validate_uscc("9144030071526726XH")
-    assert "check character" in en.value.messages[0]
-    assert "校验" in zh.value.messages[0]
+        assert "校验位不正确" in info.value.messages[0]
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as info:
+            validate_resident_id("11010519491231002")
+        assert "has 18 characters; this one has 17" in info.value.messages[0]
+    with translation.override("zh-hans"):
+        assert "此号码为 17 位" in info.value.messages[0]
