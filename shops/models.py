@@ -149,6 +149,12 @@ class Shop(models.Model):
         _("required deposit (CNY)"), max_digits=12, decimal_places=2, default=0,
         validators=[MinValueValidator(0)],
     )
+    # The deposit ledger (compliance.DepositEntry) is the truth; this is its
+    # running sum, written only by compliance.services.deposits under the shop
+    # row lock, so that lists can filter and sort by it (SPEC §6.4).
+    deposit_balance = models.DecimalField(
+        _("deposit balance (CNY)"), max_digits=12, decimal_places=2, default=0, editable=False
+    )
 
     # Settlement data (SPEC §3). Individual: ID-card images and a personal bank
     # card. Individual business / enterprise: company name, USCC, term, address.
@@ -192,6 +198,7 @@ class Shop(models.Model):
                 name="shop_experience_score_range",
             ),
             models.CheckConstraint(condition=Q(required_deposit__gte=0), name="shop_required_deposit_non_negative"),
+            models.CheckConstraint(condition=Q(deposit_balance__gte=0), name="shop_deposit_balance_non_negative"),
             models.CheckConstraint(
                 condition=~Q(status="suspended") | Q(suspended_until__isnull=False),
                 name="shop_suspension_has_end",
@@ -205,6 +212,10 @@ class Shop(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.shop_no})"
+
+    @property
+    def needs_deposit_top_up(self) -> bool:
+        return self.deposit_balance < self.required_deposit
 
     @property
     def is_corporate(self) -> bool:

@@ -86,3 +86,30 @@ def png_upload(name="card.png", size=(40, 30)) -> SimpleUploadedFile:
 def pdf_upload(name="doc.pdf") -> SimpleUploadedFile:
     body = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
     return SimpleUploadedFile(name, body, content_type="application/pdf")
+
+
+def tier(rule_code: str, tier_code: str):
+    from compliance.models import RuleTier
+
+    return RuleTier.objects.select_related("rule").get(rule__code=rule_code, rule__version=1, code=tier_code)
+
+
+def fund(shop: Shop, amount) -> Shop:
+    from compliance.services.deposits import deposit_top_up
+
+    deposit_top_up(shop=shop, amount=Decimal(str(amount)), actor=None, note="test")
+    shop.refresh_from_db()
+    return shop
+
+
+def issue(shop: Shop, rule_code: str, tier_code: str, actor, **kwargs):
+    import datetime
+
+    from django.utils import timezone
+
+    from compliance.services.tickets import ticket_issue
+
+    now = kwargs.get("now") or timezone.now()
+    kwargs.setdefault("description", "测试违规描述")
+    kwargs.setdefault("occurred_at", now - datetime.timedelta(hours=1))
+    return ticket_issue(shop=shop, tier=tier(rule_code, tier_code), actor=actor, **kwargs)

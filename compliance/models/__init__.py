@@ -1,0 +1,9 @@
+from .base import AppendOnlyModel, ViolationClass
+from .policy import PolicySettings
+from .rules import Option, PointNode, Rule, RuleTier
+from .tickets import DepositEntry, Event, Measure, MeasureProduct, PointEntry, Ticket, TicketEvidence
+
+__all__ = [
+    "AppendOnlyModel", "ViolationClass", "PolicySettings", "Option", "PointNode", "Rule", "RuleTier",
+    "DepositEntry", "Event", "Measure", "MeasureProduct", "PointEntry", "Ticket", "TicketEvidence",
+]

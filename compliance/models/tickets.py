@@ -1,0 +1,260 @@
+"""Violation tickets and everything they cause (SPEC §6): point and deposit
+ledgers, measures, and the append-only workflow log."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from shops.uploads import PrivateUploadTo, private_storage, validate_private_document
+
+from .base import AppendOnlyModel, ViolationClass
+
+
+class TicketQuerySet(models.QuerySet):
+    def live(self):
+        """Tickets whose effects stand (not revoked)."""
+        return self.exclude(status=Ticket.Status.REVOKED)
+
+    def for_member(self, user):
+        """The tickets of the shops ``user`` is a member of (STYLE §9)."""
+        return self.filter(shop__members__user=user)
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("issued")
+        APPEALING = "appealing", _("under appeal")
+        REVOKED = "revoked", _("revoked")
+        FINAL = "final", _("final")
+
+    number = models.CharField(_("ticket number"), max_length=24, unique=True, editable=False)
+    idempotency_key = models.CharField(max_length=64, unique=True, editable=False)
+    shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="tickets", verbose_name=_("shop"))
+    rule = models.ForeignKey("compliance.Rule", models.PROTECT, related_name="tickets", verbose_name=_("rule"))
+    tier = models.ForeignKey("compliance.RuleTier", models.PROTECT, related_name="tickets", verbose_name=_("tier"))
+    rule_snapshot = models.JSONField(_("rule as issued"), editable=False)
+    violation_class = models.CharField(_("class"), max_length=1, choices=ViolationClass.choices)
+    points = models.PositiveSmallIntegerField(_("points"))
+    point_year = models.PositiveSmallIntegerField(_("points year"))
+    deposit_amount = models.DecimalField(
+        _("deposit charged (CNY)"), max_digits=12, decimal_places=2,
+        help_text=_("What the ticket charges; the deposit ledger shows what was actually taken."),
+    )
+    order_count = models.PositiveIntegerField(_("confirmed orders"), null=True, blank=True)
+    deposit_day = models.DateField(
+        _("day of the per-day cap"), null=True, blank=True,
+        help_text=_("Shanghai calendar day whose deposit cap this ticket counts against."),
+    )
+    products = models.ManyToManyField("shops.Product", blank=True, related_name="tickets",
+                                      verbose_name=_("affected products"))
+    description = models.TextField(_("description"))
+    occurred_at = models.DateTimeField(_("occurred at"))
+    issued_at = models.DateTimeField(_("issued at"), db_index=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
+                                  verbose_name=_("issued by"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ISSUED)
+    appeal_deadline = models.DateTimeField(_("appeal deadline"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoke_reason = models.TextField(_("reason for revocation"), blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-issued_at", "-id"]
+        permissions = [("revoke_ticket", _("Can revoke tickets"))]
+        indexes = [
+            models.Index(fields=["shop", "-issued_at"], name="ticket_shop_issued"),
+            models.Index(fields=["status", "appeal_deadline"], name="ticket_status_deadline"),
+            models.Index(fields=["shop", "rule", "deposit_day"], name="ticket_deposit_day"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["issued", "appealing", "revoked", "final"]), name="ticket_status_allowed"
+            ),
+            models.CheckConstraint(condition=Q(deposit_amount__gte=0), name="ticket_deposit_non_negative"),
+            models.CheckConstraint(
+                condition=~Q(status="revoked") | Q(revoked_at__isnull=False), name="ticket_revoked_has_time"
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def rule_name(self) -> str:
+        from django.utils.translation import get_language
+
+        snap = self.rule_snapshot or {}
+        zh = (get_language() or "zh-hans").lower().startswith("zh")
+        return snap.get("rule_name_zh" if zh else "rule_name_en") or str(self.rule)
+
+    @property
+    def tier_name(self) -> str:
+        from django.utils.translation import get_language
+
+        snap = self.rule_snapshot or {}
+        zh = (get_language() or "zh-hans").lower().startswith("zh")
+        return snap.get("tier_name_zh" if zh else "tier_name_en") or str(self.tier)
+
+
+class TicketEvidence(models.Model):
+    ticket = models.ForeignKey(Ticket, models.PROTECT, related_name="evidence", verbose_name=_("ticket"))
+    file = models.FileField(_("file"), storage=private_storage, upload_to=PrivateUploadTo("evidence"),
+                            validators=[validate_private_document])
+    label = models.CharField(_("label"), max_length=120, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ticket evidence")
+        verbose_name_plural = _("ticket evidence")
+
+    def __str__(self):
+        return self.label or self.file.name.rsplit("/", 1)[-1]
+
+
+class PointEntry(AppendOnlyModel):
+    """+points when a ticket is issued, the same −points when it is revoked,
+    in the ticket's calendar year (Asia/Shanghai)."""
+
+    shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="point_entries", verbose_name=_("shop"))
+    ticket = models.ForeignKey(Ticket, models.PROTECT, related_name="point_entries", verbose_name=_("ticket"))
+    violation_class = models.CharField(_("class"), max_length=1, choices=ViolationClass.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    points = models.SmallIntegerField(_("points"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("point entry")
+        verbose_name_plural = _("point entries")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["shop", "violation_class", "year"], name="pointentry_total")]
+
+    def __str__(self):
+        return f"{self.shop_id} {self.violation_class}{self.year} {self.points:+d}"
+
+
+class DepositEntry(AppendOnlyModel):
+    """The deposit ledger: the balance is the sum of ``amount`` (SPEC §6.4)."""
+
+    class Kind(models.TextChoices):
+        TOP_UP = "top_up", _("top-up")
+        DEDUCTION = "deduction", _("deduction")
+        REFUND = "refund", _("refund of a revoked ticket")
+
+    shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="deposit_entries", verbose_name=_("shop"))
+    ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="deposit_entries",
+                               verbose_name=_("ticket"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(_("amount (CNY)"), max_digits=12, decimal_places=2,
+                                 help_text=_("Negative for a deduction."))
+    requested = models.DecimalField(_("requested (CNY)"), max_digits=12, decimal_places=2, default=0)
+    shortfall = models.DecimalField(_("shortfall (CNY)"), max_digits=12, decimal_places=2, default=0)
+    balance_after = models.DecimalField(_("balance after (CNY)"), max_digits=12, decimal_places=2)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+                              verbose_name=_("by"))
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deposit entry")
+        verbose_name_plural = _("deposit entries")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="deposit_balance_never_negative"),
+            models.CheckConstraint(condition=Q(shortfall__gte=0), name="deposit_shortfall_non_negative"),
+            models.CheckConstraint(
+                condition=(Q(kind="deduction") & Q(amount__lte=0)) | (~Q(kind="deduction") & Q(amount__gte=0)),
+                name="deposit_sign_matches_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount}"
+
+
+class Measure(models.Model):
+    """One effect of a ticket (or of a point node it crossed): SPEC §6.3.
+    Reversed when the ticket is revoked, unless another live measure still
+    causes the same effect."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("warning")
+        DEPOSIT = "deposit", _("deposit deduction")
+        DELIST = "delist", _("delist products")
+        BAN = "ban", _("ban products")
+        SUSPEND = "suspend", _("suspension")
+        ALLIANCE_CLOSE = "alliance_close", _("alliance closure")
+        CLEAR = "clear", _("clearance")
+        FREEZE_PROCEEDS = "freeze_proceeds", _("freeze proceeds")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("in force")
+        ENDED = "ended", _("ended")
+        REVERSED = "reversed", _("reversed")
+
+    ticket = models.ForeignKey(Ticket, models.PROTECT, related_name="measures", verbose_name=_("ticket"))
+    shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="measures", verbose_name=_("shop"))
+    node = models.ForeignKey("compliance.PointNode", models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name=_("point node"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    amount = models.DecimalField(_("amount (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    products = models.ManyToManyField("shops.Product", through="MeasureProduct", related_name="measures",
+                                      blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("taken at"))
+    closed_at = models.DateTimeField(_("ended or reversed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["shop", "kind", "status"], name="measure_shop_kind_status"),
+            models.Index(fields=["kind", "status", "ends_at"], name="measure_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.ticket})"
+
+
+class MeasureProduct(models.Model):
+    """A product a delisting or ban measure changed, with its status before,
+    so that revocation restores exactly what the measure took."""
+
+    measure = models.ForeignKey(Measure, models.PROTECT, related_name="product_links")
+    product = models.ForeignKey("shops.Product", models.PROTECT, related_name="+")
+    previous_status = models.CharField(max_length=10)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["measure", "product"], name="measureproduct_unique")]
+
+
+class Event(AppendOnlyModel):
+    """The append-only workflow log: who moved what from which status to
+    which, when and why (STYLE §2)."""
+
+    ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="events",
+                               verbose_name=_("ticket"))
+    shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="events", verbose_name=_("shop"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+                              verbose_name=_("by"), help_text=_("Empty for the platform's daily job."))
+    action = models.CharField(_("action"), max_length=40)
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), db_index=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.action}: {self.from_status} → {self.to_status}"

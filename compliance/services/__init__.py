@@ -1,0 +1,1 @@
+"""Every write that changes compliance state: one module per workflow."""

@@ -1,0 +1,51 @@
+"""The deposit ledger (SPEC §6.4). Callers hold the shop's row lock: the
+balance read and the entry written must not interleave with another write."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from compliance.exceptions import DomainError
+from compliance.models import DepositEntry
+from shops.models import Shop
+
+from .locks import lock_shop
+
+
+def _write(shop: Shop, *, kind, amount: Decimal, actor, ticket=None, requested=Decimal("0"),
+           shortfall=Decimal("0"), note="") -> DepositEntry:
+    shop.deposit_balance = shop.deposit_balance + amount
+    entry = DepositEntry.objects.create(
+        shop=shop, ticket=ticket, kind=kind, amount=amount, requested=requested, shortfall=shortfall,
+        balance_after=shop.deposit_balance, actor=actor, note=note,
+    )
+    shop.save(update_fields=["deposit_balance", "updated_at"])
+    return entry
+
+
+def deposit_deduct(*, shop: Shop, requested: Decimal, ticket, actor) -> DepositEntry | None:
+    """Take ``requested`` or whatever is left; the rest is recorded as shortfall."""
+    if requested <= 0:
+        return None
+    taken = min(requested, shop.deposit_balance)
+    return _write(shop, kind=DepositEntry.Kind.DEDUCTION, amount=-taken, actor=actor, ticket=ticket,
+                  requested=requested, shortfall=requested - taken)
+
+
+def deposit_refund_ticket(*, shop: Shop, ticket, actor) -> DepositEntry | None:
+    """Give back what the ticket actually took (SPEC §6.4: only on revocation)."""
+    taken = -sum((e.amount for e in ticket.deposit_entries.filter(kind=DepositEntry.Kind.DEDUCTION)), Decimal("0"))
+    if taken <= 0:
+        return None
+    return _write(shop, kind=DepositEntry.Kind.REFUND, amount=taken, actor=actor, ticket=ticket,
+                  note=_("refund of ticket %(number)s") % {"number": ticket.number})
+
+
+def deposit_top_up(*, shop: Shop, amount: Decimal, actor, note="") -> DepositEntry:
+    """Record a merchant's payment into the deposit."""
+    if amount <= 0:
+        raise DomainError(_("A top-up must be a positive amount."))
+    with transaction.atomic():
+        shop = lock_shop(shop.pk)
+        return _write(shop, kind=DepositEntry.Kind.TOP_UP, amount=amount, actor=actor, note=note)

@@ -1,0 +1,137 @@
+"""Measures (SPEC §6.3): taking them, and deriving the shop's and products'
+state from the measures still in force.
+
+State is never "undone" step by step. After any change, the shop's status and
+each touched product's status are recomputed from the live measures, so that
+an effect another live ticket still causes stays in place (SPEC §7)."""
+
+import datetime
+
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from compliance.models import Measure, MeasureProduct
+from shops.models import Product, Shop
+
+from .events import record_event
+
+LIVE = Measure.Status.ACTIVE
+
+
+def take_measure(*, ticket, kind, at, node=None, ends_at=None, amount=None, details=None) -> Measure:
+    return Measure.objects.create(
+        ticket=ticket, shop=ticket.shop, kind=kind, node=node, ends_at=ends_at, amount=amount,
+        details=details or {}, created_at=at,
+    )
+
+
+def take_product_measure(*, ticket, kind, products, at) -> Measure | None:
+    """Delist or ban ``products``, remembering each one's status before any
+    measure (its base status), so that the last reversal restores it."""
+    products = list(products)
+    if not products:
+        return None
+    measure = take_measure(ticket=ticket, kind=kind, at=at)
+    base = _base_statuses(products)
+    MeasureProduct.objects.bulk_create(
+        [MeasureProduct(measure=measure, product=p, previous_status=base[p.pk]) for p in products]
+    )
+    refresh_products([p.pk for p in products])
+    return measure
+
+
+def _base_statuses(products) -> dict[int, str]:
+    """A product under a live measure keeps the base status recorded then;
+    otherwise its current status is its base."""
+    recorded = dict(
+        MeasureProduct.objects.filter(product__in=products, measure__status=LIVE)
+        .order_by("measure_id")
+        .values_list("product_id", "previous_status")
+    )
+    return {p.pk: recorded.get(p.pk, p.status) for p in products}
+
+
+def refresh_products(product_ids) -> None:
+    """Banned beats delisted beats the base status (SPEC §6.3)."""
+    product_ids = list(product_ids)
+    live = {}
+    for product_id, kind in MeasureProduct.objects.filter(
+        product_id__in=product_ids, measure__status=LIVE
+    ).values_list("product_id", "measure__kind"):
+        live.setdefault(product_id, set()).add(kind)
+    # The latest link knows the latest base status (dict() keeps the last).
+    base = dict(
+        MeasureProduct.objects.filter(product_id__in=product_ids).order_by("measure_id")
+        .values_list("product_id", "previous_status")
+    )
+    for product in Product.objects.filter(pk__in=product_ids).only("pk", "status"):
+        kinds = live.get(product.pk, set())
+        if Measure.Kind.BAN in kinds:
+            wanted = Product.Status.BANNED
+        elif Measure.Kind.DELIST in kinds:
+            wanted = Product.Status.DELISTED
+        else:
+            wanted = base.get(product.pk, product.status)
+        if product.status != wanted:
+            Product.objects.filter(pk=product.pk).update(status=wanted)
+
+
+def refresh_shop_status(shop: Shop, *, now: datetime.datetime, actor=None, ticket=None, reason="") -> None:
+    """Open, suspended or cleared, from the shop's live measures. A closed or
+    exited shop is the merchant's or the contract's doing, not a measure's."""
+    if shop.status in (Shop.Status.CLOSED, Shop.Status.EXITED):
+        return
+    live = Measure.objects.filter(shop=shop, status=LIVE)
+    before = shop.status
+    if live.filter(kind=Measure.Kind.CLEAR).exists():
+        shop.status, shop.suspended_until = Shop.Status.CLEARED, None
+        shop.ended_at = shop.ended_at or now
+    else:
+        # SPEC §6.2: suspensions extend to the latest end, never add up.
+        until = live.filter(kind=Measure.Kind.SUSPEND, ends_at__gt=now).aggregate(m=Max("ends_at"))["m"]
+        shop.status = Shop.Status.SUSPENDED if until else Shop.Status.OPEN
+        shop.suspended_until = until
+        shop.ended_at = None
+    shop.save(update_fields=["status", "suspended_until", "ended_at", "updated_at"])
+    if shop.status != before:
+        record_event(shop=shop, ticket=ticket, actor=actor, action="shop_status", from_status=before,
+                     to_status=shop.status, reason=reason, at=now,
+                     data={"suspended_until": shop.suspended_until.isoformat() if shop.suspended_until else None})
+
+
+def clear_shop(*, ticket, shop: Shop, at, actor, node=None) -> Measure:
+    """SPEC §6.5: all products delisted, controller barred, the controller's
+    other shops flagged for review. The alliance closure is recorded by the
+    caller with the ticket's other measures."""
+    controller = shop.controller
+    details = {"barred_controller": controller.barred_at is None, "flagged_shops": []}
+    if details["barred_controller"]:
+        controller.barred_at = at
+        controller.barred_reason = _("Shop %(shop)s was cleared by ticket %(number)s.") % {
+            "shop": shop.shop_no, "number": ticket.number}
+        controller.save(update_fields=["barred_at", "barred_reason"])
+    others = Shop.objects.filter(controller=controller, review_flagged_at__isnull=True).exclude(pk=shop.pk)
+    details["flagged_shops"] = list(others.values_list("pk", flat=True))
+    others.update(review_flagged_at=at)
+    measure = take_measure(ticket=ticket, kind=Measure.Kind.CLEAR, at=at, node=node, details=details)
+    on_sale = shop.products.exclude(status__in=[Product.Status.DELISTED, Product.Status.BANNED])
+    take_product_measure(ticket=ticket, kind=Measure.Kind.DELIST, products=on_sale, at=at)
+    record_event(shop=shop, ticket=ticket, actor=actor, action="controller_barred" if details["barred_controller"]
+                 else "shop_cleared", reason=controller.barred_reason, data=details, at=at)
+    return measure
+
+
+def reverse_clearance(measure: Measure, *, at) -> None:
+    """Lift the bar and the review flags this clearance set, unless another
+    live clearance of the same controller still stands."""
+    controller = measure.shop.controller
+    other_live = Measure.objects.filter(
+        kind=Measure.Kind.CLEAR, status=LIVE, shop__controller=controller
+    ).exclude(pk=measure.pk).exists()
+    if other_live:
+        return
+    if measure.details.get("barred_controller"):
+        controller.barred_at, controller.barred_reason = None, ""
+        controller.save(update_fields=["barred_at", "barred_reason"])
+    flagged = measure.details.get("flagged_shops") or []
+    Shop.objects.filter(pk__in=flagged).update(review_flagged_at=None)

@@ -1,0 +1,213 @@
+"""Issuing and revoking violation tickets (SPEC §6)."""
+
+import datetime
+import secrets
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from compliance.exceptions import DomainError, InvalidTransition
+from compliance.models import Measure, PointEntry, RuleTier, Ticket, TicketEvidence
+from shops.models import Shop
+
+from . import measures as m
+from .assessment import Consequences, assess, shanghai
+from .deposits import deposit_deduct, deposit_refund_ticket
+from .events import record_event
+from .locks import lock_shop, lock_ticket
+
+# SPEC §6.1: who may go where.
+REVOCABLE = {Ticket.Status.ISSUED, Ticket.Status.APPEALING}
+
+
+def ticket_preview(*, shop: Shop, tier: RuleTier, points: int, products=(), order_count=None,
+                   occurred_at: datetime.datetime, ban_chosen=False, clear_chosen=False) -> Consequences:
+    """The consequences a ticket would have now; writes nothing."""
+    shop = Shop.objects.select_related("controller").get(pk=shop.pk)
+    return assess(shop=shop, tier=tier, points=points, products=products, order_count=order_count,
+                  occurred_at=occurred_at, ban_chosen=ban_chosen, clear_chosen=clear_chosen)
+
+
+def _snapshot(tier: RuleTier, *, ban_chosen: bool, clear_chosen: bool) -> dict:
+    rule = tier.rule
+    return {
+        "rule_code": rule.code, "rule_version": rule.version, "rule_name_zh": rule.name_zh,
+        "rule_name_en": rule.name_en, "alliance_serious": rule.alliance_serious,
+        "evidence_hint_zh": rule.evidence_hint_zh, "evidence_hint_en": rule.evidence_hint_en,
+        "appeal_window_days": rule.appeal_window_days, "appeal_chances": rule.appeal_chances,
+        "tier_code": tier.code, "tier_name_zh": tier.name_zh, "tier_name_en": tier.name_en,
+        "class": tier.violation_class, "points_default": tier.points_default, "points_min": tier.points_min,
+        "points_max": tier.points_max, "deposit_amount": str(tier.deposit_amount), "deposit_all": tier.deposit_all,
+        "deposit_per_order": str(tier.deposit_per_order) if tier.per_order else None,
+        "deposit_daily_cap": str(tier.deposit_daily_cap) if tier.deposit_daily_cap is not None else None,
+        "warning": tier.warning, "delist_products": tier.delist_products, "ban_products": tier.ban_products,
+        "suspend_days": tier.suspend_days, "clear_shop": tier.clear_shop, "freeze_proceeds": tier.freeze_proceeds,
+        "ban_chosen": ban_chosen, "clear_chosen": clear_chosen,
+    }
+
+
+def ticket_issue(
+    *,
+    shop: Shop,
+    tier: RuleTier,
+    actor,
+    points: int | None = None,
+    products=(),
+    description: str,
+    occurred_at: datetime.datetime,
+    order_count: int | None = None,
+    ban_chosen: bool = False,
+    clear_chosen: bool = False,
+    evidence=(),
+    idempotency_key: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Ticket:
+    """Issue a ticket and apply everything it causes, atomically.
+
+    ``idempotency_key`` (the form's hidden token) makes a double submission
+    return the first ticket instead of issuing a second one."""
+    if not (description or "").strip():
+        raise DomainError(_("Describe the violation: the merchant reads this description."))
+    idempotency_key = idempotency_key or uuid.uuid4().hex
+    points = tier.points_default if points is None else points
+    try:
+        with transaction.atomic():
+            # Lock order: controller, then shop (compliance.services.locks). The
+            # points total, the deposit balance and the daily cap are read under
+            # this lock, so concurrent tickets to one shop serialise here.
+            shop = lock_shop(shop.pk)
+            existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+            if existing:
+                return existing
+            now = now or timezone.now()
+            c = assess(shop=shop, tier=tier, points=points, products=products, order_count=order_count,
+                       occurred_at=occurred_at, ban_chosen=ban_chosen, clear_chosen=clear_chosen, now=now)
+            ticket = _write_ticket(c, actor=actor, description=description, occurred_at=occurred_at,
+                                   idempotency_key=idempotency_key, ban_chosen=ban_chosen,
+                                   clear_chosen=clear_chosen)
+            for upload in evidence:
+                item = TicketEvidence(ticket=ticket, file=upload, uploaded_by=actor)
+                item.full_clean(exclude=["ticket", "uploaded_by"])
+                item.save()
+            _apply(c, ticket=ticket, actor=actor)
+    except IntegrityError:
+        # Two identical submissions raced past the lookup: the first one won.
+        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+    return ticket
+
+
+def _write_ticket(c: Consequences, *, actor, description, occurred_at, idempotency_key, ban_chosen,
+                  clear_chosen) -> Ticket:
+    rule = c.tier.rule
+    ticket = Ticket.objects.create(
+        number=f"WG{shanghai(c.issued_at):%Y%m%d}{secrets.token_hex(4).upper()}",
+        idempotency_key=idempotency_key, shop=c.shop, rule=rule, tier=c.tier,
+        rule_snapshot=_snapshot(c.tier, ban_chosen=ban_chosen, clear_chosen=clear_chosen),
+        violation_class=c.violation_class, points=c.points, point_year=c.year,
+        deposit_amount=c.deposit_charged, order_count=c.order_count, deposit_day=c.deposit_day,
+        description=description.strip(), occurred_at=occurred_at, issued_at=c.issued_at, issued_by=actor,
+        appeal_deadline=c.issued_at + datetime.timedelta(days=rule.appeal_window_days),
+    )
+    ticket.products.set(c.products)
+    record_event(shop=c.shop, ticket=ticket, actor=actor, action="ticket_issued", to_status=ticket.status,
+                 data={"points": c.points, "total_after": c.total_after,
+                       "nodes": [n.threshold for n in c.nodes]}, at=c.issued_at)
+    return ticket
+
+
+def _apply(c: Consequences, *, ticket: Ticket, actor) -> None:
+    shop, now = c.shop, c.issued_at
+    if c.points:
+        PointEntry.objects.create(shop=shop, ticket=ticket, violation_class=c.violation_class, year=c.year,
+                                  points=c.points)
+    if c.deposit_charged > 0:
+        deposit_deduct(shop=shop, requested=c.deposit_charged, ticket=ticket, actor=actor)
+        m.take_measure(ticket=ticket, kind=Measure.Kind.DEPOSIT, at=now, node=c.deposit_source,
+                       amount=c.deposit_charged,
+                       details={"taken": str(c.deposit_taken), "shortfall": str(c.shortfall)})
+    if c.warning:
+        m.take_measure(ticket=ticket, kind=Measure.Kind.WARNING, at=now)
+    if c.freeze_proceeds:
+        m.take_measure(ticket=ticket, kind=Measure.Kind.FREEZE_PROCEEDS, at=now)
+    if c.ban:
+        m.take_product_measure(ticket=ticket, kind=Measure.Kind.BAN, products=c.products, at=now)
+    if c.delist:
+        m.take_product_measure(ticket=ticket, kind=Measure.Kind.DELIST, products=c.products, at=now)
+    if c.alliance_close or c.clear:
+        m.take_measure(ticket=ticket, kind=Measure.Kind.ALLIANCE_CLOSE, at=now,
+                       details={"permanent": c.clear})
+    if c.clear:
+        m.clear_shop(ticket=ticket, shop=shop, at=now, actor=actor, node=c.clear_source)
+    elif c.suspend_ends_at:
+        m.take_measure(ticket=ticket, kind=Measure.Kind.SUSPEND, at=now, node=c.suspend_source,
+                       ends_at=c.suspend_ends_at)
+    m.refresh_shop_status(shop, now=now, actor=actor, ticket=ticket)
+
+
+def ticket_revoke(*, ticket: Ticket, actor, reason: str, now: datetime.datetime | None = None) -> Ticket:
+    """Reverse every effect of a ticket — points, deposit, delisting, bans,
+    suspension, clearance — unless another live ticket still causes it."""
+    if not (reason or "").strip():
+        raise DomainError(_("Give a reason for the revocation: the merchant reads it."))
+    with transaction.atomic():
+        ticket, shop = lock_ticket(ticket.pk)
+        if ticket.status not in REVOCABLE:
+            raise InvalidTransition(
+                _("Ticket %(number)s is %(status)s and cannot be revoked.")
+                % {"number": ticket.number, "status": ticket.get_status_display()}
+            )
+        now = now or timezone.now()
+        before = ticket.status
+        if ticket.points:
+            PointEntry.objects.create(shop=shop, ticket=ticket, violation_class=ticket.violation_class,
+                                      year=ticket.point_year, points=-ticket.points)
+        deposit_refund_ticket(shop=shop, ticket=ticket, actor=actor)
+        live = list(ticket.measures.filter(status=Measure.Status.ACTIVE))
+        Measure.objects.filter(pk__in=[x.pk for x in live]).update(status=Measure.Status.REVERSED, closed_at=now)
+        product_ids = set(
+            ticket.measures.filter(pk__in=[x.pk for x in live]).values_list("product_links__product_id", flat=True)
+        ) - {None}
+        m.refresh_products(product_ids)
+        for measure in live:
+            if measure.kind == Measure.Kind.CLEAR:
+                m.reverse_clearance(measure, at=now)
+        ticket.status, ticket.revoked_at, ticket.revoke_reason = Ticket.Status.REVOKED, now, reason.strip()
+        ticket.save(update_fields=["status", "revoked_at", "revoke_reason"])
+        record_event(shop=shop, ticket=ticket, actor=actor, action="ticket_revoked", from_status=before,
+                     to_status=ticket.status, reason=ticket.revoke_reason, at=now)
+        m.refresh_shop_status(shop, now=now, actor=actor, ticket=ticket, reason=ticket.revoke_reason)
+    return ticket
+
+
+def ticket_finalise(*, ticket: Ticket, now: datetime.datetime) -> bool:
+    """SPEC §6.1: an issued ticket whose appeal window is over becomes final.
+    Returns False when there is nothing to do (already final, under appeal,
+    revoked, or the window still open), which keeps the daily job idempotent."""
+    with transaction.atomic():
+        ticket, shop = lock_ticket(ticket.pk)
+        if ticket.status != Ticket.Status.ISSUED or ticket.appeal_deadline > now:
+            return False
+        ticket.status = Ticket.Status.FINAL
+        ticket.save(update_fields=["status"])
+        record_event(shop=shop, ticket=ticket, action="ticket_final", from_status=Ticket.Status.ISSUED,
+                     to_status=Ticket.Status.FINAL, reason=_("The appeal window closed."), at=now)
+    return True
+
+
+def suspension_end(*, measure: Measure, now: datetime.datetime) -> bool:
+    """The daily job ends a suspension whose time has passed (SPEC §6.3)."""
+    with transaction.atomic():
+        shop = lock_shop(measure.shop_id)
+        measure = Measure.objects.select_for_update().get(pk=measure.pk)
+        if measure.status != Measure.Status.ACTIVE or measure.ends_at is None or measure.ends_at > now:
+            return False
+        measure.status, measure.closed_at = Measure.Status.ENDED, now
+        measure.save(update_fields=["status", "closed_at"])
+        m.refresh_shop_status(shop, now=now, ticket=measure.ticket, reason=_("The suspension time has passed."))
+    return True
+

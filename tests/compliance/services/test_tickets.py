@@ -1,0 +1,413 @@
+"""ticket_issue and ticket_revoke against every row of SPEC §5 and §6.2."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from compliance.exceptions import DomainError, InvalidTransition
+from compliance.models import DepositEntry, Event, Measure, PointEntry, PointNode, Ticket
+from compliance.selectors import point_totals
+from compliance.services.tickets import ticket_preview, ticket_revoke
+from shops.models import Product, Shop
+from tests.factories import fund, issue, make_controller, make_product, make_shop, tier
+
+pytestmark = pytest.mark.django_db
+
+K = Measure.Kind
+
+
+def kinds(ticket):
+    return sorted(ticket.measures.values_list("kind", flat=True))
+
+
+def balance(shop):
+    shop.refresh_from_db()
+    ledger = shop.deposit_entries.aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    assert ledger == shop.deposit_balance  # the cached balance always equals the ledger
+    return shop.deposit_balance
+
+
+@pytest.fixture
+def shop():
+    return fund(make_shop(), 50000)
+
+
+@pytest.fixture
+def product(shop):
+    return make_product(shop)
+
+
+# SPEC §5 severity tiers ------------------------------------------------------
+
+def test_general_tier(shop, product, reviewer):
+    ticket = issue(shop, "false_advertising", "general", reviewer, products=[product])
+    assert (ticket.violation_class, ticket.points, ticket.deposit_amount) == ("A", 3, Decimal("2000"))
+    assert kinds(ticket) == sorted([K.DEPOSIT, K.WARNING, K.DELIST])
+    product.refresh_from_db()
+    assert product.status == Product.Status.DELISTED
+    assert balance(shop) == Decimal("48000")
+    assert point_totals(shop, ticket.point_year) == {"A": 3, "B": 0}
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.OPEN
+
+
+@pytest.mark.parametrize("points, ok", [(3, False), (4, True), (6, True), (10, True), (11, False)])
+def test_serious_tier_points_range(shop, reviewer, points, ok):
+    if not ok:
+        with pytest.raises(DomainError, match="4"):
+            issue(shop, "false_advertising", "serious", reviewer, points=points)
+        assert not Ticket.objects.exists()
+        return
+    ticket = issue(shop, "false_advertising", "serious", reviewer, points=points)
+    assert ticket.points == points
+
+
+def test_serious_tier_suspends_seven_days(shop, reviewer):
+    ticket = issue(shop, "false_advertising", "serious", reviewer)
+    shop.refresh_from_db()
+    assert ticket.points == 6 and ticket.deposit_amount == Decimal("5000")
+    assert shop.status == Shop.Status.SUSPENDED
+    assert shop.suspended_until == ticket.issued_at + datetime.timedelta(days=7)
+    assert kinds(ticket) == sorted([K.DEPOSIT, K.SUSPEND])
+
+
+def test_especially_serious_tier_clears(shop, product, reviewer):
+    sibling = make_shop(shop.controller)
+    ticket = issue(shop, "false_advertising", "especially_serious", reviewer)
+    shop.refresh_from_db()
+    product.refresh_from_db()
+    sibling.refresh_from_db()
+    assert ticket.points == 12 and ticket.deposit_amount == Decimal("50000")
+    assert balance(shop) == 0  # all remaining deposit
+    assert shop.status == Shop.Status.CLEARED and shop.ended_at
+    assert product.status == Product.Status.DELISTED  # all products delisted
+    assert shop.controller.barred_at is not None  # controller barred
+    assert sibling.review_flagged_at is not None  # other shops flagged for review
+    assert kinds(ticket) == sorted([K.DEPOSIT, K.FREEZE_PROCEEDS, K.ALLIANCE_CLOSE, K.CLEAR, K.DELIST])
+    assert ticket.measures.get(kind=K.ALLIANCE_CLOSE).details == {"permanent": True}
+    with pytest.raises(DomainError):
+        issue(shop, "false_advertising", "general", reviewer)
+
+
+# Fake shipment -----------------------------------------------------------------
+
+def test_fake_shipment_daily_cap(shop, reviewer):
+    day1 = timezone.make_aware(datetime.datetime(2026, 3, 10, 9, 0))
+    day2 = day1 + datetime.timedelta(days=1)
+    first = issue(shop, "fake_shipment", "per_order", reviewer, order_count=11, occurred_at=day1)
+    assert first.deposit_amount == Decimal("5000")  # 11 × ¥500 capped at ¥5,000
+    again = issue(shop, "fake_shipment", "per_order", reviewer, order_count=1, occurred_at=day1)
+    assert again.deposit_amount == 0  # the cap for that day is used up
+    next_day = issue(shop, "fake_shipment", "per_order", reviewer, order_count=1, occurred_at=day2)
+    assert next_day.deposit_amount == Decimal("500")
+    assert balance(shop) == Decimal("44500")
+    assert first.points == 0 and first.deposit_day == datetime.date(2026, 3, 10)
+
+
+def test_fake_shipment_cap_uses_the_shanghai_day(shop, reviewer):
+    # 23:30 and 00:30 Shanghai are two days, though both are 15:30/16:30 UTC of one day.
+    late = timezone.make_aware(datetime.datetime(2026, 3, 10, 23, 30))
+    early = timezone.make_aware(datetime.datetime(2026, 3, 11, 0, 30))
+    issue(shop, "fake_shipment", "per_order", reviewer, order_count=10, occurred_at=late)
+    ticket = issue(shop, "fake_shipment", "per_order", reviewer, order_count=10, occurred_at=early)
+    assert ticket.deposit_amount == Decimal("5000")
+
+
+def test_fake_shipment_cap_frees_up_when_a_ticket_is_revoked(shop, reviewer):
+    day = timezone.now() - datetime.timedelta(days=1)
+    first = issue(shop, "fake_shipment", "per_order", reviewer, order_count=10, occurred_at=day)
+    ticket_revoke(ticket=first, actor=reviewer, reason="误判")
+    assert issue(shop, "fake_shipment", "per_order", reviewer, order_count=2, occurred_at=day).deposit_amount == 1000
+
+
+def test_fake_shipment_needs_an_order_count(shop, reviewer):
+    with pytest.raises(DomainError, match="per confirmed order"):
+        issue(shop, "fake_shipment", "per_order", reviewer)
+    with pytest.raises(DomainError, match="not charged per order"):
+        issue(shop, "false_advertising", "serious", reviewer, order_count=3)
+
+
+def test_fake_shipment_repeated_delists_and_severe_clears(shop, product, reviewer):
+    ticket = issue(shop, "fake_shipment", "repeated", reviewer, products=[product])
+    product.refresh_from_db()
+    assert product.status == Product.Status.DELISTED and ticket.points == 0
+    issue(shop, "fake_shipment", "severe", reviewer)
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.CLEARED
+
+
+# Serious violations named in 000 ---------------------------------------------
+
+@pytest.mark.parametrize("code", ["counterfeit", "prohibited", "fake_transaction", "improper_gain",
+                                  "disrupting_order", "non_agreed_goods", "endangering_consumers"])
+def test_serious_violations_are_b_class_and_close_the_alliance(shop, product, reviewer, code):
+    ticket = issue(shop, code, "general", reviewer, products=[product])
+    assert ticket.violation_class == "B" and ticket.rule.alliance_serious
+    assert K.ALLIANCE_CLOSE in kinds(ticket)
+    assert ticket.measures.get(kind=K.ALLIANCE_CLOSE).details == {"permanent": False}
+    assert point_totals(shop, ticket.point_year)["B"] == 3
+
+
+# SPEC §4 qualification rule and trademark events -------------------------------
+
+@pytest.mark.parametrize(
+    "tier_code, cls, points",
+    [("product_first_minor", "A", 0), ("product", "A", 8), ("product_complaint", "B", 4),
+     ("other", "A", 12), ("other_especially_serious", "B", 12)],
+)
+def test_qualification_rule_table(shop, product, reviewer, tier_code, cls, points):
+    ticket = issue(shop, "qualification_materials", tier_code, reviewer, products=[product])
+    assert (ticket.violation_class, ticket.points) == (cls, points)
+    product.refresh_from_db()
+    assert product.status == Product.Status.DELISTED
+    assert ticket.rule.is_qualification_rule
+
+
+def test_trademark_event_reviewer_chooses(shop, product, reviewer):
+    other = make_product(shop)
+    ticket = issue(shop, "trademark_event", "brand_lapsed", reviewer, products=[product], ban_chosen=True)
+    product.refresh_from_db()
+    other.refresh_from_db()
+    assert product.status == Product.Status.BANNED and other.status == Product.Status.ON_SALE
+    assert ticket.rule_snapshot["ban_chosen"] is True
+    issue(shop, "trademark_event", "brand_lapsed", reviewer, products=[other], clear_chosen=True)
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.CLEARED
+
+
+def test_trademark_event_without_choices_takes_no_product_measure(shop, reviewer):
+    ticket = issue(shop, "trademark_event", "brand_lapsed", reviewer)
+    assert kinds(ticket) == []
+
+
+# SPEC §6.2 point nodes -----------------------------------------------------------
+
+def test_a12_node_suspends_three_days_and_takes_2000(shop, reviewer):
+    for _ in range(3):
+        issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    fourth = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    shop.refresh_from_db()
+    assert point_totals(shop, fourth.point_year)["A"] == 12
+    suspension = fourth.measures.get(kind=K.SUSPEND)
+    assert suspension.node.threshold == 12
+    assert suspension.ends_at == fourth.issued_at + datetime.timedelta(days=3)
+    assert shop.status == Shop.Status.SUSPENDED
+    assert fourth.deposit_amount == Decimal("2000")  # max(ticket ¥2,000, node ¥2,000)
+
+
+def test_a24_node_suspends_seven_days_and_takes_5000(shop, reviewer):
+    for points in (10, 7, 4):  # 21: crossed 12 on the way
+        issue(shop, "price_mismatch", "serious", reviewer, points=points)
+    ticket = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])  # 24
+    # The node's 7 days and ¥5,000 are stricter than the ticket's own warning and ¥2,000.
+    assert sorted(n for n in ticket.measures.values_list("node__threshold", flat=True) if n) == [24, 24]
+    assert ticket.deposit_amount == Decimal("5000")
+    assert ticket.measures.get(kind=K.SUSPEND).ends_at == ticket.issued_at + datetime.timedelta(days=7)
+
+
+def test_a36_node_clears(shop, reviewer):
+    for points in (10, 10, 10):
+        issue(shop, "price_mismatch", "serious", reviewer, points=points)
+    ticket = issue(shop, "price_mismatch", "serious", reviewer, points=6)  # 36
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.CLEARED
+    assert ticket.measures.get(kind=K.CLEAR).node.threshold == 36
+
+
+def test_b_reaching_12_clears_and_bars(shop, reviewer):
+    for _ in range(3):
+        issue(shop, "counterfeit", "general", reviewer, products=[make_product(shop)])
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.OPEN
+    ticket = issue(shop, "counterfeit", "general", reviewer, products=[make_product(shop)])
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.CLEARED
+    assert shop.controller.barred_at and ticket.measures.get(kind=K.CLEAR).node.threshold == 12
+    assert Measure.objects.filter(kind=K.CLEAR).count() == 1
+    assert balance(shop) == 0
+
+
+def test_one_ticket_crossing_two_nodes_takes_one_strictest_measure(shop, reviewer):
+    PointNode.objects.create(violation_class="A", threshold=13, suspend_days=10, deposit_amount=Decimal("8000"))
+    issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])  # 3
+    ticket = issue(shop, "price_mismatch", "serious", reviewer, points=10)  # 13: crosses 12 and 13
+    assert sorted(kinds(ticket)) == sorted([K.DEPOSIT, K.SUSPEND])
+    suspension = ticket.measures.get(kind=K.SUSPEND)
+    assert suspension.node.threshold == 13
+    assert suspension.ends_at == ticket.issued_at + datetime.timedelta(days=10)
+    assert ticket.deposit_amount == Decimal("8000")
+
+
+def test_new_suspension_extends_never_adds(shop, reviewer):
+    now = timezone.now()
+    first = issue(shop, "false_advertising", "serious", reviewer, now=now)  # until +7d
+    issue(shop, "logistics_mismatch", "serious", reviewer, now=now + datetime.timedelta(days=2))  # until +9d
+    shop.refresh_from_db()
+    assert shop.suspended_until == now + datetime.timedelta(days=9)
+    ticket_revoke(ticket=first, actor=reviewer, reason="误判", now=now + datetime.timedelta(days=3))
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.SUSPENDED and shop.suspended_until == now + datetime.timedelta(days=9)
+
+
+# Calendar year in Asia/Shanghai ------------------------------------------------
+
+def test_points_year_follows_shanghai_time(shop, reviewer):
+    from zoneinfo import ZoneInfo
+
+    sh = ZoneInfo("Asia/Shanghai")
+    late = datetime.datetime(2024, 12, 31, 23, 30, tzinfo=sh)  # 15:30 UTC
+    early = datetime.datetime(2025, 1, 1, 0, 10, tzinfo=sh)
+    t1 = issue(shop, "price_mismatch", "serious", reviewer, points=10, now=late)
+    t2 = issue(shop, "price_mismatch", "serious", reviewer, points=10, now=early)
+    assert (t1.point_year, t2.point_year) == (2024, 2025)
+    assert point_totals(shop, 2024)["A"] == 10 and point_totals(shop, 2025)["A"] == 10
+    assert not t2.measures.filter(node__isnull=False).exists()  # 10 + 10 across years crosses nothing
+
+
+# Deposit -------------------------------------------------------------------------
+
+def test_deposit_shortfall_is_recorded_and_flags_the_shop(reviewer):
+    shop = fund(make_shop(required_deposit=Decimal("2000")), 1000)
+    ticket = issue(shop, "false_advertising", "general", reviewer, products=[make_product(shop)])
+    entry = ticket.deposit_entries.get()
+    assert (entry.amount, entry.requested, entry.shortfall) == (Decimal("-1000"), Decimal("2000"), Decimal("1000"))
+    assert balance(shop) == 0 and shop.needs_deposit_top_up
+    ticket_revoke(ticket=ticket, actor=reviewer, reason="误判")
+    assert balance(shop) == Decimal("1000")  # only what was taken comes back
+
+
+# Revocation ----------------------------------------------------------------------
+
+def test_revoke_restores_everything(shop, product, reviewer):
+    sibling = make_shop(shop.controller)
+    issued = issue(shop, "false_advertising", "general", reviewer, products=[product])
+    cleared = issue(shop, "counterfeit", "especially_serious", reviewer)
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.CLEARED
+    ticket_revoke(ticket=cleared, actor=reviewer, reason="证据不足")
+    shop.refresh_from_db()
+    sibling.refresh_from_db()
+    product.refresh_from_db()
+    assert shop.status == Shop.Status.OPEN and shop.ended_at is None
+    assert shop.controller.barred_at is None and sibling.review_flagged_at is None
+    assert product.status == Product.Status.DELISTED  # the first, live ticket still delists it
+    assert balance(shop) == Decimal("48000")
+    assert point_totals(shop, issued.point_year) == {"A": 3, "B": 0}
+    ticket_revoke(ticket=issued, actor=reviewer, reason="证据不足")
+    product.refresh_from_db()
+    assert product.status == Product.Status.ON_SALE and balance(shop) == Decimal("50000")
+    assert point_totals(shop, issued.point_year) == {"A": 0, "B": 0}
+    assert not Measure.objects.filter(status=Measure.Status.ACTIVE).exists()
+    assert list(Event.objects.filter(ticket=issued).values_list("action", flat=True)) == [
+        "ticket_revoked", "ticket_issued"]
+
+
+def test_revoke_lifts_suspension(shop, reviewer):
+    ticket = issue(shop, "false_advertising", "serious", reviewer)
+    ticket_revoke(ticket=ticket, actor=reviewer, reason="误判")
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.OPEN and shop.suspended_until is None
+
+
+def test_revoke_keeps_a_bar_another_clearance_causes(reviewer):
+    controller = make_controller()
+    a, b = fund(make_shop(controller), 100), fund(make_shop(controller), 100)
+    first = issue(a, "counterfeit", "especially_serious", reviewer)
+    issue(b, "prohibited", "especially_serious", reviewer)
+    ticket_revoke(ticket=first, actor=reviewer, reason="误判")
+    controller.refresh_from_db()
+    assert controller.barred_at is not None
+
+
+def test_merchants_own_delisting_survives_a_ban_and_its_revocation(shop, reviewer):
+    product = make_product(shop, status=Product.Status.DELISTED)
+    ticket = issue(shop, "trademark_event", "brand_lapsed", reviewer, products=[product], ban_chosen=True)
+    product.refresh_from_db()
+    assert product.status == Product.Status.BANNED
+    ticket_revoke(ticket=ticket, actor=reviewer, reason="授权已补齐")
+    product.refresh_from_db()
+    assert product.status == Product.Status.DELISTED
+
+
+def test_revoke_needs_a_reason_and_a_revocable_status(shop, reviewer):
+    ticket = issue(shop, "false_advertising", "serious", reviewer)
+    with pytest.raises(DomainError, match="reason"):
+        ticket_revoke(ticket=ticket, actor=reviewer, reason="  ")
+    ticket_revoke(ticket=ticket, actor=reviewer, reason="误判")
+    with pytest.raises(InvalidTransition):
+        ticket_revoke(ticket=ticket, actor=reviewer, reason="again")
+    assert PointEntry.objects.filter(ticket=ticket).count() == 2
+    assert DepositEntry.objects.filter(ticket=ticket).count() == 2
+
+
+# Input that cannot be issued writes nothing ---------------------------------------
+
+def test_refusals_write_nothing(shop, reviewer):
+    other_shop_product = make_product(make_shop())
+    future = timezone.now() + datetime.timedelta(hours=1)
+    for kwargs, message in [
+        (dict(products=[other_shop_product]), "belong to the ticket's shop"),
+        (dict(products=[]), "choose the affected products"),
+        (dict(products=[make_product(shop)], occurred_at=future), "future"),
+        (dict(products=[make_product(shop)], description=" "), "Describe"),
+    ]:
+        with pytest.raises(DomainError, match=message):
+            issue(shop, "false_advertising", "general", reviewer, **kwargs)
+    assert not Ticket.objects.exists() and not Event.objects.exists() and not Measure.objects.exists()
+    assert balance(shop) == Decimal("50000")
+
+
+def test_rule_version_not_in_effect_is_refused(shop, reviewer):
+    t = tier("false_advertising", "serious")
+    t.rule.effective_to = datetime.date(2024, 1, 1)
+    t.rule.save()
+    with pytest.raises(DomainError, match="not in effect"):
+        issue(shop, "false_advertising", "serious", reviewer)
+
+
+def test_double_submission_issues_one_ticket(shop, reviewer):
+    first = issue(shop, "false_advertising", "serious", reviewer, idempotency_key="form-token-1")
+    second = issue(shop, "false_advertising", "serious", reviewer, idempotency_key="form-token-1")
+    assert first.pk == second.pk
+    assert Ticket.objects.count() == 1 and PointEntry.objects.count() == 1
+    assert balance(shop) == Decimal("45000")
+
+
+def test_ticket_keeps_a_snapshot_of_its_rule(shop, reviewer):
+    ticket = issue(shop, "false_advertising", "serious", reviewer)
+    t = tier("false_advertising", "serious")
+    t.deposit_amount = Decimal("9999")
+    t.save()
+    ticket.refresh_from_db()
+    assert ticket.rule_snapshot["deposit_amount"] == "5000.00"
+    assert ticket.rule_snapshot["rule_version"] == 1 and ticket.deposit_amount == Decimal("5000")
+
+
+def test_preview_matches_what_issuing_does_and_writes_nothing(shop, reviewer):
+    for _ in range(3):
+        issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    product = make_product(shop)
+    preview = ticket_preview(shop=shop, tier=tier("price_mismatch", "general"), points=3, products=[product],
+                             occurred_at=timezone.now())
+    assert (preview.total_before, preview.total_after) == (9, 12)
+    assert [n.threshold for n in preview.nodes] == [12]
+    assert preview.suspend_days == 3 and preview.deposit_charged == Decimal("2000")
+    assert Ticket.objects.count() == 3
+    ticket = issue(shop, "price_mismatch", "general", reviewer, products=[product])
+    assert ticket.deposit_amount == preview.deposit_charged
+
+
+def test_ledgers_are_append_only(shop, reviewer):
+    ticket = issue(shop, "false_advertising", "serious", reviewer)
+    entry = PointEntry.objects.get(ticket=ticket)
+    with pytest.raises(TypeError):
+        entry.save()
+    with pytest.raises(TypeError):
+        PointEntry.objects.filter(pk=entry.pk).update(points=0)
+    with pytest.raises(TypeError):
+        Event.objects.all().delete()
+    with pytest.raises(TypeError):
+        DepositEntry.objects.first().delete()
