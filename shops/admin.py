@@ -167,6 +167,14 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from compliance.selectors import shop_standing
+
+        shop = self.get_object(request, object_id)
+        extra = {"standing": shop_standing(shop)} if shop else {}
+        extra["may_issue"] = request.user.has_perm("compliance.add_ticket")
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
     def get_urls(self):
         return [
             path(

@@ -1,6 +1,7 @@
 """System checks that keep every ModelAdmin on the project's base (STYLE §10)."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core import checks
 from django.db import models
 
@@ -25,10 +26,15 @@ def check_model_admins(app_configs=None, **kwargs):
             | set(model_admin.filter_vertical)
             | set(model_admin.exclude or ())
         )
-        listed = set(model_admin.fields) if model_admin.fields else None
+        if model_admin.fieldsets:
+            listed = set(flatten_fieldsets(model_admin.fieldsets))
+        else:
+            listed = set(model_admin.fields) if model_admin.fields else None
         for field in model._meta.get_fields():
             if not (isinstance(field, (models.ForeignKey, models.ManyToManyField)) and field.editable):
                 continue
+            if isinstance(field, models.ManyToManyField) and not field.remote_field.through._meta.auto_created:
+                continue  # a through model is never edited in the parent's form
             if field.name in widgets or (listed is not None and field.name not in listed):
                 continue
             errors.append(

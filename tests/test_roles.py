@@ -6,6 +6,12 @@ from django.contrib.auth.models import Group
 pytestmark = pytest.mark.django_db
 
 READ_SHOPS = {"shops.view_controller", "shops.view_shop", "shops.view_shopmember", "shops.view_product"}
+READ_TICKETS = {
+    "compliance.view_rule", "compliance.view_ruletier", "compliance.view_pointnode", "compliance.view_ticket",
+    "compliance.view_ticketevidence", "compliance.view_pointentry", "compliance.view_depositentry",
+    "compliance.view_measure", "compliance.view_event",
+}
+ISSUE_AND_REVOKE = {"compliance.add_ticket", "compliance.revoke_ticket"}
 
 
 def perms(group_name):
@@ -14,13 +20,20 @@ def perms(group_name):
 
 
 def test_groups_have_exactly_their_permissions():
-    assert perms("Reviewer") == READ_SHOPS
-    assert perms("Appeal reviewer") == READ_SHOPS
-    assert perms("Compliance admin") == READ_SHOPS | {
+    assert perms("Reviewer") == READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE
+    assert perms("Appeal reviewer") == READ_SHOPS | READ_TICKETS
+    assert perms("Compliance admin") == READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | {
+        "compliance.add_rule", "compliance.change_rule", "compliance.add_ruletier", "compliance.change_ruletier",
+        "compliance.add_pointnode", "compliance.change_pointnode",
         "shops.add_controller", "shops.change_controller", "shops.add_shop", "shops.change_shop",
         "shops.add_shopmember", "shops.change_shopmember", "shops.view_personal_data",
         "compliance.view_policysettings", "compliance.change_policysettings", "auth.view_user",
     }
+
+
+def test_only_compliance_admins_edit_the_catalogue():
+    for name in ("Reviewer", "Appeal reviewer"):
+        assert not {p for p in perms(name) if p.split(".")[1].split("_")[0] in ("add", "change")} - ISSUE_AND_REVOKE
 
 
 def test_nobody_but_superusers_may_delete_or_touch_groups():

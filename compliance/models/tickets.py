@@ -239,12 +239,20 @@ class Event(AppendOnlyModel):
     """The append-only workflow log: who moved what from which status to
     which, when and why (STYLE §2)."""
 
+    class Action(models.TextChoices):
+        TICKET_ISSUED = "ticket_issued", _("ticket issued")
+        TICKET_REVOKED = "ticket_revoked", _("ticket revoked")
+        TICKET_FINAL = "ticket_final", _("ticket became final")
+        SHOP_STATUS = "shop_status", _("shop status changed")
+        SHOP_CLEARED = "shop_cleared", _("shop cleared")
+        CONTROLLER_BARRED = "controller_barred", _("shop cleared, controller barred")
+
     ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="events",
                                verbose_name=_("ticket"))
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="events", verbose_name=_("shop"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
                               verbose_name=_("by"), help_text=_("Empty for the platform's daily job."))
-    action = models.CharField(_("action"), max_length=40)
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
     from_status = models.CharField(_("from"), max_length=20, blank=True)
     to_status = models.CharField(_("to"), max_length=20, blank=True)
     reason = models.TextField(_("reason"), blank=True)
@@ -257,4 +265,19 @@ class Event(AppendOnlyModel):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"{self.action}: {self.from_status} → {self.to_status}"
+        return f"{self.get_action_display()}: {self.from_label} → {self.to_label}"
+
+    @staticmethod
+    def status_label(value: str) -> str:
+        from shops.models import Shop
+
+        labels = {**dict(Shop.Status.choices), **dict(Ticket.Status.choices)}
+        return str(labels.get(value, value))
+
+    @property
+    def from_label(self) -> str:
+        return self.status_label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return self.status_label(self.to_status)

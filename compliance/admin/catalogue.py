@@ -1,0 +1,62 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from shops.admin_base import BaseModelAdmin
+
+from ..models import PointNode, PolicySettings, Rule, RuleTier
+
+
+@admin.register(PolicySettings)
+class PolicySettingsAdmin(BaseModelAdmin):
+    """One row, created by the migration; edited, never added or deleted."""
+
+    list_display = ("__str__", "reentry_wait_months", "upload_max_mb", "updated_at")
+    list_select_related = ()
+    readonly_fields = ("updated_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RuleTierInline(admin.StackedInline):
+    model = RuleTier
+    extra = 0
+    can_delete = False
+    fieldsets = (
+        (None, {"fields": (("code", "position", "violation_class"), ("name_zh", "name_en"),
+                           ("points_default", "points_min", "points_max"))}),
+        (_("Deposit"), {"fields": (("deposit_amount", "deposit_all"), ("deposit_per_order", "deposit_daily_cap"))}),
+        (_("Measures"), {"fields": (("warning", "delist_products", "ban_products"),
+                                    ("suspend_days", "clear_shop", "freeze_proceeds"))}),
+    )
+
+
+@admin.register(Rule)
+class RuleAdmin(BaseModelAdmin):
+    list_display = ("code", "version", "name_zh", "name_en", "alliance_serious", "appeal_window_days",
+                    "appeal_chances", "effective_from", "effective_to")
+    list_filter = ("alliance_serious", "is_qualification_rule")
+    list_select_related = ()
+    search_fields = ("code", "name_zh", "name_en")
+    inlines = [RuleTierInline]
+    fieldsets = (
+        (None, {"fields": (("code", "version"), ("name_zh", "name_en"), ("alliance_serious", "is_qualification_rule"),
+                           ("effective_from", "effective_to"))}),
+        (_("Appeals"), {"fields": (("appeal_window_days", "appeal_chances"), "evidence_hint_zh", "evidence_hint_en")}),
+    )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PointNode)
+class PointNodeAdmin(BaseModelAdmin):
+    list_display = ("violation_class", "threshold", "suspend_days", "deposit_amount", "clear_shop", "is_active")
+    list_filter = ("violation_class", "is_active")
+    list_select_related = ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,133 @@
+import re
+import uuid
+
+from django import forms
+from django.contrib.admin import widgets as admin_widgets
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from compliance.models import Option, PolicySettings, Rule, RuleTier
+from shops.models import Product, Shop
+from shops.uploads import validate_document
+
+
+class TierChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, tier):
+        points = (
+            f"{tier.points_default}" if tier.points_min == tier.points_max
+            else f"{tier.points_default} ({tier.points_min}–{tier.points_max})"
+        )
+        return f"{tier.rule.name} · {tier.name} · {tier.violation_class} · {points}"
+
+
+class ShopPickForm(forms.Form):
+    shop = forms.CharField(label=_("Shop ID"), max_length=20)
+
+    def clean_shop(self):
+        number = self.cleaned_data["shop"].strip()
+        shop = Shop.objects.filter(shop_no=number).first()
+        if shop is None:
+            raise ValidationError(_("There is no shop with ID %(number)s."), params={"number": number})
+        return shop
+
+
+class IssueTicketForm(forms.Form):
+    """Everything a reviewer decides; the service decides the consequences."""
+
+    tier = TierChoiceField(label=_("Rule and tier"), queryset=RuleTier.objects.none())
+    points = forms.IntegerField(label=_("Points"), required=False, min_value=0,
+                                help_text=_("Empty takes the tier's default; the tier's range is enforced."))
+    products = forms.CharField(
+        label=_("Affected products"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Product IDs of this shop, separated by spaces, commas or new lines."),
+    )
+    order_count = forms.IntegerField(label=_("Confirmed orders"), required=False, min_value=1,
+                                     help_text=_("Only for tiers charged per confirmed order (fake shipment)."))
+    ban_chosen = forms.BooleanField(label=_("Ban the affected products"), required=False,
+                                    help_text=_("Only where the tier lets the reviewer choose."))
+    clear_chosen = forms.BooleanField(label=_("Clear the shop"), required=False,
+                                      help_text=_("Only where the tier lets the reviewer choose."))
+    occurred_at = forms.SplitDateTimeField(label=_("Occurred at"), widget=admin_widgets.AdminSplitDateTime)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}),
+                                  max_length=4000, help_text=_("The merchant reads this."))
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, shop: Shop, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shop = shop
+        today = timezone.localdate()
+        self.fields["tier"].queryset = (
+            RuleTier.objects.filter(rule__in=Rule.objects.effective_on(today))
+            .select_related("rule").order_by("rule__code", "position")
+        )
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+
+    def clean_products(self):
+        numbers = [n for n in re.split(r"[\s,，;；]+", self.cleaned_data["products"] or "") if n]
+        found = {p.product_no: p for p in Product.objects.filter(shop=self.shop, product_no__in=numbers)}
+        unknown = [n for n in numbers if n not in found]
+        if unknown:
+            raise ValidationError(
+                _("Not products of this shop: %(numbers)s."), params={"numbers": ", ".join(unknown)}
+            )
+        return [found[n] for n in dict.fromkeys(numbers)]
+
+    def clean(self):
+        data = super().clean()
+        tier = data.get("tier")
+        if tier:
+            if data.get("ban_chosen") and tier.ban_products != Option.OPTIONAL:
+                self.add_error("ban_chosen", _("This tier does not let the reviewer choose a ban."))
+            if data.get("clear_chosen") and tier.clear_shop != Option.OPTIONAL:
+                self.add_error("clear_chosen", _("This tier does not let the reviewer choose a clearance."))
+            if data.get("points") is None:
+                data["points"] = tier.points_default
+        return data
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return dict(tier=d["tier"], points=d["points"], products=d["products"], order_count=d["order_count"],
+                    occurred_at=d["occurred_at"], ban_chosen=d["ban_chosen"], clear_chosen=d["clear_chosen"])
+
+    def as_hidden_copy(self):
+        """The same data as hidden inputs, for the confirmation step."""
+        return HiddenCopy(self.data, prefix=self.prefix)
+
+
+class HiddenCopy(forms.Form):
+    def __init__(self, data, prefix=None):
+        super().__init__(prefix=prefix)
+        self.hidden = [(key, value) for key in data for value in data.getlist(key)
+                       if key not in ("csrfmiddlewaretoken", "step")]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceForm(forms.Form):
+    evidence = forms.FileField(
+        label=_("Evidence files"), required=False, widget=MultipleFileInput(attrs={"multiple": True}),
+        help_text=_("PDF, JPEG or PNG; several files may be chosen."),
+    )
+
+    def clean_evidence(self):
+        files = self.files.getlist(self.add_prefix("evidence"))
+        max_bytes = PolicySettings.load().upload_max_bytes
+        errors = []
+        for upload in files:
+            try:
+                validate_document(upload, max_bytes=max_bytes)
+            except ValidationError as exc:
+                errors.extend(f"{upload.name}: {message}" for message in exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+                             help_text=_("The merchant reads this reason."))

@@ -1,0 +1,224 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from compliance.exceptions import DomainError
+from compliance.exports import streaming_export
+from compliance.models import Event, Measure, Ticket, TicketEvidence
+from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
+from shops.admin_base import BaseModelAdmin
+from shops.uploads import attachment_response
+
+from .forms import EvidenceForm, IssueTicketForm, RevokeForm, ShopPickForm
+
+EXPORT_HEADER = [
+    gettext_lazy("ticket number"), gettext_lazy("shop ID"), gettext_lazy("shop"), gettext_lazy("rule"),
+    gettext_lazy("tier"), gettext_lazy("class"), gettext_lazy("points"), gettext_lazy("deposit charged (CNY)"),
+    gettext_lazy("status"), gettext_lazy("occurred at"), gettext_lazy("issued at"), gettext_lazy("issued by"),
+    gettext_lazy("appeal deadline"),
+]
+
+
+class TicketEvidenceInline(admin.TabularInline):
+    model = TicketEvidence
+    extra = 0
+    can_delete = False
+    fields = ("download", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("file"))
+    def download(self, obj):
+        from django.utils.html import format_html
+
+        url = reverse("admin:compliance_ticket_evidence", args=[obj.ticket_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, str(obj))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(BaseModelAdmin):
+    list_display = ("number", "shop", "rule_display", "violation_class", "points", "deposit_amount", "status",
+                    "issued_at", "appeal_deadline")
+    list_filter = ("status", "violation_class", "rule__code")
+    list_select_related = ("shop", "rule")
+    date_hierarchy = "issued_at"
+    identifier_search_fields = {"number": "prefix", "shop__shop_no": "prefix"}
+    search_fields = ()
+    raw_id_fields = ("shop", "rule", "tier", "issued_by")
+    inlines = [TicketEvidenceInline]
+    actions = ["revoke_selected"]
+    fieldsets = (
+        (None, {"fields": ("number", "shop", "status", "rule_display", "tier_display", "violation_class", "points",
+                           "point_year", "deposit_amount", "order_count", "deposit_day")}),
+        (gettext_lazy("Violation"), {"fields": ("description", "products_display", "occurred_at")}),
+        (gettext_lazy("Issue and appeal"), {"fields": ("issued_at", "issued_by", "appeal_deadline", "revoked_at",
+                                                        "revoke_reason")}),
+    )
+    readonly_fields = ("number", "shop", "status", "rule_display", "tier_display", "violation_class", "points",
+                       "point_year", "deposit_amount", "order_count", "deposit_day", "description",
+                       "products_display", "occurred_at", "issued_at", "issued_by", "appeal_deadline", "revoked_at",
+                       "revoke_reason")
+
+    @admin.display(description=gettext_lazy("rule"), ordering="rule__code")
+    def rule_display(self, obj):
+        return obj.rule_name
+
+    @admin.display(description=gettext_lazy("tier"))
+    def tier_display(self, obj):
+        return obj.tier_name
+
+    @admin.display(description=gettext_lazy("affected products"))
+    def products_display(self, obj):
+        return ", ".join(f"{p.product_no} {p.title}" for p in obj.products.all()) or "—"
+
+    # Tickets are created by the issue view and changed only by services.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def can_revoke(self, request):
+        return request.user.has_perm("compliance.revoke_ticket")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:compliance_ticket_issue") + (
+            f"?shop={request.GET['shop']}" if request.GET.get("shop") else ""))
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("issue/", wrap(self.issue_view), name="compliance_ticket_issue"),
+            path("export/<str:fmt>/", wrap(self.export_view), name="compliance_ticket_export"),
+            path("<int:pk>/revoke/", wrap(self.revoke_view), name="compliance_ticket_revoke"),
+            path("<int:pk>/evidence/<int:evidence_pk>/", wrap(self.evidence_view), name="compliance_ticket_evidence"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        extra = {}
+        if ticket is not None:
+            extra = {
+                "events": Event.objects.filter(ticket=ticket).select_related("actor").order_by("created_at", "id"),
+                "measures": Measure.objects.filter(ticket=ticket).select_related("node").order_by("id"),
+                "may_revoke": self.can_revoke(request) and ticket.status in REVOCABLE,
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    # Issue --------------------------------------------------------------------
+    def issue_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": _("Issue ticket")}
+        pick = ShopPickForm(request.GET or None)
+        if not pick.is_valid():
+            return TemplateResponse(request, "admin/compliance/ticket/issue_pick_shop.html", {**context, "form": pick})
+        shop = pick.cleaned_data["shop"]
+        step = request.POST.get("step", "edit")
+        form = IssueTicketForm(request.POST or None, shop=shop)
+        evidence = EvidenceForm(request.POST or None, request.FILES or None)
+        context.update(shop=shop, form=form, media=self.media + form.media,
+                       products=shop.products.order_by("-id")[:20])
+        if request.method != "POST" or step == "edit" or not form.is_valid():
+            return TemplateResponse(request, "admin/compliance/ticket/issue.html", context)
+        try:
+            if step == "confirm" and evidence.is_valid():
+                ticket = ticket_issue(shop=shop, actor=request.user, description=form.cleaned_data["description"],
+                                      idempotency_key=form.cleaned_data["idempotency_key"],
+                                      evidence=evidence.cleaned_data["evidence"], **form.service_kwargs())
+                self.message_user(request, _("Ticket %(number)s issued.") % {"number": ticket.number},
+                                  messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:compliance_ticket_change", args=[ticket.pk]))
+            preview = ticket_preview(shop=shop, **form.service_kwargs())
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return TemplateResponse(request, "admin/compliance/ticket/issue.html", context)
+        context.update(preview=preview, evidence_form=evidence, hidden=form.as_hidden_copy().hidden)
+        return TemplateResponse(request, "admin/compliance/ticket/issue_confirm.html", context)
+
+    # Revoke -------------------------------------------------------------------
+    def revoke_view(self, request, pk):
+        if not self.can_revoke(request):
+            raise PermissionDenied
+        ticket = Ticket.objects.filter(pk=pk).select_related("shop").first()
+        if ticket is None:
+            raise Http404
+        return self._revoke(request, [ticket], reverse("admin:compliance_ticket_change", args=[pk]))
+
+    @admin.action(description=gettext_lazy("Revoke selected tickets…"), permissions=["revoke"])
+    def revoke_selected(self, request, queryset):
+        return self._revoke(request, list(queryset.select_related("shop")), request.get_full_path())
+
+    def has_revoke_permission(self, request):
+        return self.can_revoke(request)
+
+    def _revoke(self, request, tickets, done_url):
+        form = RevokeForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            revoked = 0
+            for ticket in tickets:
+                try:
+                    ticket_revoke(ticket=ticket, actor=request.user, reason=form.cleaned_data["reason"])
+                    revoked += 1
+                except DomainError as exc:
+                    self.message_user(request, f"{ticket.number}: {exc.message}", messages.ERROR)
+            if revoked:
+                self.message_user(request, _("%(n)d ticket(s) revoked; their effects were reversed.") % {"n": revoked},
+                                  messages.SUCCESS)
+            return HttpResponseRedirect(done_url)
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": _("Revoke tickets"),
+            "tickets": tickets, "form": form, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "is_action": "action" in request.POST,
+        }
+        return TemplateResponse(request, "admin/compliance/ticket/revoke.html", context)
+
+    # Evidence and export ----------------------------------------------------------
+    def evidence_view(self, request, pk, evidence_pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        item = TicketEvidence.objects.filter(pk=evidence_pk, ticket_id=pk).first()
+        if item is None:
+            raise Http404
+        ext = item.file.name.rsplit(".", 1)[-1]
+        return attachment_response(item.file, download_name=f"{item.ticket.number}-{item.pk}.{ext}")
+
+    def export_view(self, request, fmt):
+        if fmt not in ("csv", "xlsx"):
+            raise Http404
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request).values_list(
+            "number", "shop__shop_no", "shop__name", "rule_snapshot", "violation_class", "points", "deposit_amount",
+            "status", "occurred_at", "issued_at", "issued_by__username", "appeal_deadline",
+        )
+        # Everything language-dependent is rendered now: the rows are produced
+        # after the view returns, when the request's language is no longer active.
+        statuses = {value: str(label) for value, label in Ticket.Status.choices}
+        zh = (request.LANGUAGE_CODE or "").startswith("zh")
+
+        def rows():
+            from django.utils import timezone
+
+            # iterator(): PostgreSQL streams through a server-side cursor, SQLite
+            # fetches in chunks; neither loads the whole result.
+            for (number, shop_no, shop_name, snap, cls, points, deposit, status, occurred, issued, by,
+                 deadline) in queryset.iterator(chunk_size=2000):
+                yield [number, shop_no, shop_name, snap.get("rule_name_zh" if zh else "rule_name_en"),
+                       snap.get("tier_name_zh" if zh else "tier_name_en"), cls, points, deposit,
+                       statuses.get(status, status), timezone.localtime(occurred),
+                       timezone.localtime(issued), by, timezone.localtime(deadline)]
+
+        header = [str(h) for h in EXPORT_HEADER]
+        return streaming_export(fmt, header=header, rows=rows(), filename="tickets")

@@ -1,0 +1,93 @@
+"""Concurrency claims, proven on PostgreSQL with real threads (SPEC §6,
+STYLE §2): row locks serialise tickets to one shop, exactly."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+from django.db.models import Sum
+
+from compliance.exceptions import DomainError
+from compliance.models import DepositEntry, Measure, PointEntry, Ticket
+from shops.models import Shop
+from tests.factories import fund, issue, make_product, make_shop, make_staff
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+WORKERS = 8
+
+
+def race(target, n=WORKERS):
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def work(i):
+        try:
+            barrier.wait(timeout=10)
+            results.append(target(i))
+        except DomainError as exc:
+            results.append(exc)
+        except Exception as exc:  # anything else reaching a user is a failure
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    return results
+
+
+@pytest.fixture
+def pg(on_postgres):
+    return connection
+
+
+def test_eight_workers_on_one_shop_give_exact_totals(pg):
+    reviewer = make_staff("race-reviewer", "Reviewer")
+    shop = fund(make_shop(), 100000)
+    products = [make_product(shop) for _ in range(WORKERS)]
+    race(lambda i: issue(shop, "price_mismatch", "general", reviewer, products=[products[i]]))
+    assert Ticket.objects.filter(shop=shop).count() == WORKERS
+    assert PointEntry.objects.filter(shop=shop).aggregate(s=Sum("points"))["s"] == 24
+    # 6 × ¥2,000, the ticket crossing 12 takes ¥2,000, the one crossing 24 takes ¥5,000.
+    shop.refresh_from_db()
+    assert shop.deposit_balance == Decimal("100000") - Decimal("19000")
+    assert DepositEntry.objects.filter(shop=shop).aggregate(s=Sum("amount"))["s"] == shop.deposit_balance
+    nodes = sorted(Measure.objects.filter(shop=shop, kind="suspend").values_list("node__threshold", flat=True))
+    assert nodes == [12, 24]
+
+
+def test_eight_workers_racing_to_clearance_clear_once(pg):
+    reviewer = make_staff("race-reviewer", "Reviewer")
+    shop = fund(make_shop(), 10000)
+    products = [make_product(shop) for _ in range(WORKERS)]
+    results = race(lambda i: issue(shop, "counterfeit", "general", reviewer, products=[products[i]]))
+    issued = [r for r in results if isinstance(r, Ticket)]
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(issued) == 4 and len(refused) == 4  # B reaches 12 on the 4th; the shop is then cleared
+    assert Measure.objects.filter(kind="clear").count() == 1
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.CLEARED and shop.deposit_balance == 0
+    assert PointEntry.objects.filter(shop=shop).aggregate(s=Sum("points"))["s"] == 12
+
+
+def test_shops_of_one_controller_clearing_at_once_do_not_deadlock(pg):
+    reviewer = make_staff("race-reviewer", "Reviewer")
+    first = fund(make_shop(), 1000)
+    shops = [first] + [fund(make_shop(first.controller), 1000) for _ in range(3)]
+    results = race(lambda i: issue(shops[i], "counterfeit", "especially_serious", reviewer), n=4)
+    assert all(isinstance(r, Ticket) for r in results)
+    assert Shop.objects.filter(controller=first.controller, status="cleared").count() == 4
+
+
+def test_a_double_submitted_form_issues_one_ticket(pg):
+    reviewer = make_staff("race-reviewer", "Reviewer")
+    shop = fund(make_shop(), 10000)
+    results = race(lambda i: issue(shop, "false_advertising", "serious", reviewer, idempotency_key="same"), n=4)
+    assert len({r.pk for r in results}) == 1
+    assert Ticket.objects.count() == 1 and PointEntry.objects.count() == 1

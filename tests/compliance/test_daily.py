@@ -1,0 +1,55 @@
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from compliance.models import Event, Ticket
+from shops.models import Shop
+from tests.factories import fund, issue, make_shop
+
+pytestmark = pytest.mark.django_db
+
+
+def run(day: str) -> str:
+    out = StringIO()
+    call_command("compliance_daily", "--date", day, stdout=out)
+    return out.getvalue()
+
+
+def test_daily_ends_suspensions_and_finalises_tickets_once(reviewer):
+    shop = fund(make_shop(), 10000)
+    issued = timezone.make_aware(datetime.datetime(2026, 11, 1, 10, 0))
+    ticket = issue(shop, "false_advertising", "serious", reviewer, now=issued)  # suspended until 8 Nov 10:00
+    assert "end_suspensions: 0" in run("2026-11-07")
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.SUSPENDED
+
+    out = run("2026-11-08")  # window of 7 days also closes on 8 Nov 10:00
+    assert "end_suspensions: 1" in out and "finalise_tickets: 1" in out
+    shop.refresh_from_db()
+    ticket.refresh_from_db()
+    assert shop.status == Shop.Status.OPEN and shop.suspended_until is None
+    assert ticket.status == Ticket.Status.FINAL
+    events = Event.objects.count()
+
+    out = run("2026-11-08")  # the same date again changes nothing
+    assert "end_suspensions: 0" in out and "finalise_tickets: 0" in out
+    assert Event.objects.count() == events
+
+
+def test_tickets_under_appeal_or_revoked_are_not_finalised(reviewer):
+    shop = fund(make_shop(), 10000)
+    issued = timezone.make_aware(datetime.datetime(2026, 11, 1, 10, 0))
+    appealing = issue(shop, "false_advertising", "serious", reviewer, now=issued)
+    Ticket.objects.filter(pk=appealing.pk).update(status=Ticket.Status.APPEALING)
+    run("2026-11-20")
+    appealing.refresh_from_db()
+    assert appealing.status == Ticket.Status.APPEALING
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "2026-02-30", "2999-01-01"])
+def test_bad_dates_are_refused_clearly(bad):
+    with pytest.raises(CommandError, match="date"):
+        run(bad)
