@@ -11,6 +11,11 @@ from compliance.services.assessment import point_year
 from shops.models import Shop
 
 
+# Measures that last (a warning or a deduction is done once it is taken).
+ONGOING = [Measure.Kind.SUSPEND, Measure.Kind.DELIST, Measure.Kind.BAN, Measure.Kind.CLEAR,
+           Measure.Kind.ALLIANCE_CLOSE, Measure.Kind.FREEZE_PROCEEDS]
+
+
 @dataclass
 class ClassStanding:
     violation_class: str
@@ -68,7 +73,7 @@ def shop_standing(shop: Shop, *, now: datetime.datetime | None = None) -> Standi
         upcoming = next((n for n in nodes if n.violation_class == cls and n.threshold > totals[cls]), None)
         classes.append(ClassStanding(cls, label, totals[cls], upcoming))
     measures = list(
-        Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE)
+        Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE, kind__in=ONGOING)
         .select_related("ticket", "node")
         .order_by("-created_at")
     )

@@ -140,6 +140,14 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
         (None, {"fields": ["created_at", "updated_at"]}),
     )
 
+    def get_fieldsets(self, request, obj=None):
+        # An existing shop shows only the settlement section of its entity type.
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        hide = self.fieldsets[3][0] if not obj.is_corporate else self.fieldsets[2][0]
+        return [fs for fs in fieldsets if fs[0] != hide]
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in self.personal_file_fields:
             kwargs["widget"] = PrivateFileWidget

@@ -108,14 +108,27 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
 class EvidenceForm(forms.Form):
-    evidence = forms.FileField(
-        label=_("Evidence files"), required=False, widget=MultipleFileInput(attrs={"multiple": True}),
+    evidence = MultipleFileField(
+        label=_("Evidence files"), required=False,
         help_text=_("PDF, JPEG or PNG; several files may be chosen."),
     )
 
     def clean_evidence(self):
-        files = self.files.getlist(self.add_prefix("evidence"))
+        files = self.cleaned_data["evidence"]
         max_bytes = PolicySettings.load().upload_max_bytes
         errors = []
         for upload in files:

@@ -46,9 +46,9 @@ class TicketEvidenceInline(admin.TabularInline):
 
 @admin.register(Ticket)
 class TicketAdmin(BaseModelAdmin):
-    list_display = ("number", "shop", "rule_display", "violation_class", "points", "deposit_amount", "status",
-                    "issued_at", "appeal_deadline")
-    list_filter = ("status", "violation_class", "rule__code")
+    list_display = ("number", "shop", "rule_display", "class_display", "points", "deposit_amount", "status",
+                    "issued_at")
+    list_filter = ("status", "violation_class", ("rule", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("shop", "rule")
     date_hierarchy = "issued_at"
     identifier_search_fields = {"number": "prefix", "shop__shop_no": "prefix"}
@@ -71,6 +71,10 @@ class TicketAdmin(BaseModelAdmin):
     @admin.display(description=gettext_lazy("rule"), ordering="rule__code")
     def rule_display(self, obj):
         return obj.rule_name
+
+    @admin.display(description=gettext_lazy("class"), ordering="violation_class")
+    def class_display(self, obj):
+        return obj.violation_class
 
     @admin.display(description=gettext_lazy("tier"))
     def tier_display(self, obj):

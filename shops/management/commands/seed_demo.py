@@ -18,6 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from compliance.models import DepositEntry, RuleTier, Ticket
+from compliance.services.daily import STEPS
+from compliance.services.deposits import deposit_top_up
+from compliance.services.tickets import ticket_issue, ticket_revoke
 from shops.identifiers import luhn_check_digit, resident_id_check_char, uscc_check_char
 from shops.models import Controller, Product, Shop, ShopMember
 
@@ -29,6 +33,20 @@ STAFF = [
     ("complianceadmin", "Compliance admin", "合规管理员 老王"),
 ]
 MERCHANTS = [("merchant1", "商家 林女士"), ("merchant2", "商家 张先生")]
+
+
+DESCRIPTIONS = {
+    "false_advertising": "商品详情页宣称的材质与实物不符。",
+    "price_mismatch": "划线价高于发布前七日内的最低成交价。",
+    "logistics_mismatch": "上传的物流单号与实际物流轨迹不符。",
+    "fake_shipment": "订单标记发货后 48 小时内无揽收记录。",
+    "counterfeit": "品牌方投诉并经鉴定为假冒商品。",
+    "qualification_materials": "商品资质到期后未在整改期限内补交。",
+}
+
+
+def product_no(shop_no: str, i: int) -> str:
+    return f"3{shop_no[1:]}{i:02d}"
 
 
 def uscc(body17: str) -> str:
@@ -65,6 +83,8 @@ SHOPS = {
     "10000006": ("youpin", "优品日化专营店", "enterprise", "specialty", "58.20", "20000"),
     "10000007": ("wangqiang", "王强生鲜", "individual", "ordinary", "80.00", "2000"),
     "10000008": ("shuxiang", "蜀香食品旗舰店", "enterprise", "flagship", "84.70", "50000"),
+    "10000009": ("jiguang", "极光潮玩专营店", "enterprise", "specialty", "69.90", "20000"),
+    "10000010": ("yunzhi", "云织童装专卖店", "enterprise", "exclusive", "74.20", "30000"),
 }
 
 PRODUCTS = {
@@ -78,7 +98,47 @@ PRODUCTS = {
     "10000006": [("优品 洗衣液 3kg", "优品", "日化", "45.90"), ("优品 洗洁精", "优品", "日化", "12.90")],
     "10000007": [("赣南脐橙 5斤", "", "生鲜", "35.80")],
     "10000008": [("蜀香 火锅底料", "蜀香", "食品", "29.90"), ("蜀香 麻辣牛肉干", "蜀香", "食品", "49.90")],
+    "10000009": [("极光 盲盒 第一弹", "极光", "潮玩", "59.00"), ("极光 手办 限定款", "极光", "潮玩", "299.00"),
+                 ("极光 积木 城堡", "极光", "潮玩", "199.00"), ("极光 拼图 1000片", "极光", "潮玩", "69.00")],
+    "10000010": [("云织 儿童羽绒服", "云织", "童装", "399.00"), ("云织 儿童卫衣", "云织", "童装", "129.00")],
 }
+
+# The demo's penalty history: (key, shop, rule, tier, days ago, options). Issued
+# through the real services; the key makes a second run return the same ticket.
+# Shops end up near and past each point node, with tickets in every status.
+TICKETS = [
+    # 云织官方旗舰店: A 9, near the A12 node; one final, one revoked, one open to appeal.
+    ("yz-1", "10000001", "false_advertising", "general", 30, {"product": 1}),
+    ("yz-2", "10000001", "price_mismatch", "general", 3, {"product": 2}),
+    ("yz-3", "10000001", "logistics_mismatch", "general", 1, {"product": 3}),
+    ("yz-4", "10000001", "logistics_mismatch", "general", 12, {"product": 3, "revoke": "物流记录核实无误"}),
+    # 云织女装专营店: suspended for 7 days two days ago; fake shipment capped at ¥5,000.
+    ("yzn-1", "10000002", "false_advertising", "serious", 2, {}),
+    ("yzn-2", "10000002", "fake_shipment", "per_order", 2, {"orders": 11}),
+    # 极光数码专卖店: crossed A12 ten days ago (3-day suspension, ended); one B ticket.
+    ("jg-1", "10000003", "price_mismatch", "serious", 10, {"points": 10}),
+    ("jg-2", "10000003", "logistics_mismatch", "general", 10, {"product": 1}),
+    ("jg-3", "10000003", "counterfeit", "general", 4, {"product": 2}),
+    # 张伟的小店: a qualification ticket and a deposit shortfall.
+    ("zw-1", "10000004", "qualification_materials", "product", 5, {"product": 1}),
+    ("zw-2", "10000004", "price_mismatch", "general", 1, {"product": 2}),
+    # 李娜手作饰品: B 9, near clearance; a trademark event with a ban.
+    ("ln-1", "10000005", "counterfeit", "general", 25, {"product": 1}),
+    ("ln-2", "10000005", "non_agreed_goods", "general", 6, {"product": 2}),
+    ("ln-3", "10000005", "counterfeit", "general", 2, {"product": 1}),
+    ("ln-4", "10000005", "trademark_event", "brand_lapsed", 3, {"product": 2, "ban": True}),
+    # 优品日化专营店: cleared for an especially serious violation; controller barred.
+    ("yp-1", "10000006", "counterfeit", "especially_serious", 40, {}),
+    # 极光潮玩专营店: B reached 12 — cleared by the node.
+    ("jgc-1", "10000009", "prohibited", "general", 9, {"product": 1}),
+    ("jgc-2", "10000009", "fake_transaction", "general", 8, {"product": 2}),
+    ("jgc-3", "10000009", "improper_gain", "general", 7, {"product": 3}),
+    ("jgc-4", "10000009", "disrupting_order", "general", 6, {"product": 4}),
+    # 云织童装专卖店: crossed A24 (7-day suspension, ended).
+    ("yzt-1", "10000010", "false_advertising", "serious", 45, {"points": 10}),
+    ("yzt-2", "10000010", "price_mismatch", "serious", 30, {"points": 10}),
+    ("yzt-3", "10000010", "logistics_mismatch", "serious", 20, {"points": 4}),
+]
 
 
 class Command(BaseCommand):
@@ -91,15 +151,17 @@ class Command(BaseCommand):
         with transaction.atomic():
             controllers = {key: self._controller(*spec) for key, spec in CONTROLLERS.items()}
             shops = {no: self._shop(no, controllers[spec[0]], *spec[1:]) for no, spec in SHOPS.items()}
-            self._standing(shops, controllers, now)
             for shop_no, products in PRODUCTS.items():
                 for i, (title, brand, category, price) in enumerate(products, start=1):
                     Product.objects.get_or_create(
-                        product_no=f"3{shop_no[1:]}{i:02d}",
+                        product_no=product_no(shop_no, i),
                         defaults=dict(shop=shops[shop_no], title=title, brand=brand, category=category,
                                       price=Decimal(price)),
                     )
             self._accounts(shops)
+            self._deposits(shops)
+            self._tickets(shops, now)
+            self._history(shops, now)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(self._accounts_text())
 
@@ -129,30 +191,52 @@ class Command(BaseCommand):
             shop.save(update_fields=["id_card_front", "id_card_back"])
         return shop
 
-    def _standing(self, shops, controllers, now):
-        """The statuses the demo needs, set once, on first creation only. (The
-        penalty engine writes these through its services; the demo world is
-        history that happened before.)"""
-        first_run = not Shop.objects.exclude(status=Shop.Status.OPEN).exists()
-        if not first_run:
-            return
-        Shop.objects.filter(pk=shops["10000002"].pk).update(
-            status=Shop.Status.SUSPENDED, suspended_until=now + datetime.timedelta(days=5)
-        )
-        Shop.objects.filter(pk=shops["10000006"].pk).update(
-            status=Shop.Status.CLEARED, ended_at=now - datetime.timedelta(days=40)
-        )
-        Controller.objects.filter(pk=controllers["youpin"].pk).update(
-            barred_at=now - datetime.timedelta(days=40), barred_reason="店铺因售假被清退（演示）"
-        )
-        Shop.objects.filter(pk=shops["10000007"].pk).update(
+    def _deposits(self, shops):
+        """Each shop paid its required deposit — except 张伟的小店, which paid
+        half and will show a shortfall."""
+        for shop_no, shop in shops.items():
+            if DepositEntry.objects.filter(shop=shop).exists():
+                continue
+            amount = shop.required_deposit / 2 if shop_no == "10000004" else shop.required_deposit
+            deposit_top_up(shop=shop, amount=amount, actor=None, note="开店缴纳（演示）")
+
+    def _tickets(self, shops, now):
+        reviewer = User.objects.get(username="reviewer")
+        for key, shop_no, rule, tier_code, days_ago, options in TICKETS:
+            issued_at = now - datetime.timedelta(days=days_ago, hours=2)
+            shop = Shop.objects.get(shop_no=shop_no)
+            product = options.get("product")
+            ticket = ticket_issue(
+                shop=shop,
+                tier=RuleTier.objects.get(rule__code=rule, rule__version=1, code=tier_code),
+                actor=reviewer,
+                points=options.get("points"),
+                products=[Product.objects.get(product_no=product_no(shop_no, product))] if product else [],
+                order_count=options.get("orders"),
+                ban_chosen=options.get("ban", False),
+                description=f"演示违规单：{DESCRIPTIONS.get(rule, '经平台巡检核实存在违规行为。')}",
+                occurred_at=issued_at - datetime.timedelta(days=1),
+                idempotency_key=f"demo-{key}",
+                now=issued_at,
+            )
+            if options.get("revoke") and ticket.status != Ticket.Status.REVOKED:
+                ticket_revoke(ticket=ticket, actor=reviewer, reason=options["revoke"],
+                              now=issued_at + datetime.timedelta(days=2))
+        # What the daily job would have done since: suspensions that ran out
+        # ended, appeal windows that closed made their tickets final.
+        for _name, step in STEPS:
+            step(now)
+
+    def _history(self, shops, now):
+        """Shops that left before the demo starts: one by the end of its term,
+        one closed. (No ticket caused these; they are the merchants' doing.)"""
+        Shop.objects.filter(pk=shops["10000007"].pk, status=Shop.Status.OPEN).update(
             status=Shop.Status.EXITED, exit_kind=Shop.ExitKind.TERM_END,
             ended_at=now - datetime.timedelta(days=60),
         )
-        Shop.objects.filter(pk=shops["10000008"].pk).update(
+        Shop.objects.filter(pk=shops["10000008"].pk, status=Shop.Status.OPEN).update(
             status=Shop.Status.CLOSED, ended_at=now - datetime.timedelta(days=15)
         )
-        Product.objects.filter(shop=shops["10000006"]).update(status=Product.Status.DELISTED)
 
     def _accounts(self, shops):
         for username, group, full_name in STAFF:
