@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from compliance.exceptions import DomainError
 from compliance.exports import streaming_export
 from compliance.models import Event, Measure, Ticket, TicketEvidence
+from compliance.models.base import in_chinese
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
 from shops.admin_base import BaseModelAdmin
 from shops.uploads import attachment_response
@@ -210,7 +211,7 @@ class TicketAdmin(BaseModelAdmin):
         # Everything language-dependent is rendered now: the rows are produced
         # after the view returns, when the request's language is no longer active.
         statuses = {value: str(label) for value, label in Ticket.Status.choices}
-        zh = (request.LANGUAGE_CODE or "").startswith("zh")
+        zh = in_chinese()
 
         def rows():
             from django.utils import timezone

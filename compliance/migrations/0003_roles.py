@@ -1,8 +1,9 @@
 """The three staff groups of SPEC §1 with exactly the model permissions their
 work needs. Later migrations add the permissions of the models they create."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from ._grants import grant
 
 READ_SHOPS = [
     "shops.view_controller",
@@ -32,22 +33,7 @@ ROLES = {
 
 
 def forward(apps, schema_editor):
-    # Permissions are normally created after all migrations (post_migrate);
-    # create them now so that the groups can be given them on a fresh database.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, perms in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+    grant(apps, ROLES)
 
 
 class Migration(migrations.Migration):

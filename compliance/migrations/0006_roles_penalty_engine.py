@@ -1,8 +1,9 @@
 """Permissions of the penalty engine's models for the three staff groups
 (SPEC §1). Ledgers, measures and events are read-only for everyone."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from ._grants import grant
 
 READ = [
     "compliance.view_rule", "compliance.view_ruletier", "compliance.view_pointnode", "compliance.view_ticket",
@@ -22,17 +23,7 @@ ROLES = {
 
 
 def forward(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, perms in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    grant(apps, ROLES)
 
 
 class Migration(migrations.Migration):

@@ -34,10 +34,18 @@ class ViolationClass(models.TextChoices):
     B = "B", _("B · serious violation")
 
 
+def in_chinese() -> bool:
+    """Whether the active language is Chinese (the default when none is)."""
+    return (get_language() or "zh-hans").lower().startswith("zh")
+
+
+def bilingual(zh: str, en: str) -> str:
+    return zh if in_chinese() or not en else en
+
+
 class BilingualNameMixin:
     """``name`` in the active language, from ``name_zh`` / ``name_en``."""
 
     @property
     def name(self) -> str:
-        language = (get_language() or "zh-hans").lower()
-        return self.name_zh if language.startswith("zh") or not self.name_en else self.name_en
+        return bilingual(self.name_zh, self.name_en)

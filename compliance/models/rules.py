@@ -8,10 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .base import BilingualNameMixin, ViolationClass
+from .base import BilingualNameMixin, ViolationClass, bilingual
 
 
 class RuleQuerySet(models.QuerySet):
@@ -68,8 +67,7 @@ class Rule(BilingualNameMixin, models.Model):
 
     @property
     def evidence_hint(self) -> str:
-        zh = (get_language() or "zh-hans").lower().startswith("zh")
-        return self.evidence_hint_zh if zh or not self.evidence_hint_en else self.evidence_hint_en
+        return bilingual(self.evidence_hint_zh, self.evidence_hint_en)
 
     def clean(self):
         if self.effective_to and self.effective_to < self.effective_from:

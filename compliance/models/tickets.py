@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shops.uploads import PrivateUploadTo, private_storage, validate_private_document
 
-from .base import AppendOnlyModel, ViolationClass
+from .base import AppendOnlyModel, ViolationClass, bilingual
 
 
 class TicketQuerySet(models.QuerySet):
@@ -83,21 +83,21 @@ class Ticket(models.Model):
     def __str__(self):
         return self.number
 
+    # Names as issued (the rule may have been renamed since), in the active language.
     @property
     def rule_name(self) -> str:
-        from django.utils.translation import get_language
-
         snap = self.rule_snapshot or {}
-        zh = (get_language() or "zh-hans").lower().startswith("zh")
-        return snap.get("rule_name_zh" if zh else "rule_name_en") or str(self.rule)
+        return bilingual(snap.get("rule_name_zh", ""), snap.get("rule_name_en", "")) or str(self.rule)
 
     @property
     def tier_name(self) -> str:
-        from django.utils.translation import get_language
-
         snap = self.rule_snapshot or {}
-        zh = (get_language() or "zh-hans").lower().startswith("zh")
-        return snap.get("tier_name_zh" if zh else "tier_name_en") or str(self.tier)
+        return bilingual(snap.get("tier_name_zh", ""), snap.get("tier_name_en", "")) or str(self.tier)
+
+    @property
+    def evidence_hint(self) -> str:
+        snap = self.rule_snapshot or {}
+        return bilingual(snap.get("evidence_hint_zh", ""), snap.get("evidence_hint_en", ""))
 
 
 class TicketEvidence(models.Model):

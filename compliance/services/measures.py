@@ -64,16 +64,20 @@ def refresh_products(product_ids) -> None:
         MeasureProduct.objects.filter(product_id__in=product_ids).order_by("measure_id")
         .values_list("product_id", "previous_status")
     )
-    for product in Product.objects.filter(pk__in=product_ids).only("pk", "status"):
-        kinds = live.get(product.pk, set())
+    changes: dict[str, list[int]] = {}
+    for pk, status in Product.objects.filter(pk__in=product_ids).values_list("pk", "status"):
+        kinds = live.get(pk, set())
         if Measure.Kind.BAN in kinds:
             wanted = Product.Status.BANNED
         elif Measure.Kind.DELIST in kinds:
             wanted = Product.Status.DELISTED
         else:
-            wanted = base.get(product.pk, product.status)
-        if product.status != wanted:
-            Product.objects.filter(pk=product.pk).update(status=wanted)
+            wanted = base.get(pk, status)
+        if status != wanted:
+            changes.setdefault(wanted, []).append(pk)
+    # One UPDATE per resulting status, however many products a clearance touches.
+    for wanted, pks in changes.items():
+        Product.objects.filter(pk__in=pks).update(status=wanted)
 
 
 def refresh_shop_status(shop: Shop, *, now: datetime.datetime, actor=None, ticket=None, reason="") -> None:
@@ -82,7 +86,7 @@ def refresh_shop_status(shop: Shop, *, now: datetime.datetime, actor=None, ticke
     if shop.status in (Shop.Status.CLOSED, Shop.Status.EXITED):
         return
     live = Measure.objects.filter(shop=shop, status=LIVE)
-    before = shop.status
+    before = (shop.status, shop.suspended_until, shop.ended_at)
     if live.filter(kind=Measure.Kind.CLEAR).exists():
         shop.status, shop.suspended_until = Shop.Status.CLEARED, None
         shop.ended_at = shop.ended_at or now
@@ -92,9 +96,11 @@ def refresh_shop_status(shop: Shop, *, now: datetime.datetime, actor=None, ticke
         shop.status = Shop.Status.SUSPENDED if until else Shop.Status.OPEN
         shop.suspended_until = until
         shop.ended_at = None
+    if (shop.status, shop.suspended_until, shop.ended_at) == before:
+        return
     shop.save(update_fields=["status", "suspended_until", "ended_at", "updated_at"])
-    if shop.status != before:
-        record_event(shop=shop, ticket=ticket, actor=actor, action="shop_status", from_status=before,
+    if shop.status != before[0]:
+        record_event(shop=shop, ticket=ticket, actor=actor, action="shop_status", from_status=before[0],
                      to_status=shop.status, reason=reason, at=now,
                      data={"suspended_until": shop.suspended_until.isoformat() if shop.suspended_until else None})
 

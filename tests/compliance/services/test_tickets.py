@@ -411,3 +411,23 @@ def test_ledgers_are_append_only(shop, reviewer):
         Event.objects.all().delete()
     with pytest.raises(TypeError):
         DepositEntry.objects.first().delete()
+
+
+# Query counts (performance is measured in bench/; here it is bounded) --------
+
+def test_issuing_a_ticket_takes_a_bounded_number_of_queries(shop, reviewer, django_assert_max_num_queries):
+    issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    product = make_product(shop)
+    with django_assert_max_num_queries(30):
+        issue(shop, "price_mismatch", "general", reviewer, products=[product])
+
+
+@pytest.mark.parametrize("products", [5, 60])
+def test_clearance_does_not_cost_a_query_per_product(shop, reviewer, django_assert_max_num_queries, products):
+    for _ in range(products):
+        make_product(shop)
+    with django_assert_max_num_queries(40):
+        ticket = issue(shop, "counterfeit", "especially_serious", reviewer)
+    with django_assert_max_num_queries(40):
+        ticket_revoke(ticket=ticket, actor=reviewer, reason="误判")
+    assert not Product.objects.filter(shop=shop).exclude(status=Product.Status.ON_SALE).exists()
