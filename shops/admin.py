@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext
@@ -113,14 +114,45 @@ class ShopAddForm(forms.ModelForm):
         return controller
 
 
+class DepositTopUpFilter(admin.SimpleListFilter):
+    """SPEC §6.4: below the required amount the shop is flagged for top-up."""
+
+    title = _("deposit")
+    parameter_name = "deposit"
+
+    def lookups(self, request, model_admin):
+        return [("short", _("below the required amount")), ("ok", _("at or above the required amount"))]
+
+    def queryset(self, request, queryset):
+        short = Q(deposit_balance__lt=F("required_deposit"))
+        if self.value() == "short":
+            return queryset.filter(short)
+        if self.value() == "ok":
+            return queryset.exclude(short)
+        return queryset
+
+
+class FlaggedForReviewFilter(admin.SimpleListFilter):
+    """SPEC §6.5: another shop of the controller was cleared."""
+
+    title = _("flagged for review")
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("flagged for review"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(review_flagged_at__isnull=False) if self.value() == "yes" else queryset
+
+
 @admin.register(Shop)
 class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
     list_display = (
         "shop_no", "name", "controller", "shop_type", "entity_type", "status",
-        "suspended_until", "experience_score", "required_deposit",
+        "suspended_until", "experience_score", "deposit_balance", "required_deposit",
     )
     list_display_links = ("shop_no", "name")
-    list_filter = ("status", "shop_type", "entity_type")
+    list_filter = ("status", "shop_type", "entity_type", DepositTopUpFilter, FlaggedForReviewFilter)
     list_select_related = ("controller",)
     search_fields = ("name",)
     identifier_search_fields = {"shop_no": "prefix", "uscc": "prefix"}
@@ -128,11 +160,12 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
     personal_data_fields = ("id_card_number", "bank_card_number", "uscc")
     personal_file_fields = ("id_card_front", "id_card_back")
     readonly_fields = ("status", "suspended_until", "ended_at", "exit_kind", "review_flagged_at",
-                       "created_at", "updated_at")
+                       "deposit_balance", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ["shop_no", "name", "controller", "entity_type", "shop_type"]}),
         (_("Standing"), {"fields": ["status", "suspended_until", "ended_at", "exit_kind",
-                                    "review_flagged_at", "experience_score", "required_deposit"]}),
+                                    "review_flagged_at", "experience_score", "deposit_balance",
+                                    "required_deposit"]}),
         (_("Settlement: individual"), {"fields": ["id_card_number", "id_card_front", "id_card_back",
                                                   "bank_card_number"]}),
         (_("Settlement: individual business or enterprise"), {"fields": [

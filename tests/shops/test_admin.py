@@ -140,3 +140,18 @@ def test_shop_filters(client, reviewer, status):
     make_shop(shop_type="flagship")
     response = client.get("/admin/shops/shop/", {"status__exact": status})
     assert {s.status for s in response.context["cl"].result_list} == {status}
+
+
+def test_shop_list_filters_for_deposit_short_and_review_flag(client, reviewer):
+    from decimal import Decimal
+
+    from tests.factories import fund
+
+    client.force_login(reviewer)
+    short = fund(make_shop(required_deposit=Decimal("5000")), 1000)
+    full = fund(make_shop(required_deposit=Decimal("5000")), 5000)
+    flagged = make_shop(review_flagged_at=timezone.now())
+    found = set(client.get("/admin/shops/shop/", {"deposit": "short"}).context["cl"].result_list)
+    assert short in found and full not in found
+    found = set(client.get("/admin/shops/shop/", {"flagged": "yes"}).context["cl"].result_list)
+    assert found == {flagged}

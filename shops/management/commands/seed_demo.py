@@ -115,6 +115,7 @@ TICKETS = [
     # 云织女装专营店: suspended for 7 days two days ago; fake shipment capped at ¥5,000.
     ("yzn-1", "10000002", "false_advertising", "serious", 2, {}),
     ("yzn-2", "10000002", "fake_shipment", "per_order", 2, {"orders": 11}),
+    ("yzn-3", "10000002", "fake_shipment", "repeated", 1, {"product": 1}),
     # 极光数码专卖店: crossed A12 ten days ago (3-day suspension, ended); one B ticket.
     ("jg-1", "10000003", "price_mismatch", "serious", 10, {"points": 10}),
     ("jg-2", "10000003", "logistics_mismatch", "general", 10, {"product": 1}),
@@ -122,6 +123,10 @@ TICKETS = [
     # 张伟的小店: a qualification ticket and a deposit shortfall.
     ("zw-1", "10000004", "qualification_materials", "product", 5, {"product": 1}),
     ("zw-2", "10000004", "price_mismatch", "general", 1, {"product": 2}),
+    ("zw-3", "10000004", "qualification_materials", "product_first_minor", 50, {"product": 2}),
+    ("zw-4", "10000004", "qualification_materials", "product_complaint", 4, {"product": 1}),
+    # 极光数码专卖店 also misses a brand certificate: A 13 → 25, past A24, suspended for 7 days.
+    ("jg-4", "10000003", "qualification_materials", "other", 1, {"product": 3}),
     # 李娜手作饰品: B 9, near clearance; a trademark event with a ban.
     ("ln-1", "10000005", "counterfeit", "general", 25, {"product": 1}),
     ("ln-2", "10000005", "non_agreed_goods", "general", 6, {"product": 2}),
