@@ -18,3 +18,15 @@ class ReentryRefused(DomainError):
 
 class InvalidTransition(DomainError):
     default_message = _("This change is not allowed in the current status.")
+
+
+class AppealNotAllowed(DomainError):
+    default_message = _("This ticket cannot be appealed now.")
+
+
+class FourEyesViolation(DomainError):
+    default_message = _("You issued this ticket, so another appeal reviewer must decide the appeal.")
+
+
+class NotPermitted(DomainError):
+    default_message = _("You are not allowed to do this.")

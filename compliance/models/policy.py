@@ -20,6 +20,13 @@ class PolicySettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Certificates, ID-card images and appeal evidence larger than this are refused."),
     )
+    appeal_decision_working_days = models.PositiveSmallIntegerField(
+        _("appeal decision target (working days)"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("SPEC §7: an appeal is due for decision this many working days (Monday to Friday) "
+                    "after it was submitted."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -246,6 +246,9 @@ class Event(AppendOnlyModel):
         SHOP_STATUS = "shop_status", _("shop status changed")
         SHOP_CLEARED = "shop_cleared", _("shop cleared")
         CONTROLLER_BARRED = "controller_barred", _("shop cleared, controller barred")
+        APPEAL_SUBMITTED = "appeal_submitted", _("appeal submitted")
+        APPEAL_APPROVED = "appeal_approved", _("appeal approved")
+        APPEAL_REJECTED = "appeal_rejected", _("appeal rejected")
 
     ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="events",
                                verbose_name=_("ticket"))

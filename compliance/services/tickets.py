@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from compliance.exceptions import DomainError, InvalidTransition
 from compliance.models import Measure, PointEntry, RuleTier, Ticket, TicketEvidence
+from compliance.notifications import notify_ticket_issued
 from shops.models import Shop
 
 from . import measures as m
@@ -92,6 +93,7 @@ def ticket_issue(
                 item.full_clean(exclude=["ticket", "uploaded_by"])
                 item.save()
             _apply(c, ticket=ticket, actor=actor)
+            notify_ticket_issued(ticket)
     except IntegrityError:
         # Two identical submissions raced past the lookup: the first one won.
         existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()

@@ -91,3 +91,30 @@ def test_a_double_submitted_form_issues_one_ticket(pg):
     results = race(lambda i: issue(shop, "false_advertising", "serious", reviewer, idempotency_key="same"), n=4)
     assert len({r.pk for r in results}) == 1
     assert Ticket.objects.count() == 1 and PointEntry.objects.count() == 1
+
+
+def test_two_reviewers_deciding_one_appeal_give_one_decision(pg):
+    import datetime
+
+    from django.utils import timezone
+
+    from compliance.exceptions import InvalidTransition
+    from compliance.models import Appeal, Event
+    from compliance.services.appeals import appeal_decide, appeal_submit
+    from tests.factories import make_merchant
+
+    reviewer = make_staff("race-reviewer", "Reviewer")
+    deciders = [make_staff(f"race-appeals-{i}", "Appeal reviewer") for i in range(2)]
+    shop = fund(make_shop(), 10000)
+    merchant = make_merchant("race-merchant", shop)
+    ticket = issue(shop, "false_advertising", "serious", reviewer)
+    appeal = appeal_submit(ticket=ticket, actor=merchant, reason="证据不足", statement="附质检报告",
+                           now=timezone.now() + datetime.timedelta(minutes=1))
+    results = race(lambda i: appeal_decide(appeal=appeal, approve=i == 0, reason=f"decision {i}",
+                                           actor=deciders[i]), n=2)
+    decided = [r for r in results if isinstance(r, Appeal)]
+    refused = [r for r in results if isinstance(r, InvalidTransition)]
+    assert len(decided) == 1 and len(refused) == 1
+    appeal.refresh_from_db()
+    assert appeal.status in ("approved", "rejected")
+    assert Event.objects.filter(action__in=["appeal_approved", "appeal_rejected"]).count() == 1

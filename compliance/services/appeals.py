@@ -1,0 +1,131 @@
+"""Appeals (SPEC §7): a merchant submits, an appeal reviewer decides."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from compliance.exceptions import AppealNotAllowed, DomainError, FourEyesViolation, InvalidTransition, NotPermitted
+from compliance.models import Appeal, AppealEvidence, PolicySettings, Ticket
+from compliance.notifications import notify_appeal_decided
+from shops.models import ShopMember
+
+from .assessment import shanghai
+from .events import record_event
+from .locks import lock_ticket
+from .tickets import ticket_revoke
+
+STATEMENT_MAX = 2000
+
+
+def add_working_days(start: datetime.datetime, days: int) -> datetime.datetime:
+    """``days`` working days (Monday–Friday, Shanghai calendar) after ``start``,
+    at the same time of day. Public holidays are not modelled."""
+    moment = shanghai(start)
+    while days > 0:
+        moment += datetime.timedelta(days=1)
+        if moment.weekday() < 5:
+            days -= 1
+    return moment
+
+
+def chances(ticket: Ticket) -> int:
+    return int((ticket.rule_snapshot or {}).get("appeal_chances") or ticket.rule.appeal_chances)
+
+
+def appeal_block_reason(ticket: Ticket, *, now: datetime.datetime | None = None) -> str | None:
+    """Why the merchant cannot appeal this ticket now, or None if they can.
+    The portal shows this sentence where the form would be."""
+    now = now or timezone.now()
+    used = ticket.appeals.count()
+    if ticket.status == Ticket.Status.APPEALING:
+        return _("An appeal is being decided; you can appeal again only if it is rejected.")
+    if ticket.status == Ticket.Status.REVOKED:
+        return _("This ticket has been revoked: there is nothing to appeal.")
+    if used >= chances(ticket):
+        return _("You have used all %(n)d appeal chances for this ticket.") % {"n": chances(ticket)}
+    if ticket.status == Ticket.Status.FINAL or now > ticket.appeal_deadline:
+        return _("The appeal window closed on %(date)s.") % {
+            "date": date_format(timezone.localtime(ticket.appeal_deadline), "DATETIME_FORMAT")}
+    return None
+
+
+def appeal_submit(*, ticket: Ticket, actor, reason: str, statement: str, files=(),
+                  now: datetime.datetime | None = None) -> Appeal:
+    reason, statement = (reason or "").strip(), (statement or "").strip()
+    if not reason:
+        raise DomainError(_("Say in one line why the ticket is wrong."))
+    if not statement:
+        raise DomainError(_("Explain your appeal in the statement."))
+    if len(statement) > STATEMENT_MAX:
+        raise DomainError(_("The statement may be at most %(n)d characters.") % {"n": STATEMENT_MAX})
+    try:
+        with transaction.atomic():
+            ticket, shop = lock_ticket(ticket.pk)
+            if not ShopMember.objects.filter(shop=shop, user=actor).exists():
+                raise NotPermitted(_("Only a member of the shop can appeal its tickets."))
+            now = now or timezone.now()
+            blocked = appeal_block_reason(ticket, now=now)
+            if blocked:
+                raise AppealNotAllowed(blocked)
+            appeal = Appeal.objects.create(
+                ticket=ticket, attempt=ticket.appeals.count() + 1, reason=reason, statement=statement,
+                submitted_by=actor, submitted_at=now,
+                due_at=add_working_days(now, PolicySettings.load().appeal_decision_working_days),
+            )
+            for upload in files:
+                item = AppealEvidence(appeal=appeal, file=upload)
+                item.full_clean(exclude=["appeal"])
+                item.save()
+            before, ticket.status = ticket.status, Ticket.Status.APPEALING
+            ticket.save(update_fields=["status"])
+            record_event(shop=shop, ticket=ticket, actor=actor, action="appeal_submitted", from_status=before,
+                         to_status=ticket.status, reason=reason, data={"appeal": appeal.pk}, at=now)
+    except IntegrityError:
+        # The one-open-appeal constraint caught a second submission that raced
+        # past the status check (SPEC §7).
+        raise AppealNotAllowed(
+            _("An appeal is being decided; you can appeal again only if it is rejected.")) from None
+    return appeal
+
+
+def appeal_decide(*, appeal: Appeal, approve: bool, reason: str, actor,
+                  now: datetime.datetime | None = None) -> Appeal:
+    """Approve (the ticket is revoked) or reject (the ticket can be appealed
+    again while chances and the window remain, else it is final)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give a reason for the decision: the merchant reads it."))
+    if not actor.has_perm("compliance.decide_appeal"):
+        raise NotPermitted(_("Only appeal reviewers decide appeals."))
+    with transaction.atomic():
+        # Lock order: controller, shop, ticket (services.locks), then the appeal.
+        ticket, shop = lock_ticket(appeal.ticket_id)
+        appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if appeal.status != Appeal.Status.PENDING:
+            raise InvalidTransition(
+                _("This appeal was already %(status)s by %(who)s.")
+                % {"status": appeal.get_status_display(), "who": appeal.decided_by}
+            )
+        if ticket.issued_by_id == actor.pk:
+            raise FourEyesViolation()
+        now = now or timezone.now()
+        appeal.status = Appeal.Status.APPROVED if approve else Appeal.Status.REJECTED
+        appeal.decided_by, appeal.decided_at, appeal.decision_reason = actor, now, reason
+        appeal.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        if approve:
+            record_event(shop=shop, ticket=ticket, actor=actor, action="appeal_approved", reason=reason,
+                         data={"appeal": appeal.pk}, at=now)
+            ticket_revoke(ticket=ticket, actor=actor, reason=reason, now=now)
+        else:
+            # SPEC §6.1: back to issued while chances and the window remain, else final.
+            again = ticket.appeals.count() < chances(ticket) and now <= ticket.appeal_deadline
+            ticket.status = Ticket.Status.ISSUED if again else Ticket.Status.FINAL
+            ticket.save(update_fields=["status"])
+            record_event(shop=shop, ticket=ticket, actor=actor, action="appeal_rejected",
+                         from_status=Ticket.Status.APPEALING, to_status=ticket.status, reason=reason,
+                         data={"appeal": appeal.pk}, at=now)
+        notify_appeal_decided(appeal)
+    return appeal
