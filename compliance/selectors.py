@@ -11,11 +11,6 @@ from compliance.services.assessment import point_year
 from shops.models import Shop
 
 
-# Measures that last (a warning or a deduction is done once it is taken).
-ONGOING = [Measure.Kind.SUSPEND, Measure.Kind.DELIST, Measure.Kind.BAN, Measure.Kind.CLEAR,
-           Measure.Kind.ALLIANCE_CLOSE, Measure.Kind.FREEZE_PROCEEDS]
-
-
 @dataclass
 class ClassStanding:
     violation_class: str
@@ -73,10 +68,124 @@ def shop_standing(shop: Shop, *, now: datetime.datetime | None = None) -> Standi
         upcoming = next((n for n in nodes if n.violation_class == cls and n.threshold > totals[cls]), None)
         classes.append(ClassStanding(cls, label, totals[cls], upcoming))
     measures = list(
-        Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE, kind__in=ONGOING)
+        Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE).exclude(kind__in=Measure.ONE_OFF)
         .select_related("ticket", "node")
         .order_by("-created_at")
     )
     return Standing(shop=shop, year=year, classes=classes, measures=measures)
 
 
+
+
+class MerchantScope:
+    """The only way the portal reads data (STYLE §9): every queryset is limited
+    to the shops the user is a member of, so another shop's ticket, appeal or
+    file is simply not found (404), whatever the URL says."""
+
+    def __init__(self, user):
+        from shops.models import ShopMember
+
+        self.user = user
+        self.shop_ids = list(
+            ShopMember.objects.filter(user=user, user__is_active=True).values_list("shop_id", flat=True)
+        )
+
+    def shops(self):
+        return Shop.objects.filter(pk__in=self.shop_ids).order_by("shop_no")
+
+    def shop(self, shop_no: str) -> Shop:
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(self.shops().select_related("controller"), shop_no=shop_no)
+
+    def tickets(self):
+        from compliance.models import Ticket
+
+        return Ticket.objects.filter(shop_id__in=self.shop_ids)
+
+    def ticket(self, number: str):
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(self.tickets().select_related("shop", "rule"), number=number)
+
+    def ticket_evidence(self):
+        from compliance.models import TicketEvidence
+
+        return TicketEvidence.objects.filter(ticket__shop_id__in=self.shop_ids)
+
+    def appeal_evidence(self):
+        from compliance.models import AppealEvidence
+
+        return AppealEvidence.objects.filter(appeal__ticket__shop_id__in=self.shop_ids)
+
+
+@dataclass
+class ChartBar:
+    x: float
+    day: datetime.date
+    a: int
+    b: int
+    a_y: float
+    a_h: float
+    b_y: float
+    b_h: float
+
+
+@dataclass
+class Dashboard:
+    appeals_pending: int | None
+    appeals_due_today: int | None
+    appeals_overdue: int | None
+    bars: list[ChartBar]
+    chart_max: int
+    chart_width: int
+    chart_height: int
+    tickets_total: int
+
+
+def dashboard(user, *, now: datetime.datetime | None = None, days: int = 30) -> Dashboard:
+    """The admin index: the reviewer's queues with counts, and tickets issued
+    per day by class over the last ``days`` days (drawn as SVG, no script)."""
+    from django.db.models import Count, Q
+    from django.db.models.functions import TruncDate
+
+    from compliance.models import Appeal, Ticket
+
+    now = now or timezone.now()
+    tz = timezone.get_default_timezone()
+    local = timezone.localtime(now, tz)
+    start_of_today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    end_of_today = start_of_today + datetime.timedelta(days=1)
+    pending = due_today = overdue = None
+    if user.has_perm("compliance.view_appeal"):
+        counts = Appeal.objects.filter(status=Appeal.Status.PENDING).aggregate(
+            pending=Count("id"),
+            overdue=Count("id", filter=Q(due_at__lt=now)),
+            today=Count("id", filter=Q(due_at__gte=now, due_at__lt=end_of_today)),
+        )
+        pending, due_today, overdue = counts["pending"], counts["today"], counts["overdue"]
+
+    first_day = (start_of_today - datetime.timedelta(days=days - 1)).date()
+    per_day = {first_day + datetime.timedelta(days=i): {"A": 0, "B": 0} for i in range(days)}
+    if user.has_perm("compliance.view_ticket"):
+        rows = (
+            Ticket.objects.filter(issued_at__gte=start_of_today - datetime.timedelta(days=days - 1))
+            .annotate(day=TruncDate("issued_at", tzinfo=tz))
+            .values("day", "violation_class")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            if row["day"] in per_day:
+                per_day[row["day"]][row["violation_class"]] = row["n"]
+    width, height, gap = 600, 160, 2
+    top = max([v["A"] + v["B"] for v in per_day.values()] + [1])
+    slot = width / days
+    bars = []
+    for i, (day, v) in enumerate(sorted(per_day.items())):
+        a_h = height * v["A"] / top
+        b_h = height * v["B"] / top
+        bars.append(ChartBar(x=round(i * slot + gap / 2, 1), day=day, a=v["A"], b=v["B"],
+                             a_y=round(height - a_h, 1), a_h=round(a_h, 1),
+                             b_y=round(height - a_h - b_h, 1), b_h=round(b_h, 1)))
+    return Dashboard(pending, due_today, overdue, bars, top, width, height,
+                     sum(v["A"] + v["B"] for v in per_day.values()))

@@ -35,7 +35,7 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "compliance.apps.ComplianceAdminConfig",  # django.contrib.admin with the dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "compliance.portal.middleware.RoleRoutingMiddleware",
     # AxesMiddleware must come last: it turns a lock-out into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -109,7 +110,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_VERBOSE = False
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "portal:login"
 
 # Internationalisation: Simplified Chinese first, English switchable.
 LANGUAGE_CODE = "zh-hans"

@@ -9,7 +9,7 @@ READ_SHOPS = {"shops.view_controller", "shops.view_shop", "shops.view_shopmember
 READ_TICKETS = {
     "compliance.view_rule", "compliance.view_ruletier", "compliance.view_pointnode", "compliance.view_ticket",
     "compliance.view_ticketevidence", "compliance.view_pointentry", "compliance.view_depositentry",
-    "compliance.view_measure", "compliance.view_event",
+    "compliance.view_measure", "compliance.view_event", "compliance.view_appeal", "compliance.view_appealevidence",
 }
 ISSUE_AND_REVOKE = {"compliance.add_ticket", "compliance.revoke_ticket"}
 
@@ -21,8 +21,9 @@ def perms(group_name):
 
 def test_groups_have_exactly_their_permissions():
     assert perms("Reviewer") == READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE
-    assert perms("Appeal reviewer") == READ_SHOPS | READ_TICKETS
+    assert perms("Appeal reviewer") == READ_SHOPS | READ_TICKETS | {"compliance.decide_appeal"}
     assert perms("Compliance admin") == READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | {
+        "compliance.decide_appeal",
         "compliance.add_rule", "compliance.change_rule", "compliance.add_ruletier", "compliance.change_ruletier",
         "compliance.add_pointnode", "compliance.change_pointnode",
         "shops.add_controller", "shops.change_controller", "shops.add_shop", "shops.change_shop",
@@ -60,10 +61,15 @@ def test_merchant_cannot_open_admin(client, db):
     from tests.factories import make_merchant, make_shop
 
     client.force_login(make_merchant("m1", make_shop()))
-    response = client.get("/admin/")
-    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
-    response = client.get("/admin/shops/shop/")
-    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    for url in ("/admin/", "/admin/shops/shop/", "/admin/compliance/ticket/", "/admin/auth/group/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"] == "/portal/", url
+
+
+def test_staff_opening_the_portal_go_to_the_admin(client, reviewer):
+    client.force_login(reviewer)
+    response = client.get("/portal/")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
 
 
 def test_anonymous_is_sent_to_login(client, db):

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from compliance.models import Option, PolicySettings, Rule, RuleTier
+from compliance.forms import DocumentsField
+from compliance.models import Option, Rule, RuleTier
 from shops.models import Product, Shop
-from shops.uploads import validate_document
 
 
 class TierChoiceField(forms.ModelChoiceField):
@@ -104,41 +104,8 @@ class HiddenCopy(forms.Form):
                        if key not in ("csrfmiddlewaretoken", "step")]
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented pattern)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if isinstance(data, (list, tuple)):
-            return [super(MultipleFileField, self).clean(item, initial) for item in data]
-        return [super().clean(data, initial)] if data else []
-
-
 class EvidenceForm(forms.Form):
-    evidence = MultipleFileField(
-        label=_("Evidence files"), required=False,
-        help_text=_("PDF, JPEG or PNG; several files may be chosen."),
-    )
-
-    def clean_evidence(self):
-        files = self.cleaned_data["evidence"]
-        max_bytes = PolicySettings.load().upload_max_bytes
-        errors = []
-        for upload in files:
-            try:
-                validate_document(upload, max_bytes=max_bytes)
-            except ValidationError as exc:
-                errors.extend(f"{upload.name}: {message}" for message in exc.messages)
-        if errors:
-            raise ValidationError(errors)
-        return files
+    evidence = DocumentsField(label=_("Evidence files"), required=False)
 
 
 class RevokeForm(forms.Form):

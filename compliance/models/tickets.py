@@ -196,6 +196,10 @@ class Measure(models.Model):
         ENDED = "ended", _("ended")
         REVERSED = "reversed", _("reversed")
 
+    # A warning or a deduction is done once taken; the others last until they
+    # end or are reversed.
+    ONE_OFF = (Kind.WARNING, Kind.DEPOSIT)
+
     ticket = models.ForeignKey(Ticket, models.PROTECT, related_name="measures", verbose_name=_("ticket"))
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="measures", verbose_name=_("shop"))
     node = models.ForeignKey("compliance.PointNode", models.PROTECT, null=True, blank=True, related_name="+",
@@ -221,6 +225,12 @@ class Measure(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.ticket})"
+
+    @property
+    def status_label(self) -> str:
+        if self.status == self.Status.ACTIVE and self.kind in self.ONE_OFF:
+            return str(_("taken"))
+        return self.get_status_display()
 
 
 class MeasureProduct(models.Model):

@@ -1,0 +1,183 @@
+import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from compliance.exceptions import DomainError
+from compliance.models import Appeal, AppealEvidence
+from compliance.services.appeals import appeal_decide
+from shops.admin_base import BaseModelAdmin
+from shops.uploads import attachment_response
+
+
+def today_bounds(now=None):
+    now = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + datetime.timedelta(days=1)
+
+
+class DueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("decision due")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", gettext_lazy("overdue")), ("today", gettext_lazy("due today")),
+                ("later", gettext_lazy("due later"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        start, end = today_bounds(now)
+        pending = queryset.filter(status=Appeal.Status.PENDING)
+        if self.value() == "overdue":
+            return pending.filter(due_at__lt=now)
+        if self.value() == "today":
+            return pending.filter(due_at__gte=now, due_at__lt=end)
+        if self.value() == "later":
+            return pending.filter(due_at__gte=end)
+        return queryset
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(label=gettext_lazy("Decision"), widget=forms.RadioSelect, choices=[
+        ("approve", gettext_lazy("Approve: revoke the ticket and reverse its effects")),
+        ("reject", gettext_lazy("Reject: the ticket stands")),
+    ])
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 4}),
+                             max_length=2000, help_text=gettext_lazy("The merchant reads this reason."))
+
+
+class AppealEvidenceInline(admin.TabularInline):
+    model = AppealEvidence
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("download", "uploaded_at")
+
+    @admin.display(description=gettext_lazy("file"))
+    def download(self, obj):
+        url = reverse("admin:compliance_appeal_evidence", args=[obj.appeal_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("merchant's file %(n)s") % {"n": obj.pk})
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Appeal)
+class AppealAdmin(BaseModelAdmin):
+    """The appeal reviewers' queue: pending first, soonest due first."""
+
+    list_display = ("ticket_link", "shop", "attempt", "status", "submitted_at", "due_display", "decided_by")
+    list_filter = ("status", DueFilter, ("ticket__rule", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("ticket__shop", "decided_by")
+    identifier_search_fields = {"ticket__number": "prefix", "ticket__shop__shop_no": "prefix"}
+    search_fields = ()
+    raw_id_fields = ("ticket", "submitted_by", "decided_by")
+    inlines = [AppealEvidenceInline]
+    fields = readonly_fields = ("ticket_link", "shop", "attempt", "status", "reason", "statement", "submitted_by",
+                                "submitted_at", "due_at", "decided_by", "decided_at", "decision_reason")
+
+    def get_queryset(self, request):
+        # Annotate before ordering: ModelAdmin.get_queryset would order by
+        # "queue" before it exists.
+        queryset = self.model._default_manager.get_queryset().annotate(
+            queue=Case(When(status=Appeal.Status.PENDING, then=Value(0)), default=Value(1),
+                       output_field=IntegerField())
+        )
+        return queryset.order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        return ["queue", "due_at", "id"]
+
+    @admin.display(description=gettext_lazy("ticket"), ordering="ticket__number")
+    def ticket_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:compliance_ticket_change", args=[obj.ticket_id]),
+                           obj.ticket.number)
+
+    @admin.display(description=gettext_lazy("shop"))
+    def shop(self, obj):
+        return obj.ticket.shop
+
+    @admin.display(description=gettext_lazy("decision due"), ordering="due_at")
+    def due_display(self, obj):
+        if obj.status != Appeal.Status.PENDING:
+            return timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
+        now = timezone.now()
+        label = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
+        if obj.due_at < now:
+            return format_html('<strong class="overdue">{} · {}</strong>', label, _("overdue"))
+        if obj.due_at < today_bounds(now)[1]:
+            return format_html('<strong class="due-today">{} · {}</strong>', label, _("due today"))
+        return label
+
+    def has_add_permission(self, request):
+        return False  # merchants submit appeals in the portal
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decisions go through the decide view
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def can_decide(self, request):
+        return request.user.has_perm("compliance.decide_appeal")
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/decide/", wrap(self.decide_view), name="compliance_appeal_decide"),
+            path("<int:pk>/evidence/<int:evidence_pk>/", wrap(self.evidence_view), name="compliance_appeal_evidence"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        appeal = self.get_object(request, object_id)
+        extra = {"may_decide": bool(appeal and appeal.status == Appeal.Status.PENDING and self.can_decide(request))}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def decide_view(self, request, pk):
+        if not self.can_decide(request):
+            raise PermissionDenied
+        appeal = (Appeal.objects.select_related("ticket__shop", "ticket__issued_by", "submitted_by")
+                  .prefetch_related("evidence", "ticket__evidence", "ticket__products").filter(pk=pk).first())
+        if appeal is None:
+            raise Http404
+        form = DecideForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                appeal_decide(appeal=appeal, approve=form.cleaned_data["decision"] == "approve",
+                              reason=form.cleaned_data["reason"], actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, _("Decision recorded; the merchant is told by e-mail."),
+                                  messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:compliance_appeal_changelist"))
+            appeal.refresh_from_db()
+        ticket = appeal.ticket
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": _("Decide appeal"),
+            "appeal": appeal, "ticket": ticket, "form": form,
+            "own_ticket": ticket.issued_by_id == request.user.pk,
+            "earlier": ticket.appeals.exclude(pk=appeal.pk).order_by("attempt"),
+        }
+        return TemplateResponse(request, "admin/compliance/appeal/decide.html", context)
+
+    def evidence_view(self, request, pk, evidence_pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        item = AppealEvidence.objects.select_related("appeal__ticket").filter(pk=evidence_pk, appeal_id=pk).first()
+        if item is None:
+            raise Http404
+        ext = item.file.name.rsplit(".", 1)[-1]
+        return attachment_response(item.file, download_name=f"{item.appeal.ticket.number}-appeal-{item.pk}.{ext}")

@@ -1,0 +1,20 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="portal:login"), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(template_name="portal/password_done.html"),
+         name="password_done"),
+    path("shops/<str:shop_no>/", views.standing, name="standing"),
+    path("shops/<str:shop_no>/tickets/", views.ticket_list, name="tickets"),
+    path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
+    path("files/ticket/<int:pk>/", views.ticket_evidence_file, name="ticket_file"),
+    path("files/appeal/<int:pk>/", views.appeal_evidence_file, name="appeal_file"),
+]

@@ -1,0 +1,145 @@
+"""The merchant portal: standing, tickets, appeals. Every read goes through
+``MerchantScope``; every write through a service."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from compliance.exceptions import DomainError
+from compliance.models import Appeal, Event, Measure, Ticket, ViolationClass
+from compliance.selectors import MerchantScope, shop_standing
+from compliance.services.appeals import appeal_block_reason, appeal_submit, chances
+from shops.uploads import attachment_response
+
+from .forms import AppealForm, TicketFilterForm
+
+PORTAL_LOGIN = reverse_lazy("portal:login")
+
+
+def merchant_view(view):
+    """Logged-in merchants only: anonymous users go to the portal's log-in,
+    staff to the admin (RoleRoutingMiddleware does the latter for all URLs)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{PORTAL_LOGIN}?next={request.get_full_path()}")
+        scope = MerchantScope(request.user)
+        return view(request, scope, *args, **kwargs)
+
+    return wrapper
+
+
+def _context(request, scope, shop=None, **extra):
+    return {"shops": scope.shops(), "current_shop": shop, **extra}
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "portal/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return reverse("admin:index") if self.request.user.is_staff else reverse("portal:home")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "portal/password_change.html"
+    success_url = reverse_lazy("portal:password_done")
+
+
+@merchant_view
+def home(request, scope):
+    shops = list(scope.shops())
+    if len(shops) >= 1:
+        return redirect("portal:standing", shop_no=shops[0].shop_no)
+    return render(request, "portal/no_shop.html", _context(request, scope))
+
+
+@merchant_view
+def standing(request, scope, shop_no):
+    shop = scope.shop(shop_no)
+    context = _context(
+        request, scope, shop,
+        tab="standing", standing=shop_standing(shop),
+        recent=scope.tickets().filter(shop=shop).select_related("rule").order_by("-issued_at")[:5],
+        open_to_appeal=scope.tickets().filter(shop=shop, status=Ticket.Status.ISSUED).count(),
+    )
+    return render(request, "portal/standing.html", context)
+
+
+@merchant_view
+def ticket_list(request, scope, shop_no):
+    shop = scope.shop(shop_no)
+    filters = TicketFilterForm(request.GET or None)
+    tickets = scope.tickets().filter(shop=shop).select_related("rule").order_by("-issued_at", "-id")
+    if filters.is_valid():
+        if filters.cleaned_data["status"]:
+            tickets = tickets.filter(status=filters.cleaned_data["status"])
+        if filters.cleaned_data["violation_class"]:
+            tickets = tickets.filter(violation_class=filters.cleaned_data["violation_class"])
+    page = Paginator(tickets, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "portal/tickets.html", _context(
+        request, scope, shop, tab="tickets", page=page, filters=filters, query=query.urlencode(), classes=ViolationClass.choices))
+
+
+@merchant_view
+@require_http_methods(["GET", "POST"])
+def ticket_detail(request, scope, number):
+    ticket = scope.ticket(number)
+    blocked = appeal_block_reason(ticket)
+    form = AppealForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if blocked:
+            messages.error(request, blocked)
+        elif form.is_valid():
+            try:
+                appeal_submit(ticket=ticket, actor=request.user, reason=form.cleaned_data["reason"],
+                              statement=form.cleaned_data["statement"], files=form.cleaned_data["evidence"])
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Your appeal was submitted. You will be told the decision by e-mail."))
+                return redirect("portal:ticket", number=ticket.number)
+        ticket.refresh_from_db()
+        blocked = appeal_block_reason(ticket)
+    appeals = list(ticket.appeals.prefetch_related("evidence").order_by("attempt"))
+    context = _context(
+        request, scope, ticket.shop,
+        tab="tickets", ticket=ticket, form=form, blocked=blocked, appeals=appeals,
+        chances_left=max(chances(ticket) - len(appeals), 0),
+        measures=Measure.objects.filter(ticket=ticket).select_related("node").order_by("id"),
+        events=Event.objects.filter(ticket=ticket).order_by("created_at", "id"),
+        evidence=ticket.evidence.all(), products=ticket.products.all(),
+        pending=any(a.status == Appeal.Status.PENDING for a in appeals),
+    )
+    return render(request, "portal/ticket.html", context, status=400 if request.method == "POST" else 200)
+
+
+@merchant_view
+def ticket_evidence_file(request, scope, pk):
+    item = scope.ticket_evidence().select_related("ticket").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    return attachment_response(item.file, download_name=f"{item.ticket.number}-{item.pk}.{_ext(item.file)}")
+
+
+@merchant_view
+def appeal_evidence_file(request, scope, pk):
+    item = scope.appeal_evidence().select_related("appeal__ticket").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    return attachment_response(item.file,
+                               download_name=f"{item.appeal.ticket.number}-appeal-{item.pk}.{_ext(item.file)}")
+
+
+def _ext(field_file) -> str:
+    return field_file.name.rsplit(".", 1)[-1]
