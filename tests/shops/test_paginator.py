@@ -33,7 +33,7 @@ def test_never_analysed_table_is_counted(products, settings, on_postgres):
     assert EstimatedCountPaginator(Product.objects.all(), 10).count == 3
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_unfiltered_large_table_uses_the_planner_estimate(settings, on_postgres):
     shop = make_shop()
     for _ in range(3):

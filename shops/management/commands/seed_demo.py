@@ -19,6 +19,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from compliance.models import DepositEntry, RuleTier, Ticket
+from compliance.services.appeals import appeal_decide, appeal_submit
 from compliance.services.daily import STEPS
 from compliance.services.deposits import deposit_top_up
 from compliance.services.tickets import ticket_issue, ticket_revoke
@@ -34,6 +35,17 @@ STAFF = [
 ]
 MERCHANTS = [("merchant1", "商家 林女士"), ("merchant2", "商家 张先生")]
 
+
+# Appeals: (ticket key, submitted days ago, decision or None, decided days ago, reason).
+APPEALS = [
+    ("yz-2", 2.9, None, None, "划线价有历史成交记录"),           # pending
+    ("zw-1", 4.9, None, None, "资质已在有效期内补交"),           # pending, overdue (2 working days passed)
+    ("zw-4", 3.9, "approve", 3, "商品资质证书齐全"),            # approved: ticket revoked
+    ("zw-2", 0.9, "reject", 0.8, "价格标注无误"),               # rejected, can appeal again
+    ("zw-2", 0.5, None, None, "补充近七日成交记录"),             # second appeal, pending
+    ("yzn-1", 1.9, "reject", 1.5, "材质说明与实物一致"),         # rejected
+]
+DECISIONS = {"approve": "经复核，商家提供的凭证成立，撤销处罚。", "reject": "经复核，凭证不足以推翻处罚。"}
 
 DESCRIPTIONS = {
     "false_advertising": "商品详情页宣称的材质与实物不符。",
@@ -166,6 +178,11 @@ class Command(BaseCommand):
             self._accounts(shops)
             self._deposits(shops)
             self._tickets(shops, now)
+            self._appeals(now)
+            # What the daily job would have done since: suspensions that ran out
+            # ended, appeal windows that closed made their tickets final.
+            for _name, step in STEPS:
+                step(now)
             self._history(shops, now)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(self._accounts_text())
@@ -227,10 +244,23 @@ class Command(BaseCommand):
             if options.get("revoke") and ticket.status != Ticket.Status.REVOKED:
                 ticket_revoke(ticket=ticket, actor=reviewer, reason=options["revoke"],
                               now=issued_at + datetime.timedelta(days=2))
-        # What the daily job would have done since: suspensions that ran out
-        # ended, appeal windows that closed made their tickets final.
-        for _name, step in STEPS:
-            step(now)
+
+    def _appeals(self, now):
+        """Appeals in every state; the decisions are the appeal reviewer's."""
+        merchants = {m.shop.shop_no: m.user for m in ShopMember.objects.select_related("shop", "user")}
+        decider = User.objects.get(username="appeals")
+        seen: dict[str, int] = {}
+        for key, submitted_days_ago, decision, decided_days_ago, reason in APPEALS:
+            ticket = Ticket.objects.get(idempotency_key=f"demo-{key}")
+            seen[key] = attempt = seen.get(key, 0) + 1
+            if ticket.appeals.filter(attempt=attempt).exists():
+                continue  # seeded before
+            at = now - datetime.timedelta(days=submitted_days_ago)
+            appeal = appeal_submit(ticket=ticket, actor=merchants[ticket.shop.shop_no], reason=reason,
+                                   statement=f"{reason}。相关凭证见附件，请复核。", now=at)
+            if decision:
+                appeal_decide(appeal=appeal, approve=decision == "approve", actor=decider,
+                              reason=DECISIONS[decision], now=now - datetime.timedelta(days=decided_days_ago))
 
     def _history(self, shops, now):
         """Shops that left before the demo starts: one by the end of its term,

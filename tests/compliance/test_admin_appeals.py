@@ -1,0 +1,97 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from compliance.models import Appeal, Ticket
+from compliance.services.appeals import appeal_submit
+from shops.models import Shop
+from tests.factories import fund, issue, make_merchant, make_shop, make_staff, pdf_upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queue(reviewer):
+    shop = fund(make_shop(), 50000)
+    merchant = make_merchant("queue-merchant", shop)
+    now = timezone.now()
+    appeals = {}
+    for key, days_ago in (("overdue", 6), ("fresh", 0)):
+        ticket = issue(shop, "logistics_mismatch", "serious", reviewer,
+                       now=now - datetime.timedelta(days=days_ago, hours=1))
+        appeals[key] = appeal_submit(ticket=ticket, actor=merchant, reason="不成立", statement="说明",
+                                     files=[pdf_upload()], now=now - datetime.timedelta(days=days_ago))
+    return appeals
+
+
+def test_queue_pending_first_with_overdue_marked(client, appeal_reviewer, queue):
+    client.force_login(appeal_reviewer)
+    response = client.get("/admin/compliance/appeal/", HTTP_ACCEPT_LANGUAGE="en")
+    rows = list(response.context["cl"].result_list)
+    assert rows[0] == queue["overdue"]  # pending, soonest due
+    assert 'class="overdue"' in response.content.decode()
+    overdue = client.get("/admin/compliance/appeal/", {"due": "overdue"}).context["cl"].result_list
+    assert list(overdue) == [queue["overdue"]]
+
+
+def test_decide_view_approves_with_reason(client, appeal_reviewer, queue):
+    client.force_login(appeal_reviewer)
+    appeal = queue["fresh"]
+    url = f"/admin/compliance/appeal/{appeal.pk}/decide/"
+    page = client.get(url)
+    assert page.status_code == 200 and appeal.ticket.number in page.content.decode()
+    assert f"/admin/compliance/appeal/{appeal.pk}/evidence/" in page.content.decode()
+    missing = client.post(url, {"decision": "approve", "reason": ""})
+    assert missing.status_code == 200 and "reason" in missing.context["form"].errors
+    response = client.post(url, {"decision": "approve", "reason": "物流记录核实无误"})
+    assert response.status_code == 302
+    appeal.refresh_from_db()
+    appeal.ticket.refresh_from_db()
+    assert appeal.status == Appeal.Status.APPROVED and appeal.ticket.status == Ticket.Status.REVOKED
+    appeal.ticket.shop.refresh_from_db()
+    assert appeal.ticket.shop.status == Shop.Status.SUSPENDED  # the other ticket still suspends it
+
+
+def test_second_decision_gets_a_message_not_a_500(client, appeal_reviewer, queue):
+    other = make_staff("appeals-2", "Appeal reviewer")
+    url = f"/admin/compliance/appeal/{queue['fresh'].pk}/decide/"
+    client.force_login(appeal_reviewer)
+    client.post(url, {"decision": "reject", "reason": "不成立"})
+    client.force_login(other)
+    response = client.post(url, {"decision": "approve", "reason": "改判"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert any("already" in str(m) for m in response.context["messages"])
+    queue["fresh"].refresh_from_db()
+    assert queue["fresh"].status == Appeal.Status.REJECTED
+
+
+def test_four_eyes_in_the_view(client, reviewer, queue):
+    reviewer.groups.add(*make_staff("tmp", "Appeal reviewer").groups.all())
+    client.force_login(reviewer)  # the issuer, now also an appeal reviewer
+    url = f"/admin/compliance/appeal/{queue['fresh'].pk}/decide/"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert "another appeal reviewer must decide" in page.content.decode() and "<form" not in page.content.decode(
+    ).split('id="decide-appeal"')[1]
+    response = client.post(url, {"decision": "approve", "reason": "自己批准"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert any("another appeal reviewer" in str(m) for m in response.context["messages"])
+    queue["fresh"].refresh_from_db()
+    assert queue["fresh"].status == Appeal.Status.PENDING
+
+
+def test_reviewers_see_but_cannot_decide(client, reviewer, queue):
+    client.force_login(reviewer)
+    assert client.get("/admin/compliance/appeal/").status_code == 200
+    assert client.get(f"/admin/compliance/appeal/{queue['fresh'].pk}/decide/").status_code == 403
+
+
+def test_dashboard_counts_and_chart(client, appeal_reviewer, reviewer, queue, django_assert_max_num_queries):
+    client.force_login(appeal_reviewer)
+    with django_assert_max_num_queries(15):
+        response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
+    d = response.context["dashboard"]
+    assert (d.appeals_pending, d.appeals_overdue) == (2, 1)
+    assert d.tickets_total == 2 and len(d.bars) == 30
+    body = response.content.decode()
+    assert "<svg" in body and "appeals overdue" in body and "<rect" in body
+    assert sum(bar.a for bar in d.bars) == 2

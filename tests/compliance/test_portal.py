@@ -1,0 +1,212 @@
+"""The merchant portal through HTTP: every page, the access matrix, appeals
+and uploads."""
+
+import datetime
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from compliance.models import Appeal, Ticket
+from compliance.services.appeals import appeal_decide, appeal_submit
+from tests.factories import fund, issue, make_merchant, make_product, make_shop, pdf_upload, png_upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(reviewer, appeal_reviewer):
+    shop1 = fund(make_shop(name="一号店"), 10000)
+    shop1b = fund(make_shop(name="一号店分店"), 10000)
+    shop2 = fund(make_shop(name="二号店"), 10000)
+    m1 = make_merchant("merchant-one", shop1, shop1b)
+    m2 = make_merchant("merchant-two", shop2)
+    product = make_product(shop1)
+    ticket = issue(shop1, "false_advertising", "general", reviewer, products=[product],
+                   evidence=[pdf_upload("巡检截图.pdf")])
+    appeal = appeal_submit(ticket=ticket, actor=m1, reason="证据不足", statement="附质检报告",
+                           files=[pdf_upload("质检报告.pdf")])
+    other = issue(shop1, "logistics_mismatch", "serious", reviewer)
+    return dict(shop1=shop1, shop1b=shop1b, shop2=shop2, m1=m1, m2=m2, ticket=ticket, appeal=appeal,
+                other=other, reviewer=reviewer, appeal_reviewer=appeal_reviewer)
+
+
+def object_urls(w):
+    ticket, appeal = w["ticket"], w["appeal"]
+    return [
+        f"/portal/shops/{w['shop1'].shop_no}/",
+        f"/portal/shops/{w['shop1'].shop_no}/tickets/",
+        f"/portal/tickets/{ticket.number}/",
+        f"/portal/files/ticket/{ticket.evidence.get().pk}/",
+        f"/portal/files/appeal/{appeal.evidence.get().pk}/",
+    ]
+
+
+def test_every_page_renders_for_the_member(client, world, django_assert_max_num_queries):
+    client.force_login(world["m1"])
+    response = client.get("/portal/")
+    assert response.status_code == 302 and response["Location"] == f"/portal/shops/{world['shop1'].shop_no}/"
+    for url in object_urls(world):
+        with django_assert_max_num_queries(25):
+            response = client.get(url)
+        assert response.status_code == 200, url
+    assert client.get("/portal/password/").status_code == 200
+
+
+def test_access_matrix(client, world):
+    """merchant2 gets 404 for every object of merchant1's shop; anonymous users
+    are sent to the portal's log-in."""
+    client.force_login(world["m2"])
+    for url in object_urls(world):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {"reason": "x", "statement": "y"}).status_code in (404, 405), url
+    assert not Appeal.objects.filter(submitted_by=world["m2"]).exists()
+    client.logout()
+    for url in object_urls(world):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/portal/login/?next="), url
+
+
+def test_invalid_identifiers_are_404(client, world):
+    client.force_login(world["m1"])
+    for url in ("/portal/shops/not-a-shop/", "/portal/tickets/WG00000000XXXX/", "/portal/files/ticket/999999/",
+                "/portal/shops/99999999/tickets/"):
+        assert client.get(url).status_code == 404
+
+
+def test_standing_page(client, world):
+    client.force_login(world["m1"])
+    body = client.get(f"/portal/shops/{world['shop1'].shop_no}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="status-banner"' in body and "Suspended until" in body  # the serious ticket suspended it
+    assert 'id="points-A"' in body and "9 <small>" in body  # 3 + 6
+    assert "At 12 points: suspension 3 days" in body
+    assert 'id="alliance-slot"' in body and 'id="certificates-slot"' in body
+    assert world["shop1b"].name in body  # the shop switcher lists both shops
+
+
+def test_ticket_list_filters_and_pagination(client, world, reviewer):
+    client.force_login(world["m1"])
+    shop = world["shop1b"]
+    for _ in range(22):
+        issue(shop, "fake_shipment", "per_order", reviewer, order_count=1)
+    url = f"/portal/shops/{shop.shop_no}/tickets/"
+    first = client.get(url)
+    assert len(first.context["page"].object_list) == 20 and first.context["page"].paginator.num_pages == 2
+    assert len(client.get(url, {"page": 2}).context["page"].object_list) == 2
+    assert client.get(url, {"page": "abc"}).status_code == 200  # a bad page number shows the first page
+    filtered = client.get(f"/portal/shops/{world['shop1'].shop_no}/tickets/", {"status": "appealing"})
+    assert [t.number for t in filtered.context["page"].object_list] == [world["ticket"].number]
+    assert client.get(url, {"status": "nonsense"}).status_code == 200
+
+
+def test_ticket_page_shows_appeals_and_hint(client, world):
+    client.force_login(world["m1"])
+    appeal_decide(appeal=world["appeal"], approve=False, reason="报告与批次不符", actor=world["appeal_reviewer"])
+    response = client.get(f"/portal/tickets/{world['ticket'].number}/", HTTP_ACCEPT_LANGUAGE="en")
+    body = response.content.decode()
+    assert "报告与批次不符" in body and response.context["chances_left"] == 1
+    assert 'id="appeal-form"' in body and "What to attach" in body
+    assert "third party" in body  # the rule's evidence hint (English)
+
+
+def test_appeal_through_the_portal(client, world):
+    client.force_login(world["m1"])
+    url = f"/portal/tickets/{world['other'].number}/"
+    response = client.post(url, {"reason": "物流单号无误", "statement": "附物流记录截图",
+                                 "evidence": [pdf_upload("物流.pdf"), png_upload("截图.png")]})
+    assert response.status_code == 302
+    appeal = world["other"].appeals.get()
+    assert appeal.evidence.count() == 2 and appeal.submitted_by == world["m1"]
+    world["other"].refresh_from_db()
+    assert world["other"].status == Ticket.Status.APPEALING
+    page = client.get(url).content.decode()
+    assert 'id="appeal-closed"' in page and 'id="appeal-form"' not in page
+
+
+@pytest.mark.parametrize("upload, message", [
+    (SimpleUploadedFile("report.pdf", b"MZ\x90\x00\x03 this is an executable"), "PDF"),
+    (SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40), "image"),
+])
+def test_upload_refusals(client, world, upload, message):
+    client.force_login(world["m1"])
+    url = f"/portal/tickets/{world['other'].number}/"
+    response = client.post(url, {"reason": "r", "statement": "s", "evidence": [upload]},
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors["evidence"])
+    assert not world["other"].appeals.exists()
+
+
+def test_oversized_upload_is_refused(client, world):
+    from compliance.models import PolicySettings
+
+    PolicySettings.objects.filter(pk=1).update(upload_max_mb=1)
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (800, 800), bytes(range(256)) * 7500).save(buffer, format="PNG")
+    big = SimpleUploadedFile("big.png", buffer.getvalue() * 1 + b"\x00" * (1_100_000 - len(buffer.getvalue())))
+    client.force_login(world["m1"])
+    response = client.post(f"/portal/tickets/{world['other'].number}/",
+                           {"reason": "r", "statement": "s", "evidence": [big]}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and "at most 1 MB" in " ".join(response.context["form"].errors["evidence"])
+
+
+def test_statement_limit_and_closed_window_explained(client, world):
+    client.force_login(world["m1"])
+    url = f"/portal/tickets/{world['other'].number}/"
+    response = client.post(url, {"reason": "r", "statement": "长" * 2001})
+    assert response.status_code == 400 and "statement" in response.context["form"].errors
+    Ticket.objects.filter(pk=world["other"].pk).update(appeal_deadline=timezone.now() - datetime.timedelta(hours=1))
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The appeal window closed on" in page and 'id="appeal-form"' not in page
+    response = client.post(url, {"reason": "r", "statement": "s"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and not world["other"].appeals.exists()
+
+
+def test_downloads_are_private_attachments(client, world):
+    client.force_login(world["m1"])
+    response = client.get(f"/portal/files/appeal/{world['appeal'].evidence.get().pk}/")
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff" and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_portal_login_logout_and_lockout(client, world):
+    world["m1"].set_password("correct-horse-battery")
+    world["m1"].save()
+    response = client.post("/portal/login/", {"username": "merchant-one", "password": "correct-horse-battery"})
+    assert response.status_code == 302 and response["Location"] == "/portal/"
+    assert client.post("/portal/logout/").status_code == 302
+    assert client.get("/portal/").status_code == 302
+    for _ in range(5):
+        client.post("/portal/login/", {"username": "merchant-one", "password": "wrong"})
+    response = client.post("/portal/login/", {"username": "merchant-one", "password": "correct-horse-battery"})
+    assert response.status_code == 429
+
+
+def test_change_password(client, world):
+    world["m1"].set_password("old-password-123")
+    world["m1"].save()
+    client.force_login(world["m1"])
+    response = client.post("/portal/password/", {"old_password": "old-password-123",
+                                                  "new_password1": "n3w-Compliance-pass", "new_password2":
+                                                  "n3w-Compliance-pass"})
+    assert response.status_code == 302 and response["Location"] == "/portal/password/done/"
+    world["m1"].refresh_from_db()
+    assert world["m1"].check_password("n3w-Compliance-pass")
+
+
+def test_portal_is_chinese_by_default_and_switches(client, world):
+    client.force_login(world["m1"])
+    url = f"/portal/shops/{world['shop1'].shop_no}/"
+    assert "店铺" in client.get(url).content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": url})
+    assert "Shop health" in client.get(url).content.decode()
+
+
+def test_no_external_assets(client, world):
+    client.force_login(world["m1"])
+    for url in object_urls(world)[:3]:
+        body = client.get(url).content.decode()
+        assert "http://" not in body.replace("http://testserver", "") and "https://" not in body, url

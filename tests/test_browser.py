@@ -1,0 +1,144 @@
+"""The flow that matters most, in a real browser (Debian's Chromium driven by
+Playwright) against a live server: a reviewer issues a ticket in the admin,
+the merchant sees it in the portal and appeals with a PDF, an appeal
+reviewer approves, and the merchant sees the ticket revoked and the points
+restored. Screenshots go to test-artifacts/ (ignored by git)."""
+
+import datetime
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+
+from compliance.models import Ticket
+from tests.factories import fund, make_merchant, make_product, make_shop, make_staff, pdf_upload, tier
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+# Flags for a closed network (no background connections) running as root.
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage"]
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def chromium(live_server):
+    # Function-scoped and after live_server: Playwright's sync API starts an
+    # event loop, and the database must be set up (and its serialized rows
+    # restored) before that.
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI runs this test")
+    # Playwright's sync API runs an event loop in this thread; the test's own
+    # ORM calls are synchronous and safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # Under Playwright's event loop Django sees another async context
+            # and opened a second connection for the test's own queries;
+            # close it, or PostgreSQL cannot drop the test database.
+            connections.close_all()
+
+
+def new_page(chromium, **options):
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, url, username):
+    page.goto(url)
+    page.fill("#id_username", username)
+    page.fill("#id_password", "browser-pass-2026")
+    page.locator("form [type=submit]").first.click()
+    page.wait_for_load_state()
+
+
+def test_issue_appeal_approve_in_a_browser(live_server, chromium, tmp_path):
+    password = "browser-pass-2026"
+    reviewer = make_staff("b-reviewer", "Reviewer")
+    decider = make_staff("b-appeals", "Appeal reviewer")
+    shop = fund(make_shop(name="浏览器测试店"), 10000)
+    product = make_product(shop, title="测试商品")
+    merchant = make_merchant("b-merchant", shop)
+    for user in (reviewer, decider, merchant):
+        user.set_password(password)
+        user.save()
+    pdf = tmp_path / "质检报告.pdf"
+    pdf.write_bytes(pdf_upload().read())
+    occurred = timezone.localtime() - datetime.timedelta(hours=2)
+
+    # 1. The reviewer issues a ticket from the shop's page, through the preview.
+    page = new_page(chromium)
+    log_in(page, f"{live_server.url}/admin/login/", "b-reviewer")
+    page.goto(f"{live_server.url}/admin/shops/shop/{shop.pk}/change/")
+    page.click(f"a[href='/admin/compliance/ticket/issue/?shop={shop.shop_no}']")
+    page.select_option("#id_tier", str(tier("false_advertising", "general").pk))
+    page.fill("#id_products", product.product_no)
+    page.fill("#id_occurred_at_0", occurred.strftime("%Y-%m-%d"))
+    page.fill("#id_occurred_at_1", occurred.strftime("%H:%M:%S"))
+    page.fill("#id_description", "详情页宣称纯棉，实测为涤纶")
+    page.click("button[value=preview]")
+    page.wait_for_selector("#ticket-preview")
+    assert "0 → 3" in page.inner_text("#ticket-preview")
+    shot(page, "1-preview")
+    page.click("button[value=confirm]")
+    page.wait_for_url("**/admin/compliance/ticket/*/change/")
+    ticket = Ticket.objects.get(shop=shop)
+    shot(page, "2-ticket-issued")
+
+    # 2. The merchant sees it in the portal and appeals with a PDF.
+    portal = new_page(chromium, viewport={"width": 390, "height": 844})  # a phone
+    log_in(portal, f"{live_server.url}/portal/login/", "b-merchant")
+    assert portal.inner_text("#points-A .big").startswith("3")
+    shot(portal, "3-standing")
+    portal.click(f"a[href='/portal/tickets/{ticket.number}/']")
+    portal.fill("#id_reason", "材质有质检报告为证")
+    portal.fill("#id_statement", "附第三方质检报告，商品成分为棉。")
+    portal.set_input_files("#id_evidence", str(pdf))
+    portal.click("#appeal-form button[type=submit]")
+    portal.wait_for_selector("#appeal-closed")
+    assert ticket.appeals.get().evidence.count() == 1
+    shot(portal, "4-appealed")
+
+    # 3. The appeal reviewer (not the issuer) approves with a reason.
+    admin = new_page(chromium)
+    log_in(admin, f"{live_server.url}/admin/login/", "b-appeals")
+    assert admin.inner_text("#dashboard-queues")  # the index shows the queues
+    admin.goto(f"{live_server.url}/admin/compliance/appeal/")
+    admin.click(f"a:has-text('{ticket.number}') >> nth=0")
+    admin.goto(f"{live_server.url}/admin/compliance/appeal/{ticket.appeals.get().pk}/decide/")
+    admin.check("input[value=approve]")
+    admin.fill("#id_reason", "质检报告成立，撤销处罚")
+    admin.click("input[type=submit]")
+    admin.wait_for_url("**/admin/compliance/appeal/")
+    shot(admin, "5-decided")
+
+    # 4. The merchant sees the ticket revoked and the points restored.
+    portal.goto(f"{live_server.url}/portal/tickets/{ticket.number}/")
+    assert portal.locator(".badge.st-revoked").count() >= 1
+    assert "质检报告成立，撤销处罚" in portal.inner_text("#appeals")
+    portal.goto(f"{live_server.url}/portal/")
+    assert portal.inner_text("#points-A .big").startswith("0")
+    shot(portal, "6-restored")
+    product.refresh_from_db()
+    assert product.status == "on_sale"
+
