@@ -12,7 +12,7 @@ def test_home_page_says_where_to_log_in(client):
     response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     body = response.content.decode()
     assert response.status_code == 200
-    assert 'href="/admin/"' in body and "Merchants" in body
+    assert 'href="/admin/"' in body and 'href="/portal/login/"' in body and "Merchants" in body
 
 
 def test_chinese_is_the_default_language(client):

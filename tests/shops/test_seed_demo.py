@@ -48,6 +48,19 @@ def test_demo_world_covers_every_type_and_status_and_is_valid():
     assert len(m1) == 2 and m2 and not m1 & m2
 
 
+def test_demo_history_has_tickets_and_appeals_in_every_state():
+    from django.utils import timezone
+
+    from compliance.models import Appeal, Ticket
+
+    call_command("seed_demo", stdout=StringIO())
+    assert set(Ticket.objects.values_list("status", flat=True)) == set(Ticket.Status.values)
+    assert set(Ticket.objects.values_list("violation_class", flat=True)) == {"A", "B"}
+    assert set(Appeal.objects.values_list("status", flat=True)) == set(Appeal.Status.values)
+    assert Appeal.objects.filter(status="pending", due_at__lt=timezone.now()).exists()  # overdue
+    assert Shop.objects.filter(status="suspended").exists() and Shop.objects.filter(status="cleared").count() >= 2
+
+
 def test_demo_accounts_can_log_in_with_the_printed_password(client):
     out = StringIO()
     call_command("seed_demo", stdout=out)
