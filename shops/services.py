@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from compliance.exceptions import ReentryRefused
 from compliance.models import PolicySettings
+from compliance.services.events import record_event
 
 from .models import Controller, Shop
 
@@ -72,4 +73,5 @@ def shop_create(*, controller: Controller, actor, **fields) -> Shop:
         shop = Shop(controller=controller, **fields)
         shop.full_clean()
         shop.save()
+        record_event(shop=shop, actor=actor, action="shop_created", to_status=shop.status, at=timezone.now())
     return shop

@@ -92,16 +92,11 @@ class IssueTicketForm(forms.Form):
         return dict(tier=d["tier"], points=d["points"], products=d["products"], order_count=d["order_count"],
                     occurred_at=d["occurred_at"], ban_chosen=d["ban_chosen"], clear_chosen=d["clear_chosen"])
 
-    def as_hidden_copy(self):
-        """The same data as hidden inputs, for the confirmation step."""
-        return HiddenCopy(self.data, prefix=self.prefix)
-
-
-class HiddenCopy(forms.Form):
-    def __init__(self, data, prefix=None):
-        super().__init__(prefix=prefix)
-        self.hidden = [(key, value) for key in data for value in data.getlist(key)
-                       if key not in ("csrfmiddlewaretoken", "step")]
+    def hidden_copy(self) -> list[tuple[str, str]]:
+        """The submitted data as (name, value) pairs, carried as hidden inputs
+        through the confirmation step."""
+        return [(key, value) for key in self.data for value in self.data.getlist(key)
+                if key not in ("csrfmiddlewaretoken", "step")]
 
 
 class EvidenceForm(forms.Form):

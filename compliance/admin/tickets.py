@@ -148,7 +148,7 @@ class TicketAdmin(BaseModelAdmin):
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return TemplateResponse(request, "admin/compliance/ticket/issue.html", context)
-        context.update(preview=preview, evidence_form=evidence, hidden=form.as_hidden_copy().hidden)
+        context.update(preview=preview, evidence_form=evidence, hidden=form.hidden_copy())
         return TemplateResponse(request, "admin/compliance/ticket/issue_confirm.html", context)
 
     # Revoke -------------------------------------------------------------------

@@ -253,6 +253,7 @@ class Event(AppendOnlyModel):
         TICKET_ISSUED = "ticket_issued", _("ticket issued")
         TICKET_REVOKED = "ticket_revoked", _("ticket revoked")
         TICKET_FINAL = "ticket_final", _("ticket became final")
+        SHOP_CREATED = "shop_created", _("shop opened")
         SHOP_STATUS = "shop_status", _("shop status changed")
         SHOP_CLEARED = "shop_cleared", _("shop cleared")
         CONTROLLER_BARRED = "controller_barred", _("shop cleared, controller barred")

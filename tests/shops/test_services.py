@@ -23,6 +23,8 @@ def test_shop_create_for_a_clean_controller(reviewer):
     controller = make_controller()
     shop = shop_create(controller=controller, actor=reviewer, **new_shop_fields())
     assert shop.pk and shop.status == Shop.Status.OPEN and shop.controller == controller
+    event = shop.events.get()
+    assert (event.action, event.actor, event.to_status) == ("shop_created", reviewer, "open")
 
 
 def test_barred_controller_is_refused(reviewer):

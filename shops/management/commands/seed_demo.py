@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
@@ -165,7 +166,9 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run in production mode (DJANGO_DEBUG=false).")
         now = timezone.now()
-        with transaction.atomic():
+        # The demo history would e-mail its merchants dozens of times; it is
+        # history, so nothing is sent while it is written.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
             controllers = {key: self._controller(*spec) for key, spec in CONTROLLERS.items()}
             shops = {no: self._shop(no, controllers[spec[0]], *spec[1:]) for no, spec in SHOPS.items()}
             for shop_no, products in PRODUCTS.items():
@@ -296,8 +299,8 @@ class Command(BaseCommand):
         lines = ["", "Demo accounts (password for all: %s)" % DEMO_PASSWORD]
         for username, group, _ in STAFF:
             lines.append(f"  {username:<16} staff, group {group}  → http://127.0.0.1:8000/admin/")
-        lines.append("  merchant1        merchant of 云织官方旗舰店 and 云织女装专营店")
-        lines.append("  merchant2        merchant of 张伟的小店")
+        lines.append("  merchant1        merchant of 云织官方旗舰店 and 云织女装专营店 → http://127.0.0.1:8000/portal/")
+        lines.append("  merchant2        merchant of 张伟的小店 → http://127.0.0.1:8000/portal/")
         return "\n".join(lines) + "\n"
 
 
