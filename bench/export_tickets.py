@@ -11,26 +11,16 @@ held in memory. Writes ``bench/results/export_tickets-<vendor>.json``.
 
 import argparse
 import datetime
-import json
 import os
 import platform
-import sys
 import time
 import tracemalloc
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-import django  # noqa: E402
-
-django.setup()
+from _setup import throwaway_database, write_result  # noqa: E402  (sets Django up)
 
 from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 
@@ -76,10 +66,7 @@ def main():
     parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     args = parser.parse_args()
 
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with throwaway_database():
         from django.contrib.auth.models import Group, User
 
         from compliance.models import RuleTier
@@ -108,13 +95,7 @@ def main():
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "runs": runs,
         }
-    finally:
-        connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-
-    out = ROOT / "bench" / "results" / f"export_tickets-{vendor}.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(f"written to {out.relative_to(ROOT)}")
+    write_result("export_tickets", vendor, result)
 
 
 if __name__ == "__main__":

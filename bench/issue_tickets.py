@@ -13,26 +13,16 @@ row locks are real.
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import statistics
-import sys
 import threading
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-import django  # noqa: E402
-
-django.setup()
+from _setup import throwaway_database, write_result  # noqa: E402  (sets Django up)
 
 from django.db import connection, connections  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 
@@ -128,10 +118,7 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
 
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with throwaway_database():
         vendor = connection.vendor
         reviewer, world = build_world(args.shops)
         started = time.perf_counter()
@@ -151,15 +138,7 @@ def main():
             lone = build_world(1, start=2 * args.shops, reviewer=reviewer)[1]
             result["parallel_one_shop"] = {"workers": args.workers, **parallel(
                 reviewer, lone, args.tickets // 4, args.workers, one_shop=True)}
-    finally:
-        connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-
-    out = ROOT / "bench" / "results" / f"issue_tickets-{vendor}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(result, indent=2, ensure_ascii=False))
-    print(f"written to {out.relative_to(ROOT)}")
+    write_result("issue_tickets", vendor, result)
 
 
 if __name__ == "__main__":

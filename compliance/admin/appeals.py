@@ -18,6 +18,8 @@ from compliance.services.appeals import appeal_decide
 from shops.admin_base import BaseModelAdmin
 from shops.uploads import attachment_response
 
+from .base import EvidenceInline
+
 
 def today_bounds(now=None):
     now = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
@@ -55,22 +57,14 @@ class DecideForm(forms.Form):
                              max_length=2000, help_text=gettext_lazy("The merchant reads this reason."))
 
 
-class AppealEvidenceInline(admin.TabularInline):
+class AppealEvidenceInline(EvidenceInline):
     model = AppealEvidence
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = ("download", "uploaded_at")
 
-    @admin.display(description=gettext_lazy("file"))
-    def download(self, obj):
-        url = reverse("admin:compliance_appeal_evidence", args=[obj.appeal_id, obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("merchant's file %(n)s") % {"n": obj.pk})
+    def download_url(self, obj):
+        return reverse("admin:compliance_appeal_evidence", args=[obj.appeal_id, obj.pk])
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    def download_label(self, obj):
+        return _("merchant's file %(n)s") % {"n": obj.pk}
 
 
 @admin.register(Appeal)

@@ -1,3 +1,7 @@
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
+
 from shops.admin_base import BaseModelAdmin
 
 
@@ -12,4 +16,29 @@ class ReadOnlyAdmin(BaseModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EvidenceInline(admin.TabularInline):
+    """Files attached to a ticket or an appeal: listed with a link to the
+    permission-checked download view named by ``download_url``."""
+
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("download", "uploaded_at")
+
+    def download_url(self, obj) -> str:
+        raise NotImplementedError
+
+    def download_label(self, obj) -> str:
+        return str(obj)
+
+    @admin.display(description=gettext_lazy("file"))
+    def download(self, obj):
+        return format_html('<a href="{}">{}</a>', self.download_url(obj), self.download_label(obj))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

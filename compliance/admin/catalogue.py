@@ -10,7 +10,8 @@ from ..models import PointNode, PolicySettings, Rule, RuleTier
 class PolicySettingsAdmin(BaseModelAdmin):
     """One row, created by the migration; edited, never added or deleted."""
 
-    list_display = ("__str__", "reentry_wait_months", "upload_max_mb", "appeal_decision_working_days", "updated_at")
+    list_display = ("__str__", "reentry_wait_months", "upload_max_mb", "appeal_decision_working_days",
+                    "appeal_statement_max_chars", "updated_at")
     list_select_related = ()
     readonly_fields = ("updated_at",)
 

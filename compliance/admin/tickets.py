@@ -14,6 +14,7 @@ from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview,
 from shops.admin_base import BaseModelAdmin
 from shops.uploads import attachment_response
 
+from .base import EvidenceInline
 from .forms import EvidenceForm, IssueTicketForm, RevokeForm, ShopPickForm
 
 EXPORT_HEADER = [
@@ -24,25 +25,12 @@ EXPORT_HEADER = [
 ]
 
 
-class TicketEvidenceInline(admin.TabularInline):
+class TicketEvidenceInline(EvidenceInline):
     model = TicketEvidence
-    extra = 0
-    can_delete = False
-    fields = ("download", "uploaded_by", "uploaded_at")
-    readonly_fields = fields
+    fields = readonly_fields = ("download", "uploaded_by", "uploaded_at")
 
-    @admin.display(description=gettext_lazy("file"))
-    def download(self, obj):
-        from django.utils.html import format_html
-
-        url = reverse("admin:compliance_ticket_evidence", args=[obj.ticket_id, obj.pk])
-        return format_html('<a href="{}">{}</a>', url, str(obj))
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    def download_url(self, obj):
+        return reverse("admin:compliance_ticket_evidence", args=[obj.ticket_id, obj.pk])
 
 
 @admin.register(Ticket)

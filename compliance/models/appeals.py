@@ -22,7 +22,7 @@ class Appeal(models.Model):
     ticket = models.ForeignKey("compliance.Ticket", models.PROTECT, related_name="appeals", verbose_name=_("ticket"))
     attempt = models.PositiveSmallIntegerField(_("attempt"))
     reason = models.CharField(_("reason"), max_length=200)
-    statement = models.TextField(_("statement"), max_length=2000)
+    statement = models.TextField(_("statement"))
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
                                      verbose_name=_("submitted by"))
     submitted_at = models.DateTimeField(_("submitted at"))

@@ -27,6 +27,12 @@ class PolicySettings(models.Model):
         help_text=_("SPEC §7: an appeal is due for decision this many working days (Monday to Friday) "
                     "after it was submitted."),
     )
+    appeal_statement_max_chars = models.PositiveIntegerField(
+        _("longest appeal statement (characters)"),
+        default=2000,
+        validators=[MinValueValidator(100), MaxValueValidator(20000)],
+        help_text=_("SPEC §7: a merchant's appeal statement may be at most this long."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

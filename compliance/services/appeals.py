@@ -17,9 +17,6 @@ from .events import record_event
 from .locks import lock_ticket
 from .tickets import ticket_revoke
 
-STATEMENT_MAX = 2000
-
-
 def add_working_days(start: datetime.datetime, days: int) -> datetime.datetime:
     """``days`` working days (Monday–Friday, Shanghai calendar) after ``start``,
     at the same time of day. Public holidays are not modelled."""
@@ -59,8 +56,9 @@ def appeal_submit(*, ticket: Ticket, actor, reason: str, statement: str, files=(
         raise DomainError(_("Say in one line why the ticket is wrong."))
     if not statement:
         raise DomainError(_("Explain your appeal in the statement."))
-    if len(statement) > STATEMENT_MAX:
-        raise DomainError(_("The statement may be at most %(n)d characters.") % {"n": STATEMENT_MAX})
+    limit = PolicySettings.load().appeal_statement_max_chars
+    if len(statement) > limit:
+        raise DomainError(_("The statement may be at most %(n)d characters.") % {"n": limit})
     try:
         with transaction.atomic():
             ticket, shop = lock_ticket(ticket.pk)

@@ -161,6 +161,15 @@ def test_bad_appeals_write_nothing(ticket, merchant, shop):
     assert ticket.status == Ticket.Status.ISSUED
 
 
+def test_statement_limit_is_policy_data(ticket, merchant):
+    from compliance.models import PolicySettings
+
+    PolicySettings.objects.filter(pk=1).update(appeal_statement_max_chars=100)
+    with pytest.raises(DomainError, match="100"):
+        submit(ticket, merchant, ISSUED + datetime.timedelta(days=1), statement="长" * 101)
+    assert submit(ticket, merchant, ISSUED + datetime.timedelta(days=1), statement="长" * 100).pk
+
+
 def test_appeal_evidence_is_stored_privately(ticket, merchant, settings):
     appeal = submit(ticket, merchant, ISSUED + datetime.timedelta(days=1), files=[pdf_upload("质检报告.pdf")])
     stored = appeal.evidence.get().file

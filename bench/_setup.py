@@ -1,0 +1,42 @@
+"""Shared by the bench scripts: Django set up, and a database of their own."""
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+
+@contextlib.contextmanager
+def throwaway_database():
+    """Django's test database for the configured DATABASE_URL, created (and
+    migrated, with the shipped catalogue) on entry and dropped on exit, so a
+    bench never touches real data."""
+    from django.db import connection, connections
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        yield connection
+    finally:
+        connections.close_all()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def write_result(name: str, vendor: str, result: dict) -> None:
+    import json
+
+    out = ROOT / "bench" / "results" / f"{name}-{vendor}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"written to {out.relative_to(ROOT)}")
