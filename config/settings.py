@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -131,6 +132,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Uploaded documents (ID-card images, certificates, evidence) are personal data:
 # they live outside any public path and are only ever served through views that
 # check permissions. There is deliberately no MEDIA_URL for them.
+# Whole request bodies above this are refused (413) before they are read.
+MAX_REQUEST_BYTES = env.int("DJANGO_MAX_REQUEST_MB", default=50) * 1_048_576
 PRIVATE_MEDIA_ROOT = env.path("DJANGO_PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
 
 STORAGES = {

@@ -67,3 +67,9 @@ def test_production_mode_without_a_secret_key_refuses_to_start():
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_oversized_request_bodies_are_refused_before_reading(client, settings):
+    settings.MAX_REQUEST_BYTES = 1000
+    response = client.post("/portal/login/", {"username": "x" * 2000, "password": "y"})
+    assert response.status_code == 413

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import FieldError, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -191,11 +192,15 @@ class TicketAdmin(BaseModelAdmin):
             raise Http404
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        queryset = changelist.get_queryset(request).values_list(
-            "number", "shop__shop_no", "shop__name", "rule_snapshot", "violation_class", "points", "deposit_amount",
-            "status", "occurred_at", "issued_at", "issued_by__username", "appeal_deadline",
-        )
+        try:
+            changelist = self.get_changelist_instance(request)
+            queryset = changelist.get_queryset(request).values_list(
+                "number", "shop__shop_no", "shop__name", "rule_snapshot", "violation_class", "points",
+                "deposit_amount", "status", "occurred_at", "issued_at", "issued_by__username", "appeal_deadline",
+            )
+        except (IncorrectLookupParameters, FieldError, ValidationError):
+            # Bad filter parameters: back to the list, as the changelist itself does.
+            return HttpResponseRedirect(reverse("admin:compliance_ticket_changelist") + "?e=1")
         # Everything language-dependent is rendered now: the rows are produced
         # after the view returns, when the request's language is no longer active.
         statuses = {value: str(label) for value, label in Ticket.Status.choices}

@@ -87,6 +87,9 @@ def test_preview_shows_node_and_suspension(client, reviewer, shop):
         ({"description": ""}, "description"),
         ({"occurred_at_0": "2026-02-30"}, "occurred_at"),
         ({"clear_chosen": "on"}, "clear_chosen"),
+        ({"order_count": "99999999999"}, "order_count"),  # would overflow the column
+        ({"points": "99999"}, "points"),
+        ({"tier": "999999"}, "tier"),
     ],
 )
 def test_bad_input_is_a_message_never_a_500(client, reviewer, shop, extra, field):
@@ -210,6 +213,8 @@ def test_export_streams_the_filtered_list(client, reviewer, shop):
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert sheet.max_row == 2 and sheet["A2"].value == kept.number and sheet["G2"].value == 6
     assert client.get("/admin/compliance/ticket/export/pdf/").status_code == 404
+    bad = client.get("/admin/compliance/ticket/export/csv/", {"nonsense__field": "1"})
+    assert bad.status_code == 302 and bad["Location"].endswith("?e=1")
 
 
 def test_shop_page_shows_standing(client, reviewer, shop, django_assert_max_num_queries):

@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body larger than settings.MAX_REQUEST_BYTES with 413
+    before Django reads it: the upload size policy (10 MB a file by default)
+    is checked per file later, but nothing else would stop a 2 GB upload from
+    being spooled to disk first. A proxy in front should enforce it too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            limit = settings.MAX_REQUEST_BYTES // 1_048_576
+            return HttpResponse(_("The request is too large (at most %(n)d MB).") % {"n": limit}, status=413,
+                                content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
