@@ -3,11 +3,10 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Sum
 from django.utils import timezone
 
-from compliance.models import Measure, PointEntry, PointNode, ViolationClass
-from compliance.services.assessment import point_year
+from compliance.models import Measure, PointNode, ViolationClass
+from compliance.services.assessment import point_totals, point_year, shanghai_day_start
 from shops.models import Shop
 
 
@@ -44,16 +43,6 @@ class Standing:
     @property
     def deposit_short(self):
         return max(self.shop.required_deposit - self.shop.deposit_balance, 0)
-
-
-def point_totals(shop: Shop, year: int) -> dict[str, int]:
-    rows = (
-        PointEntry.objects.filter(shop=shop, year=year)
-        .values("violation_class")
-        .annotate(total=Sum("points"))
-        .values_list("violation_class", "total")
-    )
-    return {cls: 0 for cls in ViolationClass.values} | dict(rows)
 
 
 def shop_standing(shop: Shop, *, now: datetime.datetime | None = None) -> Standing:
@@ -119,6 +108,19 @@ class MerchantScope:
         return AppealEvidence.objects.filter(appeal__ticket__shop_id__in=self.shop_ids)
 
 
+def appeal_due(now: datetime.datetime) -> dict:
+    """Where a pending appeal stands against its decision date: the appeal
+    queue's filter and the dashboard's counts use the same definitions."""
+    from django.db.models import Q
+
+    end_of_today = shanghai_day_start(now) + datetime.timedelta(days=1)
+    return {
+        "overdue": Q(due_at__lt=now),
+        "today": Q(due_at__gte=now, due_at__lt=end_of_today),
+        "later": Q(due_at__gte=end_of_today),
+    }
+
+
 @dataclass
 class ChartBar:
     x: float
@@ -146,22 +148,21 @@ class Dashboard:
 def dashboard(user, *, now: datetime.datetime | None = None, days: int = 30) -> Dashboard:
     """The admin index: the reviewer's queues with counts, and tickets issued
     per day by class over the last ``days`` days (drawn as SVG, no script)."""
-    from django.db.models import Count, Q
+    from django.db.models import Count
     from django.db.models.functions import TruncDate
 
     from compliance.models import Appeal, Ticket
 
     now = now or timezone.now()
     tz = timezone.get_default_timezone()
-    local = timezone.localtime(now, tz)
-    start_of_today = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    end_of_today = start_of_today + datetime.timedelta(days=1)
+    start_of_today = shanghai_day_start(now)
     pending = due_today = overdue = None
     if user.has_perm("compliance.view_appeal"):
+        due = appeal_due(now)
         counts = Appeal.objects.filter(status=Appeal.Status.PENDING).aggregate(
             pending=Count("id"),
-            overdue=Count("id", filter=Q(due_at__lt=now)),
-            today=Count("id", filter=Q(due_at__gte=now, due_at__lt=end_of_today)),
+            overdue=Count("id", filter=due["overdue"]),
+            today=Count("id", filter=due["today"]),
         )
         pending, due_today, overdue = counts["pending"], counts["today"], counts["overdue"]
 

@@ -20,6 +20,8 @@ from .models import VIEW_PERSONAL_DATA, Controller, Product, Shop, ShopMember
 from .uploads import attachment_response
 
 MASKED = "masked_"
+SETTLEMENT_INDIVIDUAL = _("Settlement: individual")
+SETTLEMENT_CORPORATE = _("Settlement: individual business or enterprise")
 
 
 class PersonalDataAdminMixin:
@@ -166,9 +168,9 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
         (_("Standing"), {"fields": ["status", "suspended_until", "ended_at", "exit_kind",
                                     "review_flagged_at", "experience_score", "deposit_balance",
                                     "required_deposit"]}),
-        (_("Settlement: individual"), {"fields": ["id_card_number", "id_card_front", "id_card_back",
-                                                  "bank_card_number"]}),
-        (_("Settlement: individual business or enterprise"), {"fields": [
+        (SETTLEMENT_INDIVIDUAL, {"fields": ["id_card_number", "id_card_front", "id_card_back",
+                                            "bank_card_number"]}),
+        (SETTLEMENT_CORPORATE, {"fields": [
             "company_name", "uscc", "business_term_start", "business_term_end", "business_address"]}),
         (None, {"fields": ["created_at", "updated_at"]}),
     )
@@ -178,7 +180,7 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
             return fieldsets
-        hide = self.fieldsets[3][0] if not obj.is_corporate else self.fieldsets[2][0]
+        hide = SETTLEMENT_INDIVIDUAL if obj.is_corporate else SETTLEMENT_CORPORATE
         return [fs for fs in fieldsets if fs[0] != hide]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -235,7 +237,7 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
         stored = getattr(shop, field, None)
         if not stored:
             raise Http404
-        return attachment_response(stored, download_name=f"{shop.shop_no}-{field}.{stored.name.rsplit('.', 1)[-1]}")
+        return attachment_response(stored, download_stem=f"{shop.shop_no}-{field}")
 
 
 @admin.register(ShopMember)

@@ -115,7 +115,10 @@ class PrivateUploadTo:
         return isinstance(other, PrivateUploadTo) and other.folder == self.folder
 
 
-def attachment_response(field_file, *, download_name: str) -> FileResponse:
+def attachment_response(field_file, *, download_stem: str) -> FileResponse:
+    """Serve a private file as an attachment named ``<download_stem>.<ext>``,
+    with the extension it was stored under."""
+    download_name = f"{download_stem}.{field_file.name.rsplit('.', 1)[-1]}"
     kind = sniff(field_file.open("rb"))
     content_type = kind[1] if kind else "application/octet-stream"
     response = FileResponse(

@@ -14,17 +14,13 @@ from django.utils.translation import gettext_lazy
 
 from compliance.exceptions import DomainError
 from compliance.models import Appeal, AppealEvidence
+from compliance.selectors import appeal_due
 from compliance.services.appeals import appeal_decide
+from compliance.services.assessment import shanghai_day_start
 from shops.admin_base import BaseModelAdmin
 from shops.uploads import attachment_response
 
 from .base import EvidenceInline
-
-
-def today_bounds(now=None):
-    now = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + datetime.timedelta(days=1)
 
 
 class DueFilter(admin.SimpleListFilter):
@@ -36,15 +32,9 @@ class DueFilter(admin.SimpleListFilter):
                 ("later", gettext_lazy("due later"))]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        start, end = today_bounds(now)
-        pending = queryset.filter(status=Appeal.Status.PENDING)
-        if self.value() == "overdue":
-            return pending.filter(due_at__lt=now)
-        if self.value() == "today":
-            return pending.filter(due_at__gte=now, due_at__lt=end)
-        if self.value() == "later":
-            return pending.filter(due_at__gte=end)
+        due = appeal_due(timezone.now())
+        if self.value() in due:
+            return queryset.filter(due[self.value()], status=Appeal.Status.PENDING)
         return queryset
 
 
@@ -110,7 +100,7 @@ class AppealAdmin(BaseModelAdmin):
         label = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
         if obj.due_at < now:
             return format_html('<strong class="overdue">{} · {}</strong>', label, _("overdue"))
-        if obj.due_at < today_bounds(now)[1]:
+        if obj.due_at < shanghai_day_start(now) + datetime.timedelta(days=1):
             return format_html('<strong class="due-today">{} · {}</strong>', label, _("due today"))
         return label
 
@@ -173,5 +163,4 @@ class AppealAdmin(BaseModelAdmin):
         item = AppealEvidence.objects.select_related("appeal__ticket").filter(pk=evidence_pk, appeal_id=pk).first()
         if item is None:
             raise Http404
-        ext = item.file.name.rsplit(".", 1)[-1]
-        return attachment_response(item.file, download_name=f"{item.appeal.ticket.number}-appeal-{item.pk}.{ext}")
+        return attachment_response(item.file, download_stem=f"{item.appeal.ticket.number}-appeal-{item.pk}")

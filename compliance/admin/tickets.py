@@ -81,7 +81,8 @@ class TicketAdmin(BaseModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def can_revoke(self, request):
+    def has_revoke_permission(self, request):
+        """Used by the revoke action (permissions=["revoke"]) and the revoke view."""
         return request.user.has_perm("compliance.revoke_ticket")
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -105,7 +106,7 @@ class TicketAdmin(BaseModelAdmin):
             extra = {
                 "events": Event.objects.filter(ticket=ticket).select_related("actor").order_by("created_at", "id"),
                 "measures": Measure.objects.filter(ticket=ticket).select_related("node").order_by("id"),
-                "may_revoke": self.can_revoke(request) and ticket.status in REVOCABLE,
+                "may_revoke": self.has_revoke_permission(request) and ticket.status in REVOCABLE,
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
@@ -142,7 +143,7 @@ class TicketAdmin(BaseModelAdmin):
 
     # Revoke -------------------------------------------------------------------
     def revoke_view(self, request, pk):
-        if not self.can_revoke(request):
+        if not self.has_revoke_permission(request):
             raise PermissionDenied
         ticket = Ticket.objects.filter(pk=pk).select_related("shop").first()
         if ticket is None:
@@ -152,9 +153,6 @@ class TicketAdmin(BaseModelAdmin):
     @admin.action(description=gettext_lazy("Revoke selected tickets…"), permissions=["revoke"])
     def revoke_selected(self, request, queryset):
         return self._revoke(request, list(queryset.select_related("shop")), request.get_full_path())
-
-    def has_revoke_permission(self, request):
-        return self.can_revoke(request)
 
     def _revoke(self, request, tickets, done_url):
         form = RevokeForm(request.POST if "reason" in request.POST else None)
@@ -184,8 +182,7 @@ class TicketAdmin(BaseModelAdmin):
         item = TicketEvidence.objects.filter(pk=evidence_pk, ticket_id=pk).first()
         if item is None:
             raise Http404
-        ext = item.file.name.rsplit(".", 1)[-1]
-        return attachment_response(item.file, download_name=f"{item.ticket.number}-{item.pk}.{ext}")
+        return attachment_response(item.file, download_stem=f"{item.ticket.number}-{item.pk}")
 
     def export_view(self, request, fmt):
         if fmt not in ("csv", "xlsx"):

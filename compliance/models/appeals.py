@@ -8,11 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from shops.uploads import PrivateUploadTo, private_storage, validate_private_document
 
 
-class AppealQuerySet(models.QuerySet):
-    def for_member(self, user):
-        return self.filter(ticket__shop__members__user=user)
-
-
 class Appeal(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -32,8 +27,6 @@ class Appeal(models.Model):
                                    related_name="+", verbose_name=_("decided by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_reason = models.TextField(_("reason for the decision"), blank=True)
-
-    objects = AppealQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("appeal")

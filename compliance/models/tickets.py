@@ -16,10 +16,6 @@ class TicketQuerySet(models.QuerySet):
         """Tickets whose effects stand (not revoked)."""
         return self.exclude(status=Ticket.Status.REVOKED)
 
-    def for_member(self, user):
-        """The tickets of the shops ``user`` is a member of (STYLE §9)."""
-        return self.filter(shop__members__user=user)
-
 
 class Ticket(models.Model):
     class Status(models.TextChoices):

@@ -129,7 +129,7 @@ def ticket_evidence_file(request, scope, pk):
     item = scope.ticket_evidence().select_related("ticket").filter(pk=pk).first()
     if item is None:
         raise Http404
-    return attachment_response(item.file, download_name=f"{item.ticket.number}-{item.pk}.{_ext(item.file)}")
+    return attachment_response(item.file, download_stem=f"{item.ticket.number}-{item.pk}")
 
 
 @merchant_view
@@ -137,9 +137,4 @@ def appeal_evidence_file(request, scope, pk):
     item = scope.appeal_evidence().select_related("appeal__ticket").filter(pk=pk).first()
     if item is None:
         raise Http404
-    return attachment_response(item.file,
-                               download_name=f"{item.appeal.ticket.number}-appeal-{item.pk}.{_ext(item.file)}")
-
-
-def _ext(field_file) -> str:
-    return field_file.name.rsplit(".", 1)[-1]
+    return attachment_response(item.file, download_stem=f"{item.appeal.ticket.number}-appeal-{item.pk}")

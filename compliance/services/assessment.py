@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from compliance.exceptions import DomainError
-from compliance.models import Option, PointEntry, PointNode, RuleTier, Ticket
+from compliance.models import Option, PointEntry, PointNode, RuleTier, Ticket, ViolationClass
 from shops.models import Product, Shop
 
 ZERO = Decimal("0.00")
@@ -30,12 +30,20 @@ def point_year(moment: datetime.datetime) -> int:
     return shanghai(moment).year
 
 
-def point_total(shop: Shop, violation_class: str, year: int) -> int:
-    return (
-        PointEntry.objects.filter(shop=shop, violation_class=violation_class, year=year)
-        .aggregate(total=Sum("points"))["total"]
-        or 0
+def shanghai_day_start(moment: datetime.datetime) -> datetime.datetime:
+    """Midnight that begins ``moment``'s calendar day in Shanghai."""
+    return shanghai(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def point_totals(shop: Shop, year: int) -> dict[str, int]:
+    """A and B points of ``year`` from the ledger, both classes always present."""
+    rows = (
+        PointEntry.objects.filter(shop=shop, year=year)
+        .values("violation_class")
+        .annotate(total=Sum("points"))
+        .values_list("violation_class", "total")
     )
+    return {cls: 0 for cls in ViolationClass.values} | dict(rows)
 
 
 def nodes_crossed(violation_class: str, before: int, after: int) -> list[PointNode]:
@@ -44,14 +52,6 @@ def nodes_crossed(violation_class: str, before: int, after: int) -> list[PointNo
         PointNode.objects.filter(
             violation_class=violation_class, is_active=True, threshold__gt=before, threshold__lte=after
         ).order_by("threshold")
-    )
-
-
-def next_node(violation_class: str, total: int) -> PointNode | None:
-    return (
-        PointNode.objects.filter(violation_class=violation_class, is_active=True, threshold__gt=total)
-        .order_by("threshold")
-        .first()
     )
 
 
@@ -153,7 +153,7 @@ def assess(
         raise DomainError(_("This tier is not charged per order: leave the number of orders empty."))
 
     year = point_year(now)
-    before = point_total(shop, tier.violation_class, year)
+    before = point_totals(shop, year)[tier.violation_class]
     after = before + points
     nodes = nodes_crossed(tier.violation_class, before, after)
     c = Consequences(

@@ -8,15 +8,15 @@ from django.utils import timezone
 
 from compliance.models import Measure, Ticket
 
+from .assessment import shanghai_day_start
 from .tickets import suspension_end, ticket_finalise
 
 
 def cutoff_for(day: datetime.date, *, now: datetime.datetime | None = None) -> datetime.datetime:
     """The end of ``day`` in Shanghai, or now if that is earlier (today)."""
     now = now or timezone.now()
-    end = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min),
-                              timezone.get_default_timezone())
-    return min(end, now)
+    noon = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)), timezone.get_default_timezone())
+    return min(shanghai_day_start(noon) + datetime.timedelta(days=1), now)
 
 
 def end_suspensions(cutoff: datetime.datetime) -> int:

@@ -155,3 +155,14 @@ def test_shop_list_filters_for_deposit_short_and_review_flag(client, reviewer):
     assert short in found and full not in found
     found = set(client.get("/admin/shops/shop/", {"flagged": "yes"}).context["cl"].result_list)
     assert found == {flagged}
+
+
+@pytest.mark.parametrize("lang, ind, corp", [("en", "Settlement: individual<", "individual business or enterprise"), ("zh-hans", "结算信息：个人<", "个体工商户或企业")])
+def test_shop_page_shows_only_its_own_settlement_section(client, compliance_admin, lang, ind, corp):
+    client.force_login(compliance_admin)
+    person = make_shop(make_controller(kind="person"), entity_type="individual")
+    company = make_shop()
+    p = client.get(f"/admin/shops/shop/{person.pk}/change/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    c = client.get(f"/admin/shops/shop/{company.pk}/change/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    assert ind in p and corp not in p
+    assert corp in c and ind not in c
