@@ -8,6 +8,14 @@ class ComplianceConfig(AppConfig):
     name = "compliance"
     verbose_name = _("Compliance")
 
+    def ready(self):
+        from shops import uploads
+
+        from .models import PolicySettings
+
+        # Upload limits are policy data a compliance admin edits (SPEC §4, §7).
+        uploads.set_limits_provider(lambda: PolicySettings.load().upload_limits())
+
 
 class ComplianceAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with the project's site (INSTALLED_APPS)."""

@@ -4,8 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from compliance.models import PolicySettings
-from shops.uploads import validate_document
+from shops.uploads import check_document
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -26,11 +25,11 @@ class DocumentsField(forms.FileField):
         files = [super(DocumentsField, self).clean(item, initial) for item in items]
         if self.required and not files:
             raise ValidationError(self.error_messages["required"], code="required")
-        max_bytes = PolicySettings.load().upload_max_bytes
         errors = []
         for upload in files:
             try:
-                validate_document(upload, max_bytes=max_bytes)
+                # Kept on the upload: the model's validator and save reuse it.
+                upload._checked_document = check_document(upload)
             except ValidationError as exc:
                 errors.extend(f"{upload.name}: {message}" for message in exc.messages)
         if errors:

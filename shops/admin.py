@@ -1,19 +1,16 @@
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from compliance.exceptions import DomainError
-
-from . import services
 from .admin_base import BaseModelAdmin
 from .identifiers import mask_identifier
 from .models import VIEW_PERSONAL_DATA, Controller, Product, Shop, ShopMember
@@ -99,23 +96,6 @@ class ControllerAdmin(PersonalDataAdminMixin, BaseModelAdmin):
     readonly_fields = ("barred_at", "barred_reason", "created_at")
 
 
-class ShopAddForm(forms.ModelForm):
-    """The add form checks re-entry before the service does it again under a
-    lock, so that the usual refusal is a form error next to the controller."""
-
-    class Meta:
-        model = Shop
-        fields = "__all__"
-
-    def clean_controller(self):
-        controller = self.cleaned_data["controller"]
-        try:
-            services.check_reentry(controller)
-        except DomainError as exc:
-            raise forms.ValidationError(exc.message) from None
-        return controller
-
-
 class DepositTopUpFilter(admin.SimpleListFilter):
     """SPEC §6.4: below the required amount the shop is flagged for top-up."""
 
@@ -187,36 +167,6 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
         if db_field.name in self.personal_file_fields:
             kwargs["widget"] = PrivateFileWidget
         return super().formfield_for_dbfield(db_field, request, **kwargs)
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = ShopAddForm
-        return super().get_form(request, obj, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        # Creation is a workflow (re-entry, SPEC §3): the service re-checks under
-        # a lock and writes the shop; the admin only hands over the form's data.
-        data = {f: v for f, v in form.cleaned_data.items() if f != "controller"}
-        created = services.shop_create(controller=form.cleaned_data["controller"], actor=request.user, **data)
-        obj.pk = created.pk
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:  # e.g. the controller was barred between form and save
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        from compliance.selectors import shop_standing
-
-        shop = self.get_object(request, object_id)
-        extra = {"standing": shop_standing(shop)} if shop else {}
-        extra["may_issue"] = request.user.has_perm("compliance.add_ticket")
-        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def get_urls(self):
         return [

@@ -15,7 +15,7 @@ from .identifiers import (
     validate_resident_id,
     validate_uscc,
 )
-from .uploads import PrivateUploadTo, private_storage, validate_private_document
+from .uploads import DocumentField, PrivateUploadTo
 
 VIEW_PERSONAL_DATA = "shops.view_personal_data"
 
@@ -161,14 +161,8 @@ class Shop(models.Model):
     id_card_number = IdentifierField(
         _("resident ID number"), max_length=18, blank=True, validators=[validate_resident_id]
     )
-    id_card_front = models.FileField(
-        _("ID card, front"), storage=private_storage, upload_to=PrivateUploadTo("idcards"), blank=True,
-        validators=[validate_private_document],
-    )
-    id_card_back = models.FileField(
-        _("ID card, back"), storage=private_storage, upload_to=PrivateUploadTo("idcards"), blank=True,
-        validators=[validate_private_document],
-    )
+    id_card_front = DocumentField(_("ID card, front"), upload_to=PrivateUploadTo("idcards"), blank=True)
+    id_card_back = DocumentField(_("ID card, back"), upload_to=PrivateUploadTo("idcards"), blank=True)
     bank_card_number = IdentifierField(
         _("bank card number"), max_length=19, blank=True, validators=[validate_bank_card]
     )

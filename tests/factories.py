@@ -83,9 +83,22 @@ def png_upload(name="card.png", size=(40, 30)) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
+def pdf_bytes(**catalog_extra) -> bytes:
+    """A real one-page PDF; ``catalog_extra`` adds entries to its catalogue."""
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    for key, value in catalog_extra.items():
+        writer._root_object[NameObject(key)] = writer._add_object(value)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def pdf_upload(name="doc.pdf") -> SimpleUploadedFile:
-    body = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    return SimpleUploadedFile(name, body, content_type="application/pdf")
+    return SimpleUploadedFile(name, pdf_bytes(), content_type="application/pdf")
 
 
 def tier(rule_code: str, tier_code: str):

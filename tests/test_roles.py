@@ -9,7 +9,7 @@ READ_SHOPS = {"shops.view_controller", "shops.view_shop", "shops.view_shopmember
 READ_TICKETS = {
     "compliance.view_rule", "compliance.view_ruletier", "compliance.view_pointnode", "compliance.view_ticket",
     "compliance.view_ticketevidence", "compliance.view_pointentry", "compliance.view_depositentry",
-    "compliance.view_measure", "compliance.view_event", "compliance.view_appeal", "compliance.view_appealevidence",
+    "compliance.view_measure", "compliance.view_event", "compliance.view_nodeapplication", "compliance.view_appeal", "compliance.view_appealevidence",
 }
 ISSUE_AND_REVOKE = {"compliance.add_ticket", "compliance.revoke_ticket"}
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ..models import DepositEntry, Event, Measure, PointEntry
+from ..models import DepositEntry, Event, Measure, NodeApplication, PointEntry
 from .base import ReadOnlyAdmin
 
 
@@ -21,7 +21,7 @@ class DepositEntryAdmin(ReadOnlyAdmin):
     list_select_related = ("shop", "ticket")
     identifier_search_fields = {"shop__shop_no": "prefix", "ticket__number": "prefix"}
     search_fields = ("shop__name",)
-    raw_id_fields = ("shop", "ticket", "actor")
+    raw_id_fields = ("shop", "ticket", "actor", "node_application")
 
 
 @admin.register(Measure)
@@ -31,7 +31,18 @@ class MeasureAdmin(ReadOnlyAdmin):
     list_select_related = ("shop", "ticket", "node")
     identifier_search_fields = {"shop__shop_no": "prefix", "ticket__number": "prefix"}
     search_fields = ("shop__name",)
-    raw_id_fields = ("shop", "ticket", "node")
+    raw_id_fields = ("shop", "ticket", "node", "node_application")
+
+
+@admin.register(NodeApplication)
+class NodeApplicationAdmin(ReadOnlyAdmin):
+    list_display = ("applied_at", "shop", "node", "year", "status", "total_reached", "ticket", "lifted_at",
+                    "lifted_by")
+    list_filter = ("violation_class", "status", "year")
+    list_select_related = ("shop", "node", "ticket", "lifted_by")
+    identifier_search_fields = {"shop__shop_no": "prefix", "ticket__number": "prefix"}
+    search_fields = ("shop__name",)
+    raw_id_fields = ("shop", "node", "ticket", "subsumed_by", "lifted_by")
 
 
 @admin.register(Event)

@@ -2,10 +2,12 @@ from .appeals import Appeal, AppealEvidence
 from .base import AppendOnlyModel, ViolationClass
 from .policy import PolicySettings
 from .rules import Option, PointNode, Rule, RuleTier
-from .tickets import DepositEntry, Event, Measure, MeasureProduct, PointEntry, Ticket, TicketEvidence
+from .tickets import (
+    DepositEntry, Event, Measure, MeasureProduct, NodeApplication, PointEntry, Ticket, TicketEvidence,
+)
 
 __all__ = [
     "Appeal", "AppealEvidence",
     "AppendOnlyModel", "ViolationClass", "PolicySettings", "Option", "PointNode", "Rule", "RuleTier",
-    "DepositEntry", "Event", "Measure", "MeasureProduct", "PointEntry", "Ticket", "TicketEvidence",
+    "DepositEntry", "Event", "Measure", "MeasureProduct", "NodeApplication", "PointEntry", "Ticket", "TicketEvidence",
 ]

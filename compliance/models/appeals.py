@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shops.uploads import PrivateUploadTo, private_storage, validate_private_document
+from shops.uploads import DocumentField, PrivateUploadTo
 
 
 class Appeal(models.Model):
@@ -53,8 +53,8 @@ class Appeal(models.Model):
 
 class AppealEvidence(models.Model):
     appeal = models.ForeignKey(Appeal, models.PROTECT, related_name="evidence", verbose_name=_("appeal"))
-    file = models.FileField(_("file"), storage=private_storage, upload_to=PrivateUploadTo("appeals"),
-                            validators=[validate_private_document])
+    file = DocumentField(_("file"), upload_to=PrivateUploadTo("appeals"))
+    original_name = models.CharField(_("file name"), max_length=200, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
@@ -62,4 +62,4 @@ class AppealEvidence(models.Model):
         verbose_name_plural = _("appeal evidence")
 
     def __str__(self):
-        return self.file.name.rsplit("/", 1)[-1]
+        return self.original_name or self.file.name.rsplit("/", 1)[-1]

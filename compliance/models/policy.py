@@ -20,6 +20,12 @@ class PolicySettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Certificates, ID-card images and appeal evidence larger than this are refused."),
     )
+    upload_max_megapixels = models.PositiveSmallIntegerField(
+        _("largest image (million pixels)"),
+        default=40,
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
+        help_text=_("Images with more pixels than this are refused before they are opened."),
+    )
     appeal_decision_working_days = models.PositiveSmallIntegerField(
         _("appeal decision target (working days)"),
         default=2,
@@ -52,4 +58,9 @@ class PolicySettings(models.Model):
 
     @property
     def upload_max_bytes(self) -> int:
-        return self.upload_max_mb * 1_048_576
+        return self.upload_max_mb * 1_000_000  # "10 MB" means 10,000,000 bytes in every message
+
+    def upload_limits(self):
+        from shops.uploads import UploadLimits
+
+        return UploadLimits(max_bytes=self.upload_max_bytes, max_pixels=self.upload_max_megapixels * 1_000_000)

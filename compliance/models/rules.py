@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from compliance.wording import describe_measures
+
 from .base import BilingualNameMixin, ViolationClass, bilingual
 
 
@@ -172,8 +174,6 @@ class PointNode(models.Model):
         return f"{self.violation_class} · {self.threshold}"
 
     def describe(self) -> str:
-        from compliance.services.assessment import describe_measures
-
         return describe_measures(
             clear=self.clear_shop, suspend_days=self.suspend_days, deposit=self.deposit_amount
         )

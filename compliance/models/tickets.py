@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shops.uploads import PrivateUploadTo, private_storage, validate_private_document
+from shops.uploads import DocumentField, PrivateUploadTo
 
 from .base import AppendOnlyModel, ViolationClass, bilingual
 
@@ -98,8 +98,8 @@ class Ticket(models.Model):
 
 class TicketEvidence(models.Model):
     ticket = models.ForeignKey(Ticket, models.PROTECT, related_name="evidence", verbose_name=_("ticket"))
-    file = models.FileField(_("file"), storage=private_storage, upload_to=PrivateUploadTo("evidence"),
-                            validators=[validate_private_document])
+    file = DocumentField(_("file"), upload_to=PrivateUploadTo("evidence"))
+    original_name = models.CharField(_("file name"), max_length=200, blank=True)
     label = models.CharField(_("label"), max_length=120, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
@@ -109,7 +109,7 @@ class TicketEvidence(models.Model):
         verbose_name_plural = _("ticket evidence")
 
     def __str__(self):
-        return self.label or self.file.name.rsplit("/", 1)[-1]
+        return self.label or self.original_name or self.file.name.rsplit("/", 1)[-1]
 
 
 class PointEntry(AppendOnlyModel):
@@ -139,11 +139,15 @@ class DepositEntry(AppendOnlyModel):
     class Kind(models.TextChoices):
         TOP_UP = "top_up", _("top-up")
         DEDUCTION = "deduction", _("deduction")
-        REFUND = "refund", _("refund of a revoked ticket")
+        REFUND = "refund", _("refund")
 
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="deposit_entries", verbose_name=_("shop"))
     ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="deposit_entries",
                                verbose_name=_("ticket"))
+    node_application = models.ForeignKey(
+        "compliance.NodeApplication", models.PROTECT, null=True, blank=True, related_name="deposit_entries",
+        verbose_name=_("point node applied"),
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     amount = models.DecimalField(_("amount (CNY)"), max_digits=12, decimal_places=2,
                                  help_text=_("Negative for a deduction."))
@@ -172,10 +176,88 @@ class DepositEntry(AppendOnlyModel):
         return f"{self.get_kind_display()} {self.amount}"
 
 
+class NodeApplicationQuerySet(models.QuerySet):
+    def in_force(self):
+        return self.filter(status=NodeApplication.Status.IN_FORCE)
+
+
+class NodeApplication(models.Model):
+    """A point node in force for a shop, class and year (SPEC §6.2).
+
+    A node follows the year's total, not the ticket that crossed it: it stays
+    in force while the total reaches it, whichever ticket is revoked, and is
+    lifted — its measures reversed, its deduction refunded — when a revocation
+    drops the total below it. The database allows one in-force application per
+    shop, node and year; crossing the node again after a lift applies it anew.
+
+    When one ticket crosses several nodes only the strictest one's measures are
+    taken; the others are in force with ``subsumed_by`` pointing at it, and
+    take their own measures only if the strictest is lifted while they stay
+    reached."""
+
+    class Status(models.TextChoices):
+        IN_FORCE = "in_force", _("in force")
+        LIFTED = "lifted", _("lifted")
+
+    shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="node_applications",
+                             verbose_name=_("shop"))
+    node = models.ForeignKey("compliance.PointNode", models.PROTECT, related_name="applications",
+                             verbose_name=_("point node"))
+    violation_class = models.CharField(_("class"), max_length=1, choices=ViolationClass.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.IN_FORCE)
+    ticket = models.ForeignKey(Ticket, models.PROTECT, related_name="node_applications",
+                               verbose_name=_("ticket that reached the node"))
+    total_reached = models.PositiveSmallIntegerField(_("points total reached"))
+    applied_at = models.DateTimeField(_("applied at"))
+    subsumed_by = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="subsumes",
+                                    verbose_name=_("measures taken by the stricter node"))
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="+",
+                                  verbose_name=_("revoked ticket that lifted it"))
+    total_after_lift = models.PositiveSmallIntegerField(_("points total after the lift"), null=True, blank=True)
+
+    objects = NodeApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("point node applied")
+        verbose_name_plural = _("point nodes applied")
+        ordering = ["-applied_at", "-id"]
+        indexes = [
+            models.Index(fields=["shop", "violation_class", "year", "status"], name="nodeapp_shop_class_year"),
+        ]
+        constraints = [
+            # SPEC §6.2: a node applies at most once per shop, class and year while in force.
+            models.UniqueConstraint(fields=["shop", "node", "year"], condition=Q(status="in_force"),
+                                    name="nodeapp_once_in_force"),
+            models.CheckConstraint(condition=Q(status__in=["in_force", "lifted"]), name="nodeapp_status_allowed"),
+            models.CheckConstraint(condition=~Q(status="lifted") | Q(lifted_at__isnull=False),
+                                   name="nodeapp_lifted_has_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.violation_class}{self.node.threshold} · {self.year}"
+
+    @property
+    def label(self) -> str:
+        return str(_("point node %(cls)s%(n)d") % {"cls": self.violation_class, "n": self.node.threshold})
+
+    @property
+    def lift_reason(self) -> str:
+        """Why the node was lifted, in the active language."""
+        if self.status != self.Status.LIFTED:
+            return ""
+        return str(_("Ticket %(number)s was revoked: %(year)d class %(cls)s points fell to %(total)d, "
+                     "below %(n)d.") % {
+            "number": self.lifted_by.number if self.lifted_by_id else "—", "year": self.year,
+            "cls": self.violation_class, "total": self.total_after_lift or 0, "n": self.node.threshold})
+
+
 class Measure(models.Model):
-    """One effect of a ticket (or of a point node it crossed): SPEC §6.3.
-    Reversed when the ticket is revoked, unless another live measure still
-    causes the same effect."""
+    """One effect of a ticket, or of a point node it reached: SPEC §6.3.
+    A ticket's own measures are reversed when it is revoked; a node's when the
+    node is lifted. The shop's and products' state is recomputed from what is
+    still in force, so an effect another measure causes stays."""
 
     class Kind(models.TextChoices):
         WARNING = "warning", _("warning")
@@ -200,6 +282,11 @@ class Measure(models.Model):
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="measures", verbose_name=_("shop"))
     node = models.ForeignKey("compliance.PointNode", models.PROTECT, null=True, blank=True, related_name="+",
                              verbose_name=_("point node"))
+    node_application = models.ForeignKey(
+        NodeApplication, models.PROTECT, null=True, blank=True, related_name="measures",
+        verbose_name=_("point node applied"),
+        help_text=_("Set for a node's measures: they follow the year's total, not the ticket."),
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
@@ -256,6 +343,8 @@ class Event(AppendOnlyModel):
         APPEAL_SUBMITTED = "appeal_submitted", _("appeal submitted")
         APPEAL_APPROVED = "appeal_approved", _("appeal approved")
         APPEAL_REJECTED = "appeal_rejected", _("appeal rejected")
+        NODE_APPLIED = "node_applied", _("point node reached")
+        NODE_LIFTED = "node_lifted", _("point node lifted")
 
     ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="events",
                                verbose_name=_("ticket"))

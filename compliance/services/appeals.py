@@ -11,6 +11,7 @@ from compliance.exceptions import AppealNotAllowed, DomainError, FourEyesViolati
 from compliance.models import Appeal, AppealEvidence, PolicySettings, Ticket
 from compliance.notifications import notify_appeal_decided
 from shops.models import ShopMember
+from shops.uploads import original_name
 
 from .assessment import shanghai
 from .events import record_event
@@ -74,7 +75,7 @@ def appeal_submit(*, ticket: Ticket, actor, reason: str, statement: str, files=(
                 due_at=add_working_days(now, PolicySettings.load().appeal_decision_working_days),
             )
             for upload in files:
-                item = AppealEvidence(appeal=appeal, file=upload)
+                item = AppealEvidence(appeal=appeal, file=upload, original_name=original_name(upload))
                 item.full_clean(exclude=["appeal"])
                 item.save()
             before, ticket.status = ticket.status, Ticket.Status.APPEALING

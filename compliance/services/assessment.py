@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from compliance.exceptions import DomainError
 from compliance.models import Option, PointEntry, PointNode, RuleTier, Ticket, ViolationClass
@@ -55,21 +54,11 @@ def nodes_crossed(violation_class: str, before: int, after: int) -> list[PointNo
     )
 
 
-def describe_measures(*, clear=False, suspend_days=None, deposit=None, deposit_all=False) -> str:
-    parts = []
-    if clear:
-        parts.append(_("clear the shop"))
-    if suspend_days and not clear:
-        parts.append(ngettext("suspension %(n)d day", "suspension %(n)d days", suspend_days) % {"n": suspend_days})
-    if deposit_all or clear:
-        parts.append(_("all remaining deposit"))
-    elif deposit:
-        parts.append(_("deposit ¥%(amount)s") % {"amount": f"{deposit:,.2f}"})
-    return _(", ").join(parts) or _("no further measure")
-
-
 @dataclass
 class Consequences:
+    """What a ticket would do: its own measures (SPEC §5) and, in addition,
+    the measures of the strictest point node it reaches (SPEC §6.2)."""
+
     shop: Shop
     tier: RuleTier
     violation_class: str
@@ -82,9 +71,9 @@ class Consequences:
     products: list[Product]
     order_count: int | None = None
     deposit_day: datetime.date | None = None
-    deposit_charged: Decimal = ZERO
-    deposit_source: PointNode | None = None
     balance_before: Decimal = ZERO
+    # The ticket's own.
+    deposit_charged: Decimal = ZERO
     deposit_taken: Decimal = ZERO
     shortfall: Decimal = ZERO
     warning: bool = False
@@ -93,20 +82,59 @@ class Consequences:
     freeze_proceeds: bool = False
     alliance_close: bool = False
     clear: bool = False
-    clear_source: PointNode | None = None
     suspend_days: int | None = None
-    suspend_source: PointNode | None = None
     suspend_ends_at: datetime.datetime | None = None
+    # The strictest node reached, on top of the ticket's own.
+    node: PointNode | None = None
+    node_deposit_charged: Decimal = ZERO
+    node_deposit_taken: Decimal = ZERO
+    node_shortfall: Decimal = ZERO
+    node_clear: bool = False
+    node_suspend_ends_at: datetime.datetime | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
+    def subsumed(self) -> list[PointNode]:
+        """Nodes reached at the same time as a stricter one (SPEC §6.2)."""
+        return [n for n in self.nodes if n != self.node]
+
+    @property
+    def total_charged(self) -> Decimal:
+        return self.deposit_charged + self.node_deposit_charged
+
+    @property
+    def total_taken(self) -> Decimal:
+        return self.deposit_taken + self.node_deposit_taken
+
+    @property
+    def total_shortfall(self) -> Decimal:
+        return self.shortfall + self.node_shortfall
+
+    @property
     def balance_after(self) -> Decimal:
-        return self.balance_before - self.deposit_taken
+        return self.balance_before - self.total_taken
+
+    @property
+    def shop_cleared(self) -> bool:
+        return self.clear or self.node_clear
+
+    @property
+    def suspended_until(self) -> datetime.datetime | None:
+        ends = [t for t in (self.suspend_ends_at, self.node_suspend_ends_at) if t]
+        return None if self.shop_cleared or not ends else max(ends)
 
     @property
     def suspension_extends(self) -> bool:
         current = self.shop.suspended_until if self.shop.status == Shop.Status.SUSPENDED else None
-        return bool(self.suspend_ends_at) and (current is None or self.suspend_ends_at > current)
+        until = self.suspended_until
+        return bool(until) and (current is None or until > current)
+
+
+def strictest(nodes: list[PointNode]) -> PointNode | None:
+    """SPEC §6.2: of nodes reached at once only the strictest applies — a
+    clearance, else the longest suspension, else the largest deduction."""
+    return max(nodes, key=lambda n: (n.clear_shop, n.suspend_days or 0, n.deposit_amount, n.threshold),
+               default=None)
 
 
 def assess(
@@ -165,20 +193,11 @@ def assess(
         alliance_close=tier.violation_class == "B",
     )
 
-    # SPEC §6.2 strictest wins: one clearance, the longest suspension, the
-    # largest deduction — whether it comes from the ticket or a node.
-    clear_nodes = [n for n in nodes if n.clear_shop]
-    tier_clears = tier.clear_shop == Option.ALWAYS or (tier.clear_shop == Option.OPTIONAL and clear_chosen)
-    c.clear = tier_clears or bool(clear_nodes)
-    if c.clear:
-        c.clear_source = None if tier_clears else clear_nodes[0]
-    else:
-        candidates = [(tier.suspend_days or 0, None)] + [(n.suspend_days or 0, n) for n in nodes]
-        days, source = max(candidates, key=lambda pair: pair[0])
-        if days:
-            c.suspend_days, c.suspend_source = days, source
-            c.suspend_ends_at = now + datetime.timedelta(days=days)
-
+    # The ticket's own measures (SPEC §5).
+    c.clear = tier.clear_shop == Option.ALWAYS or (tier.clear_shop == Option.OPTIONAL and clear_chosen)
+    if tier.suspend_days and not c.clear:
+        c.suspend_days = tier.suspend_days
+        c.suspend_ends_at = now + datetime.timedelta(days=tier.suspend_days)
     if c.clear or tier.deposit_all:
         c.deposit_charged = shop.deposit_balance  # all remaining deposit (SPEC §5, §6.5)
     else:
@@ -202,11 +221,27 @@ def assess(
                     )
                 own = min(own, room)
         c.deposit_charged = own
-        for node in nodes:
-            if node.deposit_amount > c.deposit_charged:
-                c.deposit_charged, c.deposit_source = node.deposit_amount, node
     c.deposit_charged = c.deposit_charged.quantize(Decimal("0.01"))
     # SPEC §6.4: never below zero — take what is there, record the shortfall.
     c.deposit_taken = min(c.deposit_charged, shop.deposit_balance)
     c.shortfall = c.deposit_charged - c.deposit_taken
+
+    # SPEC §6.2: the strictest node reached applies in addition to the ticket's
+    # own measures; its deduction is taken from what the ticket leaves.
+    c.node = strictest(nodes)
+    if c.node:
+        left = shop.deposit_balance - c.deposit_taken
+        c.node_clear = c.node.clear_shop
+        c.node_deposit_charged = left if c.node_clear else c.node.deposit_amount
+        if c.node.suspend_days and not c.node_clear:
+            c.node_suspend_ends_at = now + datetime.timedelta(days=c.node.suspend_days)
+        c.node_deposit_taken = min(c.node_deposit_charged, left)
+        c.node_shortfall = c.node_deposit_charged - c.node_deposit_taken
     return c
+
+
+def appeal_deadline(issued_at: datetime.datetime, window_days: int) -> datetime.datetime:
+    """SPEC §7: whole Shanghai calendar days — a ticket issued at any time on
+    1 May with a 7-day window may be appealed until 23:59:59 on 8 May."""
+    last_day = shanghai_day_start(issued_at) + datetime.timedelta(days=window_days + 1)
+    return shanghai(last_day - datetime.timedelta(microseconds=1))

@@ -13,33 +13,49 @@ from shops.models import Shop
 from .locks import lock_shop
 
 
-def _write(shop: Shop, *, kind, amount: Decimal, actor, ticket=None, requested=Decimal("0"),
-           shortfall=Decimal("0"), note="") -> DepositEntry:
+def _write(shop: Shop, *, kind, amount: Decimal, actor, ticket=None, node_application=None,
+           requested=Decimal("0"), shortfall=Decimal("0"), note="") -> DepositEntry:
     shop.deposit_balance = shop.deposit_balance + amount
     entry = DepositEntry.objects.create(
-        shop=shop, ticket=ticket, kind=kind, amount=amount, requested=requested, shortfall=shortfall,
-        balance_after=shop.deposit_balance, actor=actor, note=note,
+        shop=shop, ticket=ticket, node_application=node_application, kind=kind, amount=amount,
+        requested=requested, shortfall=shortfall, balance_after=shop.deposit_balance, actor=actor, note=note,
     )
     shop.save(update_fields=["deposit_balance", "updated_at"])
     return entry
 
 
-def deposit_deduct(*, shop: Shop, requested: Decimal, ticket, actor) -> DepositEntry | None:
-    """Take ``requested`` or whatever is left; the rest is recorded as shortfall."""
+def deposit_deduct(*, shop: Shop, requested: Decimal, ticket, actor, node_application=None) -> DepositEntry | None:
+    """Take ``requested`` or whatever is left; the rest is recorded as shortfall.
+    With ``node_application`` the deduction is the point node's, not the ticket's."""
     if requested <= 0:
         return None
     taken = min(requested, shop.deposit_balance)
     return _write(shop, kind=DepositEntry.Kind.DEDUCTION, amount=-taken, actor=actor, ticket=ticket,
-                  requested=requested, shortfall=requested - taken)
+                  node_application=node_application, requested=requested, shortfall=requested - taken)
+
+
+def _taken(entries) -> Decimal:
+    return -sum((e.amount for e in entries.filter(kind=DepositEntry.Kind.DEDUCTION)), Decimal("0"))
 
 
 def deposit_refund_ticket(*, shop: Shop, ticket, actor) -> DepositEntry | None:
-    """Give back what the ticket actually took (SPEC §6.4: only on revocation)."""
-    taken = -sum((e.amount for e in ticket.deposit_entries.filter(kind=DepositEntry.Kind.DEDUCTION)), Decimal("0"))
+    """Give back what the ticket itself took (SPEC §6.4: only on revocation);
+    a point node's deduction comes back only when the node is lifted."""
+    taken = _taken(ticket.deposit_entries.filter(node_application__isnull=True))
     if taken <= 0:
         return None
     return _write(shop, kind=DepositEntry.Kind.REFUND, amount=taken, actor=actor, ticket=ticket,
                   note=_("refund of ticket %(number)s") % {"number": ticket.number})
+
+
+def deposit_refund_node(*, shop: Shop, application, actor) -> DepositEntry | None:
+    """Give back what a lifted point node took (SPEC §6.2, §6.4)."""
+    taken = _taken(application.deposit_entries.all())
+    if taken <= 0:
+        return None
+    return _write(shop, kind=DepositEntry.Kind.REFUND, amount=taken, actor=actor, ticket=application.ticket,
+                  node_application=application,
+                  note=_("refund of %(node)s") % {"node": application.label})
 
 
 def deposit_top_up(*, shop: Shop, amount: Decimal, actor, note="") -> DepositEntry:

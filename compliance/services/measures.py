@@ -7,7 +7,7 @@ an effect another live ticket still causes stays in place (SPEC §7)."""
 
 import datetime
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
 from compliance.models import Measure, MeasureProduct
@@ -18,20 +18,22 @@ from .events import record_event
 LIVE = Measure.Status.ACTIVE
 
 
-def take_measure(*, ticket, kind, at, node=None, ends_at=None, amount=None, details=None) -> Measure:
+def take_measure(*, ticket, kind, at, node_application=None, ends_at=None, amount=None, details=None) -> Measure:
+    """A ticket's own measure, or with ``node_application`` a point node's."""
     return Measure.objects.create(
-        ticket=ticket, shop=ticket.shop, kind=kind, node=node, ends_at=ends_at, amount=amount,
+        ticket=ticket, shop=ticket.shop, kind=kind, node_application=node_application,
+        node=node_application.node if node_application else None, ends_at=ends_at, amount=amount,
         details=details or {}, created_at=at,
     )
 
 
-def take_product_measure(*, ticket, kind, products, at) -> Measure | None:
+def take_product_measure(*, ticket, kind, products, at, node_application=None) -> Measure | None:
     """Delist or ban ``products``, remembering each one's status before any
     measure (its base status), so that the last reversal restores it."""
     products = list(products)
     if not products:
         return None
-    measure = take_measure(ticket=ticket, kind=kind, at=at)
+    measure = take_measure(ticket=ticket, kind=kind, at=at, node_application=node_application)
     base = _base_statuses(products)
     MeasureProduct.objects.bulk_create(
         [MeasureProduct(measure=measure, product=p, previous_status=base[p.pk]) for p in products]
@@ -105,10 +107,10 @@ def refresh_shop_status(shop: Shop, *, now: datetime.datetime, actor=None, ticke
                      data={"suspended_until": shop.suspended_until.isoformat() if shop.suspended_until else None})
 
 
-def clear_shop(*, ticket, shop: Shop, at, actor, node=None) -> Measure:
+def clear_shop(*, ticket, shop: Shop, at, actor, node_application=None) -> Measure:
     """SPEC §6.5: all products delisted, controller barred, the controller's
     other shops flagged for review. The alliance closure is recorded by the
-    caller with the ticket's other measures."""
+    caller with the other measures of the ticket or node."""
     controller = shop.controller
     details = {"barred_controller": controller.barred_at is None, "flagged_shops": []}
     if details["barred_controller"]:
@@ -119,25 +121,46 @@ def clear_shop(*, ticket, shop: Shop, at, actor, node=None) -> Measure:
     others = Shop.objects.filter(controller=controller, review_flagged_at__isnull=True).exclude(pk=shop.pk)
     details["flagged_shops"] = list(others.values_list("pk", flat=True))
     others.update(review_flagged_at=at)
-    measure = take_measure(ticket=ticket, kind=Measure.Kind.CLEAR, at=at, node=node, details=details)
-    on_sale = shop.products.exclude(status__in=[Product.Status.DELISTED, Product.Status.BANNED])
-    take_product_measure(ticket=ticket, kind=Measure.Kind.DELIST, products=on_sale, at=at)
+    measure = take_measure(ticket=ticket, kind=Measure.Kind.CLEAR, at=at, node_application=node_application,
+                           details=details)
+    # Every product that is on sale or off sale only because of a measure: a
+    # second clearance (the ticket's and a node's) then holds them on its own.
+    under_measure = MeasureProduct.objects.filter(measure__shop=shop, measure__status=LIVE).values("product_id")
+    products = shop.products.filter(
+        Q(pk__in=under_measure) | ~Q(status__in=[Product.Status.DELISTED, Product.Status.BANNED]))
+    take_product_measure(ticket=ticket, kind=Measure.Kind.DELIST, products=products, at=at,
+                         node_application=node_application)
     record_event(shop=shop, ticket=ticket, actor=actor, action="controller_barred" if details["barred_controller"]
                  else "shop_cleared", reason=controller.barred_reason, data=details, at=at)
     return measure
 
 
 def reverse_clearance(measure: Measure, *, at) -> None:
-    """Lift the bar and the review flags this clearance set, unless another
-    live clearance of the same controller still stands."""
+    """When no clearance of the controller stands any more, lift the bar and
+    the review flags that its clearances set (SPEC §6.5, §7)."""
     controller = measure.shop.controller
-    other_live = Measure.objects.filter(
-        kind=Measure.Kind.CLEAR, status=LIVE, shop__controller=controller
-    ).exclude(pk=measure.pk).exists()
-    if other_live:
+    clearances = Measure.objects.filter(kind=Measure.Kind.CLEAR, shop__controller=controller)
+    if clearances.filter(status=LIVE).exclude(pk=measure.pk).exists():
         return
-    if measure.details.get("barred_controller"):
+    details = list(clearances.values_list("details", flat=True))
+    if controller.barred_at and any(d.get("barred_controller") for d in details):
         controller.barred_at, controller.barred_reason = None, ""
         controller.save(update_fields=["barred_at", "barred_reason"])
-    flagged = measure.details.get("flagged_shops") or []
+    flagged = {pk for d in details for pk in d.get("flagged_shops") or []}
     Shop.objects.filter(pk__in=flagged).update(review_flagged_at=None)
+
+
+def reverse_measures(measures, *, at) -> None:
+    """Reverse measures still in force (a revoked ticket's own, or a lifted
+    node's) and recompute the products they held; the caller refreshes the
+    shop's status."""
+    measures = [x for x in measures if x.status == LIVE]
+    if not measures:
+        return
+    ids = [x.pk for x in measures]
+    Measure.objects.filter(pk__in=ids).update(status=Measure.Status.REVERSED, closed_at=at)
+    refresh_products(MeasureProduct.objects.filter(measure_id__in=ids).values_list("product_id", flat=True))
+    for measure in measures:
+        if measure.kind == Measure.Kind.CLEAR:
+            measure.status = Measure.Status.REVERSED
+            reverse_clearance(measure, at=at)

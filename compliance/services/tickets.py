@@ -12,12 +12,14 @@ from compliance.exceptions import DomainError, InvalidTransition
 from compliance.models import Measure, PointEntry, RuleTier, Ticket, TicketEvidence
 from compliance.notifications import notify_ticket_issued
 from shops.models import Shop
+from shops.uploads import original_name
 
 from . import measures as m
-from .assessment import Consequences, assess, shanghai
+from .assessment import Consequences, appeal_deadline, assess, shanghai
 from .deposits import deposit_deduct, deposit_refund_ticket
 from .events import record_event
 from .locks import lock_shop, lock_ticket
+from .nodes import nodes_apply, nodes_reevaluate
 
 # SPEC §6.1: who may go where.
 REVOCABLE = {Ticket.Status.ISSUED, Ticket.Status.APPEALING}
@@ -89,7 +91,8 @@ def ticket_issue(
                                    idempotency_key=idempotency_key, ban_chosen=ban_chosen,
                                    clear_chosen=clear_chosen)
             for upload in evidence:
-                item = TicketEvidence(ticket=ticket, file=upload, uploaded_by=actor)
+                item = TicketEvidence(ticket=ticket, file=upload, uploaded_by=actor,
+                                      original_name=original_name(upload))
                 item.full_clean(exclude=["ticket", "uploaded_by"])
                 item.save()
             _apply(c, ticket=ticket, actor=actor)
@@ -113,7 +116,7 @@ def _write_ticket(c: Consequences, *, actor, description, occurred_at, idempoten
         violation_class=c.violation_class, points=c.points, point_year=c.year,
         deposit_amount=c.deposit_charged, order_count=c.order_count, deposit_day=c.deposit_day,
         description=description.strip(), occurred_at=occurred_at, issued_at=c.issued_at, issued_by=actor,
-        appeal_deadline=c.issued_at + datetime.timedelta(days=rule.appeal_window_days),
+        appeal_deadline=appeal_deadline(c.issued_at, rule.appeal_window_days),
     )
     ticket.products.set(c.products)
     record_event(shop=c.shop, ticket=ticket, actor=actor, action="ticket_issued", to_status=ticket.status,
@@ -123,14 +126,15 @@ def _write_ticket(c: Consequences, *, actor, description, occurred_at, idempoten
 
 
 def _apply(c: Consequences, *, ticket: Ticket, actor) -> None:
+    """The ticket's own measures (SPEC §5), then the strictest node's on top
+    (SPEC §6.2): two deductions, each its own ledger entry and measure."""
     shop, now = c.shop, c.issued_at
     if c.points:
         PointEntry.objects.create(shop=shop, ticket=ticket, violation_class=c.violation_class, year=c.year,
                                   points=c.points)
     if c.deposit_charged > 0:
         deposit_deduct(shop=shop, requested=c.deposit_charged, ticket=ticket, actor=actor)
-        m.take_measure(ticket=ticket, kind=Measure.Kind.DEPOSIT, at=now, node=c.deposit_source,
-                       amount=c.deposit_charged,
+        m.take_measure(ticket=ticket, kind=Measure.Kind.DEPOSIT, at=now, amount=c.deposit_charged,
                        details={"taken": str(c.deposit_taken), "shortfall": str(c.shortfall)})
     if c.warning:
         m.take_measure(ticket=ticket, kind=Measure.Kind.WARNING, at=now)
@@ -144,16 +148,18 @@ def _apply(c: Consequences, *, ticket: Ticket, actor) -> None:
         m.take_measure(ticket=ticket, kind=Measure.Kind.ALLIANCE_CLOSE, at=now,
                        details={"permanent": c.clear})
     if c.clear:
-        m.clear_shop(ticket=ticket, shop=shop, at=now, actor=actor, node=c.clear_source)
+        m.clear_shop(ticket=ticket, shop=shop, at=now, actor=actor)
     elif c.suspend_ends_at:
-        m.take_measure(ticket=ticket, kind=Measure.Kind.SUSPEND, at=now, node=c.suspend_source,
-                       ends_at=c.suspend_ends_at)
+        m.take_measure(ticket=ticket, kind=Measure.Kind.SUSPEND, at=now, ends_at=c.suspend_ends_at)
+    nodes_apply(c, ticket=ticket, actor=actor)
     m.refresh_shop_status(shop, now=now, actor=actor, ticket=ticket)
 
 
 def ticket_revoke(*, ticket: Ticket, actor, reason: str, now: datetime.datetime | None = None) -> Ticket:
-    """Reverse every effect of a ticket — points, deposit, delisting, bans,
-    suspension, clearance — unless another live ticket still causes it."""
+    """Reverse the ticket's own effects — points, deposit, delisting, bans,
+    suspension, clearance — then re-evaluate the point nodes of its class and
+    year against the remaining total (SPEC §6.2): nodes no longer reached are
+    lifted, the others stay, whichever ticket crossed them."""
     if not (reason or "").strip():
         raise DomainError(_("Give a reason for the revocation: the merchant reads it."))
     with transaction.atomic():
@@ -169,19 +175,14 @@ def ticket_revoke(*, ticket: Ticket, actor, reason: str, now: datetime.datetime 
             PointEntry.objects.create(shop=shop, ticket=ticket, violation_class=ticket.violation_class,
                                       year=ticket.point_year, points=-ticket.points)
         deposit_refund_ticket(shop=shop, ticket=ticket, actor=actor)
-        live = list(ticket.measures.filter(status=Measure.Status.ACTIVE))
-        Measure.objects.filter(pk__in=[x.pk for x in live]).update(status=Measure.Status.REVERSED, closed_at=now)
-        product_ids = set(
-            ticket.measures.filter(pk__in=[x.pk for x in live]).values_list("product_links__product_id", flat=True)
-        ) - {None}
-        m.refresh_products(product_ids)
-        for measure in live:
-            if measure.kind == Measure.Kind.CLEAR:
-                m.reverse_clearance(measure, at=now)
+        m.reverse_measures(list(ticket.measures.filter(status=Measure.Status.ACTIVE, node_application=None)),
+                           at=now)
         ticket.status, ticket.revoked_at, ticket.revoke_reason = Ticket.Status.REVOKED, now, reason.strip()
         ticket.save(update_fields=["status", "revoked_at", "revoke_reason"])
         record_event(shop=shop, ticket=ticket, actor=actor, action="ticket_revoked", from_status=before,
                      to_status=ticket.status, reason=ticket.revoke_reason, at=now)
+        nodes_reevaluate(shop=shop, violation_class=ticket.violation_class, year=ticket.point_year,
+                         revoked=ticket, actor=actor, now=now)
         m.refresh_shop_status(shop, now=now, actor=actor, ticket=ticket, reason=ticket.revoke_reason)
     return ticket
 

@@ -49,7 +49,7 @@ def test_preview_then_confirm(client, reviewer, shop):
     assert preview.status_code == 200
     assert preview.context["preview"].deposit_charged == Decimal("2000")
     body = preview.content.decode()
-    assert "0 → 3" in body and "¥2000.00" in body
+    assert "0 → 3" in body and "¥2,000.00" in body
     assert not Ticket.objects.exists()  # the preview writes nothing
 
     response = client.post(url, {**data, "step": "confirm", "evidence": [pdf_upload("截图.pdf")]})
@@ -75,8 +75,12 @@ def test_preview_shows_node_and_suspension(client, reviewer, shop):
     response = client.post(f"{ISSUE_URL}?shop={shop.shop_no}",
                            {**form_data(shop, rule="price_mismatch", products=product.product_no), "step": "preview"})
     preview = response.context["preview"]
-    assert [n.threshold for n in preview.nodes] == [12] and preview.suspend_days == 3
-    assert "9 → 12" in response.content.decode()
+    assert [n.threshold for n in preview.nodes] == [12] and preview.node.suspend_days == 3
+    page = response.content.decode()
+    assert "9 → 12" in page
+    # SPEC §6.2: two deductions, each on its own line, and their sum.
+    deductions = page[page.index('id="preview-deductions"'):]
+    assert deductions.count("¥2,000.00") == 2 and "¥4,000.00" in deductions
 
 
 @pytest.mark.parametrize(

@@ -46,13 +46,31 @@ def test_working_days_skip_the_weekend():
     assert add_working_days(ISSUED, 2).date() == datetime.date(2026, 11, 4)
 
 
+def at_shanghai(*args):
+    return timezone.make_aware(datetime.datetime(*args))
+
+
 def test_window_boundaries(ticket, merchant):
+    # SPEC §7: whole Shanghai days — issued on 2 November, open until 23:59:59 on 9 November.
     deadline = ticket.appeal_deadline
-    assert deadline == ISSUED + datetime.timedelta(days=7)
+    assert timezone.localtime(deadline).replace(microsecond=0) == at_shanghai(2026, 11, 9, 23, 59, 59)
     with pytest.raises(AppealNotAllowed, match="window closed"):
-        submit(ticket, merchant, deadline + datetime.timedelta(seconds=1))
-    appeal = submit(ticket, merchant, deadline)  # the last second still counts
+        submit(ticket, merchant, at_shanghai(2026, 11, 10, 0, 0, 0))
+    appeal = submit(ticket, merchant, at_shanghai(2026, 11, 9, 23, 59, 59))  # the last second still counts
     assert appeal.attempt == 1 and appeal.due_at.date() == datetime.date(2026, 11, 11)
+
+
+@pytest.mark.parametrize("issued_at", [(2026, 5, 1, 0, 0, 0), (2026, 5, 1, 18, 37), (2026, 5, 1, 23, 59, 59)])
+def test_window_counts_whole_days_whatever_the_hour_of_issue(shop, reviewer, merchant, issued_at):
+    ticket = issue(shop, "false_advertising", "serious", reviewer, now=at_shanghai(*issued_at))
+    # A ticket issued at any time on 1 May may be appealed until 23:59:59 on 8 May.
+    assert submit(ticket, merchant, at_shanghai(2026, 5, 8, 19, 37)).attempt == 1
+
+
+def test_window_closes_at_shanghai_midnight_not_utc(shop, reviewer, merchant):
+    ticket = issue(shop, "false_advertising", "serious", reviewer, now=at_shanghai(2026, 5, 1, 18, 37))
+    with pytest.raises(AppealNotAllowed, match="window closed"):
+        submit(ticket, merchant, at_shanghai(2026, 5, 9, 0, 0, 0))  # 16:00 UTC on 8 May
 
 
 def test_second_chance_only_after_a_rejection_and_no_third(ticket, merchant, appeal_reviewer):
@@ -86,7 +104,7 @@ def test_chances_and_window_come_from_the_rule(shop, reviewer, merchant, appeal_
 
     Rule.objects.filter(code="price_mismatch").update(appeal_chances=1, appeal_window_days=3)
     ticket = issue(shop, "price_mismatch", "serious", reviewer, now=ISSUED)
-    assert ticket.appeal_deadline == ISSUED + datetime.timedelta(days=3)
+    assert timezone.localtime(ticket.appeal_deadline).date() == datetime.date(2026, 11, 5)
     appeal = submit(ticket, merchant, ISSUED + datetime.timedelta(days=1))
     appeal_decide(appeal=appeal, approve=False, reason="不成立", actor=appeal_reviewer,
                   now=ISSUED + datetime.timedelta(days=1, hours=2))

@@ -8,7 +8,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from compliance.exceptions import DomainError, InvalidTransition
-from compliance.models import DepositEntry, Event, Measure, PointEntry, PointNode, Ticket
+from compliance.models import DepositEntry, Event, Measure, NodeApplication, PointEntry, PointNode, Ticket
 from compliance.selectors import point_totals
 from compliance.services.tickets import ticket_preview, ticket_revoke
 from shops.models import Product, Shop
@@ -20,7 +20,12 @@ K = Measure.Kind
 
 
 def kinds(ticket):
-    return sorted(ticket.measures.values_list("kind", flat=True))
+    """The ticket's own measures (a node's are the node's, SPEC §6.3)."""
+    return sorted(ticket.measures.filter(node_application=None).values_list("kind", flat=True))
+
+
+def node_kinds(ticket):
+    return sorted(ticket.measures.exclude(node_application=None).values_list("kind", flat=True))
 
 
 def balance(shop):
@@ -87,7 +92,7 @@ def test_especially_serious_tier_clears(shop, product, reviewer):
     assert shop.controller.barred_at is not None  # controller barred
     assert sibling.review_flagged_at is not None  # other shops flagged for review
     assert kinds(ticket) == sorted([K.DEPOSIT, K.FREEZE_PROCEEDS, K.ALLIANCE_CLOSE, K.CLEAR, K.DELIST])
-    assert ticket.measures.get(kind=K.ALLIANCE_CLOSE).details == {"permanent": True}
+    assert ticket.measures.get(kind=K.ALLIANCE_CLOSE, node_application=None).details == {"permanent": True}
     with pytest.raises(DomainError):
         issue(shop, "false_advertising", "general", reviewer)
 
@@ -185,27 +190,45 @@ def test_trademark_event_without_choices_takes_no_product_measure(shop, reviewer
 
 # SPEC §6.2 point nodes -----------------------------------------------------------
 
-def test_a12_node_suspends_three_days_and_takes_2000(shop, reviewer):
+def general(shop, reviewer, **kwargs):
+    """A general false-advertising ticket: A 3 points, ¥2,000, delist."""
+    return issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)], **kwargs)
+
+
+def in_force(shop):
+    return sorted(f"{a.violation_class}{a.node.threshold}" for a in NodeApplication.objects.in_force().filter(shop=shop))
+
+
+def test_a12_node_suspends_three_days_and_takes_2000_on_top_of_the_ticket(shop, reviewer):
     for _ in range(3):
-        issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
-    fourth = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+        general(shop, reviewer)
+    fourth = general(shop, reviewer)
     shop.refresh_from_db()
     assert point_totals(shop, fourth.point_year)["A"] == 12
+    application = fourth.node_applications.get()
+    assert (application.node.threshold, application.total_reached) == (12, 12)
     suspension = fourth.measures.get(kind=K.SUSPEND)
-    assert suspension.node.threshold == 12
+    assert suspension.node_application == application and suspension.node.threshold == 12
     assert suspension.ends_at == fourth.issued_at + datetime.timedelta(days=3)
     assert shop.status == Shop.Status.SUSPENDED
-    assert fourth.deposit_amount == Decimal("2000")  # max(ticket ¥2,000, node ¥2,000)
+    # SPEC §6.2: the ticket's ¥2,000 and the node's ¥2,000, each its own entry and measure.
+    assert fourth.deposit_amount == Decimal("2000")
+    assert sorted(e.amount for e in fourth.deposit_entries.all()) == [Decimal("-2000"), Decimal("-2000")]
+    assert fourth.deposit_entries.get(node_application=application).amount == Decimal("-2000")
+    assert node_kinds(fourth) == sorted([K.DEPOSIT, K.SUSPEND])
+    assert balance(shop) == Decimal("50000") - 4 * Decimal("2000") - Decimal("2000")
 
 
 def test_a24_node_suspends_seven_days_and_takes_5000(shop, reviewer):
     for points in (10, 7, 4):  # 21: crossed 12 on the way
         issue(shop, "price_mismatch", "serious", reviewer, points=points)
-    ticket = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])  # 24
-    # The node's 7 days and ¥5,000 are stricter than the ticket's own warning and ¥2,000.
-    assert sorted(n for n in ticket.measures.values_list("node__threshold", flat=True) if n) == [24, 24]
-    assert ticket.deposit_amount == Decimal("5000")
+    ticket = general(shop, reviewer)  # 24
+    assert node_kinds(ticket) == sorted([K.DEPOSIT, K.SUSPEND])
+    assert {m.node.threshold for m in ticket.measures.exclude(node_application=None)} == {24}
+    assert ticket.deposit_amount == Decimal("2000")  # the ticket's own
+    assert ticket.measures.get(kind=K.DEPOSIT, node__threshold=24).amount == Decimal("5000")
     assert ticket.measures.get(kind=K.SUSPEND).ends_at == ticket.issued_at + datetime.timedelta(days=7)
+    assert in_force(shop) == ["A12", "A24"]
 
 
 def test_a36_node_clears(shop, reviewer):
@@ -230,15 +253,147 @@ def test_b_reaching_12_clears_and_bars(shop, reviewer):
     assert balance(shop) == 0
 
 
-def test_one_ticket_crossing_two_nodes_takes_one_strictest_measure(shop, reviewer):
+def test_one_ticket_crossing_two_nodes_takes_one_strictest_node(shop, reviewer):
     PointNode.objects.create(violation_class="A", threshold=13, suspend_days=10, deposit_amount=Decimal("8000"))
-    issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])  # 3
+    general(shop, reviewer)  # 3
     ticket = issue(shop, "price_mismatch", "serious", reviewer, points=10)  # 13: crosses 12 and 13
-    assert sorted(kinds(ticket)) == sorted([K.DEPOSIT, K.SUSPEND])
-    suspension = ticket.measures.get(kind=K.SUSPEND)
-    assert suspension.node.threshold == 13
-    assert suspension.ends_at == ticket.issued_at + datetime.timedelta(days=10)
-    assert ticket.deposit_amount == Decimal("8000")
+    assert kinds(ticket) == sorted([K.DEPOSIT, K.SUSPEND])  # the ticket's own ¥5,000 and 7 days
+    assert node_kinds(ticket) == sorted([K.DEPOSIT, K.SUSPEND])  # node 13 only
+    node_suspension = ticket.measures.get(kind=K.SUSPEND, node__isnull=False)
+    assert node_suspension.node.threshold == 13
+    assert node_suspension.ends_at == ticket.issued_at + datetime.timedelta(days=10)
+    assert ticket.measures.get(kind=K.DEPOSIT, node__isnull=False).amount == Decimal("8000")
+    a12 = NodeApplication.objects.get(shop=shop, node__threshold=12)
+    assert a12.subsumed_by.node.threshold == 13 and not a12.measures.exists()
+    assert balance(shop) == Decimal("50000") - 2000 - 5000 - 8000
+
+
+# SPEC §6.2 revised: nodes follow the year's total ---------------------------------
+
+def test_spec_worked_example(shop, reviewer):
+    """Four general tickets → A12 applies; a fifth → A15; revoking the fourth
+    leaves A12 → the suspension stays; revoking then the first leaves A9 →
+    suspension lifted, the node's ¥2,000 refunded, ¥6,000 of the three live
+    tickets stays deducted."""
+    tickets = [general(shop, reviewer) for _ in range(5)]
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.SUSPENDED and in_force(shop) == ["A12"]
+    application = tickets[3].node_applications.get()
+
+    ticket_revoke(ticket=tickets[3], actor=reviewer, reason="误判")
+    shop.refresh_from_db()
+    application.refresh_from_db()
+    assert point_totals(shop, tickets[0].point_year)["A"] == 12
+    assert shop.status == Shop.Status.SUSPENDED  # the node stays, though its ticket is revoked
+    assert application.status == NodeApplication.Status.IN_FORCE
+    assert application.measures.get(kind=K.SUSPEND).status == Measure.Status.ACTIVE
+    assert balance(shop) == Decimal("50000") - 4 * 2000 - 2000  # the fourth's own ¥2,000 came back
+
+    ticket_revoke(ticket=tickets[0], actor=reviewer, reason="误判")
+    shop.refresh_from_db()
+    application.refresh_from_db()
+    assert point_totals(shop, tickets[0].point_year)["A"] == 9
+    assert shop.status == Shop.Status.OPEN and shop.suspended_until is None
+    assert application.status == NodeApplication.Status.LIFTED
+    assert (application.lifted_by, application.total_after_lift) == (tickets[0], 9)
+    assert set(application.measures.values_list("status", flat=True)) == {Measure.Status.REVERSED}
+    assert balance(shop) == Decimal("50000") - 3 * 2000  # ¥6,000 of the three live tickets
+    lifted = Event.objects.get(action="node_lifted")
+    assert lifted.ticket == tickets[3] and tickets[0].number in lifted.reason
+
+
+def test_revoking_the_crossing_ticket_while_the_total_stays_keeps_the_node(shop, reviewer):
+    first, *_rest, crossing = [general(shop, reviewer) for _ in range(4)]
+    extra = issue(shop, "price_mismatch", "serious", reviewer, points=4)  # 16
+    ticket_revoke(ticket=crossing, actor=reviewer, reason="误判")  # 13: still ≥ 12
+    shop.refresh_from_db()
+    assert in_force(shop) == ["A12"] and shop.status == Shop.Status.SUSPENDED
+    assert crossing.deposit_entries.filter(kind=DepositEntry.Kind.REFUND, node_application=None).count() == 1
+    assert not crossing.deposit_entries.filter(kind=DepositEntry.Kind.REFUND).exclude(node_application=None)
+    # The extra ticket's own suspension (7 days) is not the node's: revoking it changes nothing of the node.
+    ticket_revoke(ticket=extra, actor=reviewer, reason="误判")  # 9: the node is lifted now
+    shop.refresh_from_db()
+    assert in_force(shop) == [] and shop.status == Shop.Status.OPEN
+    assert balance(shop) == Decimal("50000") - 3 * 2000
+    assert first.status == Ticket.Status.ISSUED
+
+
+def test_revoking_an_early_ticket_lifts_a_node_the_total_falls_below(shop, reviewer):
+    tickets = [general(shop, reviewer) for _ in range(4)]
+    ticket_revoke(ticket=tickets[0], actor=reviewer, reason="误判")
+    shop.refresh_from_db()
+    assert in_force(shop) == [] and shop.status == Shop.Status.OPEN
+    assert balance(shop) == Decimal("50000") - 3 * 2000
+
+
+def test_crossing_again_after_a_lift_applies_the_node_again(shop, reviewer):
+    tickets = [general(shop, reviewer) for _ in range(4)]
+    ticket_revoke(ticket=tickets[0], actor=reviewer, reason="误判")  # 9: lifted
+    again = general(shop, reviewer)  # 12 again
+    shop.refresh_from_db()
+    assert in_force(shop) == ["A12"] and shop.status == Shop.Status.SUSPENDED
+    assert again.node_applications.get().status == NodeApplication.Status.IN_FORCE
+    assert NodeApplication.objects.filter(shop=shop, node__threshold=12).count() == 2
+    assert balance(shop) == Decimal("50000") - 4 * 2000 - 2000
+
+
+def test_a_node_is_in_force_once_per_shop_and_year_by_constraint(shop, reviewer):
+    from django.db import IntegrityError, transaction
+
+    tickets = [general(shop, reviewer) for _ in range(4)]
+    application = tickets[3].node_applications.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        NodeApplication.objects.create(shop=shop, node=application.node, violation_class="A",
+                                       year=application.year, ticket=tickets[3], total_reached=12,
+                                       applied_at=timezone.now())
+
+
+def test_a_lifted_clearance_reopens_the_shop_and_lifts_the_bar(shop, reviewer):
+    sibling = make_shop(shop.controller)
+    product = make_product(shop)
+    tickets = [issue(shop, "counterfeit", "general", reviewer, products=[make_product(shop)]) for _ in range(4)]
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.CLEARED and shop.controller.barred_at
+    ticket_revoke(ticket=tickets[1], actor=reviewer, reason="误判")  # B 9
+    shop.refresh_from_db()
+    sibling.refresh_from_db()
+    product.refresh_from_db()
+    assert shop.status == Shop.Status.OPEN and shop.controller.barred_at is None
+    assert sibling.review_flagged_at is None and product.status == Product.Status.ON_SALE
+    # SPEC §6.5 reversed: the node's "all remaining deposit" comes back; the live tickets' own stay taken.
+    assert balance(shop) == Decimal("50000") - 3 * 2000
+
+
+def test_nodes_reached_together_are_lifted_together(shop, reviewer):
+    PointNode.objects.create(violation_class="A", threshold=13, suspend_days=10, deposit_amount=Decimal("8000"))
+    small = general(shop, reviewer)  # 3
+    issue(shop, "price_mismatch", "serious", reviewer, points=10)  # 13: crosses 12 and 13 at once
+    other = general(shop, reviewer)  # 16
+    assert in_force(shop) == ["A12", "A13"]
+    ticket_revoke(ticket=small, actor=reviewer, reason="误判")  # 13: both still reached
+    assert in_force(shop) == ["A12", "A13"]
+    ticket_revoke(ticket=other, actor=reviewer, reason="误判")  # 10: both lifted
+    assert in_force(shop) == []
+    assert not Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE, node__isnull=False).exists()
+    assert balance(shop) == Decimal("50000") - 5000  # the serious ticket's own deduction only
+
+
+def test_a_subsumed_node_takes_its_measures_when_only_the_stricter_one_falls(shop, reviewer):
+    PointNode.objects.create(violation_class="A", threshold=13, suspend_days=10, deposit_amount=Decimal("8000"))
+    issue(shop, "price_mismatch", "serious", reviewer, points=5)  # 5
+    second = issue(shop, "price_mismatch", "serious", reviewer, points=4)  # 9
+    crossing = issue(shop, "price_mismatch", "serious", reviewer, points=4)  # 13: crosses 12 and 13 at once
+    general(shop, reviewer)  # 16
+    a12 = NodeApplication.objects.get(shop=shop, node__threshold=12)
+    assert a12.subsumed_by and not a12.measures.exists()
+    ticket_revoke(ticket=second, actor=reviewer, reason="误判")  # 12: A13 lifted, A12 still reached
+    a12.refresh_from_db()
+    assert in_force(shop) == ["A12"] and a12.subsumed_by is None
+    # A12's own measures now, its suspension counted from when the total reached 12.
+    assert a12.measures.get(kind=K.SUSPEND).ends_at == crossing.issued_at + datetime.timedelta(days=3)
+    assert a12.deposit_entries.get().amount == Decimal("-2000")
+    assert not Measure.objects.filter(node__threshold=13, status=Measure.Status.ACTIVE).exists()
+    assert balance(shop) == Decimal("50000") - 2 * 5000 - 2000 - 2000  # two serious, one general, node A12
 
 
 def test_new_suspension_extends_never_adds(shop, reviewer):
@@ -393,11 +548,17 @@ def test_preview_matches_what_issuing_does_and_writes_nothing(shop, reviewer):
     preview = ticket_preview(shop=shop, tier=tier("price_mismatch", "general"), points=3, products=[product],
                              occurred_at=timezone.now())
     assert (preview.total_before, preview.total_after) == (9, 12)
-    assert [n.threshold for n in preview.nodes] == [12]
-    assert preview.suspend_days == 3 and preview.deposit_charged == Decimal("2000")
+    assert [n.threshold for n in preview.nodes] == [12] and preview.node.threshold == 12
+    assert preview.suspend_days is None and preview.node_suspend_ends_at
+    # SPEC §6.2: the two deductions add up.
+    assert (preview.deposit_charged, preview.node_deposit_charged, preview.total_charged) == (
+        Decimal("2000"), Decimal("2000"), Decimal("4000"))
+    assert preview.balance_after == Decimal("50000") - 3 * 2000 - 4000
     assert Ticket.objects.count() == 3
     ticket = issue(shop, "price_mismatch", "general", reviewer, products=[product])
     assert ticket.deposit_amount == preview.deposit_charged
+    shop.refresh_from_db()
+    assert shop.deposit_balance == preview.balance_after
 
 
 def test_ledgers_are_append_only(shop, reviewer):
@@ -426,8 +587,9 @@ def test_issuing_a_ticket_takes_a_bounded_number_of_queries(shop, reviewer, djan
 def test_clearance_does_not_cost_a_query_per_product(shop, reviewer, django_assert_max_num_queries, products):
     for _ in range(products):
         make_product(shop)
-    with django_assert_max_num_queries(40):
+    # B 12 points: the tier's clearance and node B12's, both held in force.
+    with django_assert_max_num_queries(70):
         ticket = issue(shop, "counterfeit", "especially_serious", reviewer)
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(70):
         ticket_revoke(ticket=ticket, actor=reviewer, reason="误判")
     assert not Product.objects.filter(shop=shop).exclude(status=Product.Status.ON_SALE).exists()

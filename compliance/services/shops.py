@@ -1,4 +1,7 @@
-"""Writes that change the shops domain. One function per state change."""
+"""Opening shops under the platform's re-entry rule (SPEC §3).
+
+Re-entry is a compliance rule about a shop's controller, so it lives here and
+not in ``shops``: the ``shops`` app only knows who the parties are."""
 
 import datetime
 
@@ -9,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from compliance.exceptions import ReentryRefused
 from compliance.models import PolicySettings
-from compliance.services.events import record_event
+from shops.models import Controller, Shop
 
-from .models import Controller, Shop
+from .events import record_event
 
 
 def add_months(moment: datetime.datetime, months: int) -> datetime.datetime:

@@ -64,7 +64,7 @@ def test_demo_history_has_tickets_and_appeals_in_every_state():
 def test_demo_accounts_can_log_in_with_the_printed_password(client):
     out = StringIO()
     call_command("seed_demo", stdout=out)
-    from shops.management.commands.seed_demo import DEMO_PASSWORD
+    from compliance.management.commands.seed_demo import DEMO_PASSWORD
 
     assert DEMO_PASSWORD in out.getvalue()
     response = client.post("/admin/login/?next=/admin/", {"username": "reviewer", "password": DEMO_PASSWORD})

@@ -1,0 +1,97 @@
+"""Point nodes follow the year's total, not the ticket that crossed them
+(SPEC §6.2).
+
+A node is in force for a shop, class and year while that year's total
+reaches it. Issuing a ticket that reaches new nodes applies the strictest of
+them; every revocation re-evaluates the nodes against the remaining total and
+lifts those no longer reached. Callers hold the shop's row lock."""
+
+import datetime
+
+from django.db.models import Sum
+
+from compliance.models import Measure, NodeApplication, PointEntry, Ticket
+from shops.models import Shop
+
+from . import measures as m
+from .assessment import Consequences, strictest
+from .deposits import deposit_deduct, deposit_refund_node
+from .events import record_event
+
+
+def nodes_apply(c: Consequences, *, ticket: Ticket, actor) -> list[NodeApplication]:
+    """Record every node the ticket reached and take the strictest one's
+    measures; the others are in force under it (``subsumed_by``)."""
+    if not c.node:
+        return []
+    fields = dict(shop=c.shop, violation_class=c.violation_class, year=c.year, ticket=ticket,
+                  total_reached=c.total_after, applied_at=c.issued_at)
+    first = NodeApplication.objects.create(node=c.node, **fields)
+    applications = [first] + [NodeApplication.objects.create(node=node, subsumed_by=first, **fields)
+                              for node in c.subsumed]
+    _take_measures(first, shop=c.shop, at=c.issued_at, actor=actor)
+    record_event(shop=c.shop, ticket=ticket, actor=actor, action="node_applied", at=c.issued_at,
+                 data={"nodes": [a.node.threshold for a in applications], "class": c.violation_class,
+                       "year": c.year, "total": c.total_after, "applied": c.node.threshold})
+    return applications
+
+
+def _take_measures(application: NodeApplication, *, shop: Shop, at: datetime.datetime, actor) -> None:
+    """The node's own measures, linked to its application so that they are
+    reversed with the node and never with the ticket that crossed it."""
+    node, ticket = application.node, application.ticket
+    requested = shop.deposit_balance if node.clear_shop else node.deposit_amount
+    entry = deposit_deduct(shop=shop, requested=requested, ticket=ticket, actor=actor,
+                           node_application=application)
+    if entry:
+        m.take_measure(ticket=ticket, kind=Measure.Kind.DEPOSIT, at=at, node_application=application,
+                       amount=requested, details={"taken": str(-entry.amount), "shortfall": str(entry.shortfall)})
+    if node.clear_shop:
+        m.take_measure(ticket=ticket, kind=Measure.Kind.ALLIANCE_CLOSE, at=at, node_application=application,
+                       details={"permanent": True})
+        m.clear_shop(ticket=ticket, shop=shop, at=at, actor=actor, node_application=application)
+    elif node.suspend_days:
+        # Counted from when the total reached the node: a node that takes
+        # over from a lifted stricter one does not start a fresh suspension.
+        ends_at = application.applied_at + datetime.timedelta(days=node.suspend_days)
+        if ends_at > at:
+            m.take_measure(ticket=ticket, kind=Measure.Kind.SUSPEND, at=at, node_application=application,
+                           ends_at=ends_at)
+
+
+def nodes_reevaluate(*, shop: Shop, violation_class: str, year: int, revoked: Ticket, actor,
+                     now: datetime.datetime) -> list[NodeApplication]:
+    """After ``revoked`` is revoked: lift the nodes of its class and year that
+    the remaining total no longer reaches (measures reversed, deduction
+    refunded); nodes still reached keep their measures. Returns the lifted."""
+    total = (PointEntry.objects.filter(shop=shop, violation_class=violation_class, year=year)
+             .aggregate(s=Sum("points"))["s"] or 0)
+    in_force = list(
+        NodeApplication.objects.in_force()
+        .filter(shop=shop, violation_class=violation_class, year=year)
+        .select_related("node", "ticket")
+    )
+    lifted = [a for a in in_force if a.node.threshold > total]
+    for application in lifted:
+        application.status, application.lifted_at = NodeApplication.Status.LIFTED, now
+        application.lifted_by, application.total_after_lift = revoked, total
+        application.save(update_fields=["status", "lifted_at", "lifted_by", "total_after_lift"])
+        m.reverse_measures(list(application.measures.all()), at=now)
+        deposit_refund_node(shop=shop, application=application, actor=actor)
+        record_event(shop=shop, ticket=application.ticket, actor=actor, action="node_lifted", at=now,
+                     reason=application.lift_reason,
+                     data={"node": application.node.threshold, "class": violation_class, "year": year,
+                           "total": total, "revoked": revoked.number})
+    # Nodes reached together with a stricter one that is now lifted: the
+    # strictest of them takes its own measures, as if it had been the
+    # strictest all along, and the others stay in force under it.
+    lifted_ids = {a.pk for a in lifted}
+    orphans = [a for a in in_force if a.pk not in lifted_ids and a.subsumed_by_id in lifted_ids]
+    heir = strictest([a.node for a in orphans])
+    for application in orphans:
+        promoted = application.node == heir
+        application.subsumed_by = None if promoted else next(a for a in orphans if a.node == heir)
+        application.save(update_fields=["subsumed_by"])
+        if promoted:
+            _take_measures(application, shop=shop, at=now, actor=actor)
+    return lifted
