@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from compliance.models import Measure, PointNode, ViolationClass
+from django.db.models import Q
+
+from compliance.models import Event, Measure, NodeApplication, PointNode, ViolationClass
 from compliance.services.assessment import point_totals, point_year, shanghai_day_start
 from shops.models import Shop
 
@@ -39,6 +41,7 @@ class Standing:
     year: int
     classes: list[ClassStanding]
     measures: list[Measure]
+    nodes: list[NodeApplication]
 
     @property
     def deposit_short(self):
@@ -58,10 +61,29 @@ def shop_standing(shop: Shop, *, now: datetime.datetime | None = None) -> Standi
         classes.append(ClassStanding(cls, label, totals[cls], upcoming))
     measures = list(
         Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE).exclude(kind__in=Measure.ONE_OFF)
-        .select_related("ticket", "node")
+        .select_related("ticket", "node", "node_application")
         .order_by("-created_at")
     )
-    return Standing(shop=shop, year=year, classes=classes, measures=measures)
+    # This year's nodes, in force or lifted, with why (SPEC §6.2).
+    nodes = list(
+        NodeApplication.objects.filter(shop=shop, year=year, subsumed_by=None)
+        .select_related("node", "ticket", "lifted_by")
+        .order_by("-applied_at", "-id")
+    )
+    return Standing(shop=shop, year=year, classes=classes, measures=measures, nodes=nodes)
+
+
+def ticket_measures(ticket):
+    return (Measure.objects.filter(ticket=ticket)
+            .select_related("ticket", "node", "node_application__node", "node_application__lifted_by")
+            .order_by("id"))
+
+
+def ticket_timeline(ticket):
+    """The ticket's events, and the point nodes its revocation lifted (those
+    events belong to the ticket that crossed the node)."""
+    lifted_here = Q(shop_id=ticket.shop_id, action=Event.Action.NODE_LIFTED, data__revoked=ticket.number)
+    return Event.objects.filter(Q(ticket=ticket) | lifted_here).select_related("actor").order_by("created_at", "id")
 
 
 

@@ -23,3 +23,19 @@ def describe_measures(*, clear=False, suspend_days=None, deposit=None, deposit_a
     elif deposit:
         parts.append(_("deposit ¥%(amount)s") % {"amount": f"{deposit:,.2f}"})
     return _(", ").join(parts) or _("no further measure")
+
+
+def node_label(violation_class: str, threshold: int) -> str:
+    return _("point node %(cls)s%(n)d") % {"cls": violation_class, "n": threshold}
+
+
+def node_reached_text(*, violation_class: str, year: int, total: int, threshold: int) -> str:
+    return _("Class %(cls)s points for %(year)d reached %(total)d: point node %(cls)s%(n)d applies.") % {
+        "cls": violation_class, "year": year, "total": total, "n": threshold}
+
+
+def node_lifted_text(*, number: str, violation_class: str, year: int, total: int, threshold: int) -> str:
+    """Why a node was lifted (SPEC §6.2), for the shop page, portal and timeline."""
+    return _("Lifted: ticket %(number)s was revoked and class %(cls)s points for %(year)d fell to %(total)d, "
+             "below %(n)d.") % {"number": number, "cls": violation_class, "year": year, "total": total,
+                                "n": threshold}

@@ -2,11 +2,15 @@
 
 SPEC §3: USCC per GB 32100-2015, resident ID per GB 11643, bank card by Luhn.
 Each validator normalises nothing itself; ``normalize_identifier`` does that
-(strip spaces, upper-case) before validation, in the model fields below.
+(NFKC, so full-width ０ and superscript ² become 0 and 2; spaces and dashes
+out; upper case) before validation, in the model fields below. After that
+only ASCII digits and letters pass: ``str.isdigit()`` also accepts Arabic-Indic
+and other digits that ``int()`` or a checksum cannot use.
 """
 
 import datetime
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -22,8 +26,16 @@ RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RESIDENT_ID_CHECK = "10X98765432"
 
 
+ASCII_DIGITS = frozenset("0123456789")
+
+
 def normalize_identifier(value: str) -> str:
-    return re.sub(r"[\s-]", "", value or "").upper()
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value or "")).upper()
+
+
+def is_digits(value: str) -> bool:
+    """ASCII digits only (unlike ``str.isdigit``), and at least one."""
+    return bool(value) and set(value) <= ASCII_DIGITS
 
 
 def uscc_check_char(first17: str) -> str:
@@ -60,7 +72,7 @@ def validate_uscc(value: str) -> None:
             code="uscc_charset",
             params={"chars": ", ".join(bad)},
         )
-    if not value[2:8].isdigit():
+    if not is_digits(value[2:8]):
         raise ValidationError(
             _("Characters 3 to 8 of a unified social credit code are the region code and must be digits."),
             code="uscc_region",
@@ -79,7 +91,7 @@ def validate_resident_id(value: str) -> None:
             code="id_length",
             params={"n": len(value)},
         )
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not is_digits(value[:17]) or not (is_digits(value[17]) or value[17] == "X"):
         raise ValidationError(
             _("A resident ID number is 17 digits followed by a digit or X."),
             code="id_charset",
@@ -101,7 +113,7 @@ def validate_resident_id(value: str) -> None:
 
 
 def validate_bank_card(value: str) -> None:
-    if not value.isdigit():
+    if not is_digits(value):
         raise ValidationError(_("A bank card number contains digits only."), code="card_charset")
     if not 16 <= len(value) <= 19:
         raise ValidationError(

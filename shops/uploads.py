@@ -153,8 +153,9 @@ def _clean_image(data: bytes, ext: str, limits: UploadLimits) -> bytes:
                     image = image.convert("RGB")
                 image.save(out, format="JPEG", quality=92)
             return out.getvalue()
-    except Image.DecompressionBombError:
-        _refuse(_("The image is too large to open safely."), "image_too_large")
+    except Image.DecompressionBombError:  # Pillow's own, lower ceiling was hit first
+        _refuse(_("The image has too many pixels; images may have at most %(max)s million pixels."),
+                "image_too_large", max=f"{limits.max_pixels / 1e6:g}")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         _refuse(unreadable, "file_corrupt")
 

@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 
@@ -73,3 +74,88 @@ def test_oversized_request_bodies_are_refused_before_reading(client, settings):
     settings.MAX_REQUEST_BYTES = 1000
     response = client.post("/portal/login/", {"username": "x" * 2000, "password": "y"})
     assert response.status_code == 413
+
+
+# Headers ----------------------------------------------------------------------
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def pages(client, reviewer, merchant_world):
+    shop, ticket, merchant = merchant_world
+    yield "/", None
+    yield "/portal/login/", None
+    yield "/admin/login/", None
+    yield "/portal/", merchant
+    yield f"/portal/shops/{shop.shop_no}/", merchant
+    yield f"/portal/shops/{shop.shop_no}/tickets/", merchant
+    yield f"/portal/tickets/{ticket.number}/", merchant
+    yield "/portal/password/", merchant
+    yield "/admin/", reviewer
+    yield "/admin/compliance/ticket/", reviewer
+    yield f"/admin/compliance/ticket/{ticket.pk}/change/", reviewer
+    yield f"/admin/compliance/ticket/issue/?shop={shop.shop_no}", reviewer
+    yield f"/admin/shops/shop/{shop.pk}/change/", reviewer
+
+
+@pytest.fixture
+def merchant_world(reviewer):
+    from tests.factories import fund, issue, make_merchant, make_product, make_shop
+
+    shop = fund(make_shop(), 10000)
+    second = make_shop()
+    merchant = make_merchant("m-headers", shop, second)
+    ticket = issue(shop, "false_advertising", "general", reviewer, products=[make_product(shop)])
+    return shop, ticket, merchant
+
+
+def test_every_page_has_a_csp_and_no_inline_script(client, reviewer, merchant_world):
+    for url, user in pages(client, reviewer, merchant_world):
+        client.logout()
+        if user:
+            client.force_login(user)
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, url
+        policy = response["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        assert "object-src 'none'" in policy and "frame-ancestors 'none'" in policy, url
+        inline = INLINE_SCRIPT.findall(response.content.decode())
+        assert not inline, (url, inline)
+
+
+def test_portal_pages_are_never_cached(client, reviewer, merchant_world):
+    for url, user in pages(client, reviewer, merchant_world):
+        if not url.startswith("/portal/"):
+            continue
+        client.logout()
+        if user:
+            client.force_login(user)
+        cache_control = {part.strip() for part in client.get(url)["Cache-Control"].split(",")}
+        assert {"private", "no-store"} <= cache_control, url
+
+
+def test_shop_switch_works_without_script(client, reviewer, merchant_world):
+    from shops.models import ShopMember
+
+    shop, _ticket, merchant = merchant_world
+    other = ShopMember.objects.filter(user=merchant).exclude(shop=shop).get().shop
+    first = min(shop.shop_no, other.shop_no)
+    client.force_login(merchant)
+    response = client.get("/portal/", {"shop": other.shop_no})
+    assert response["Location"] == f"/portal/shops/{other.shop_no}/"
+    stranger = make_stranger_shop()
+    response = client.get("/portal/", {"shop": stranger.shop_no})  # not theirs: their first shop
+    assert response["Location"] == f"/portal/shops/{first}/"
+
+
+def make_stranger_shop():
+    from tests.factories import make_shop
+
+    return make_shop()
+
+
+def test_login_redirect_url_goes_somewhere_real(client):
+    from django.shortcuts import resolve_url
+
+    assert resolve_url(settings.LOGIN_REDIRECT_URL) == "/portal/"
+    assert client.get(resolve_url(settings.LOGIN_REDIRECT_URL)).status_code == 302  # to the portal log-in

@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy
 
 from compliance.exceptions import DomainError
 from compliance.exports import streaming_export
-from compliance.models import Event, Measure, Ticket, TicketEvidence
+from compliance.models import Ticket, TicketEvidence
 from compliance.models.base import in_chinese
+from compliance.selectors import ticket_measures, ticket_timeline
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
 from shops.admin_base import BaseModelAdmin
 from shops.uploads import attachment_response
@@ -104,8 +105,8 @@ class TicketAdmin(BaseModelAdmin):
         extra = {}
         if ticket is not None:
             extra = {
-                "events": Event.objects.filter(ticket=ticket).select_related("actor").order_by("created_at", "id"),
-                "measures": Measure.objects.filter(ticket=ticket).select_related("node").order_by("id"),
+                "events": ticket_timeline(ticket),
+                "measures": ticket_measures(ticket),
                 "may_revoke": self.has_revoke_permission(request) and ticket.status in REVOCABLE,
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

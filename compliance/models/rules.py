@@ -72,6 +72,8 @@ class Rule(BilingualNameMixin, models.Model):
         return bilingual(self.evidence_hint_zh, self.evidence_hint_en)
 
     def clean(self):
+        if self.effective_from is None:
+            return  # the field's own "required" error says what is missing
         if self.effective_to and self.effective_to < self.effective_from:
             raise ValidationError({"effective_to": _("A rule cannot stop being effective before it starts.")})
         overlapping = (

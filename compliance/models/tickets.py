@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from shops.uploads import DocumentField, PrivateUploadTo
 
+from compliance.wording import node_label, node_lifted_text, node_reached_text
+
 from .base import AppendOnlyModel, ViolationClass, bilingual
 
 
@@ -240,17 +242,16 @@ class NodeApplication(models.Model):
 
     @property
     def label(self) -> str:
-        return str(_("point node %(cls)s%(n)d") % {"cls": self.violation_class, "n": self.node.threshold})
+        return str(node_label(self.violation_class, self.node.threshold))
 
     @property
     def lift_reason(self) -> str:
         """Why the node was lifted, in the active language."""
         if self.status != self.Status.LIFTED:
             return ""
-        return str(_("Ticket %(number)s was revoked: %(year)d class %(cls)s points fell to %(total)d, "
-                     "below %(n)d.") % {
-            "number": self.lifted_by.number if self.lifted_by_id else "—", "year": self.year,
-            "cls": self.violation_class, "total": self.total_after_lift or 0, "n": self.node.threshold})
+        return str(node_lifted_text(number=self.lifted_by.number if self.lifted_by_id else "—",
+                                    violation_class=self.violation_class, year=self.year,
+                                    total=self.total_after_lift or 0, threshold=self.node.threshold))
 
 
 class Measure(models.Model):
@@ -315,6 +316,18 @@ class Measure(models.Model):
             return str(_("taken"))
         return self.get_status_display()
 
+    @property
+    def source_label(self) -> str:
+        """What the measure comes from: a point node, or the ticket itself."""
+        if self.node_id:
+            return str(node_label(self.node.violation_class, self.node.threshold))
+        return str(_("ticket %(number)s") % {"number": self.ticket.number})
+
+    @property
+    def lift_reason(self) -> str:
+        application = self.node_application
+        return application.lift_reason if application else ""
+
 
 class MeasureProduct(models.Model):
     """A product a delisting or ban measure changed, with its status before,
@@ -372,6 +385,18 @@ class Event(AppendOnlyModel):
 
         labels = {**dict(Shop.Status.choices), **dict(Ticket.Status.choices)}
         return str(labels.get(value, value))
+
+    @property
+    def summary(self) -> str:
+        """The line the timeline shows under the action, in the active language."""
+        data = self.data or {}
+        if self.action == self.Action.NODE_APPLIED and "applied" in data:
+            return str(node_reached_text(violation_class=data["class"], year=data["year"], total=data["total"],
+                                         threshold=data["applied"]))
+        if self.action == self.Action.NODE_LIFTED and "node" in data:
+            return str(node_lifted_text(number=data["revoked"], violation_class=data["class"], year=data["year"],
+                                        total=data["total"], threshold=data["node"]))
+        return self.reason
 
     @property
     def from_label(self) -> str:

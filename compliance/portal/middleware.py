@@ -1,5 +1,6 @@
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 
 
 class RoleRoutingMiddleware:
@@ -17,4 +18,8 @@ class RoleRoutingMiddleware:
                 return redirect("portal:home")
             if path.startswith("/portal/") and user.is_staff and path != reverse("portal:logout"):
                 return redirect("admin:index")
-        return self.get_response(request)
+        response = self.get_response(request)
+        if request.path_info.startswith("/portal/"):
+            # A merchant's standing and files are private: no shared or back-button cache.
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from compliance.exceptions import DomainError
-from compliance.models import Appeal, Event, Measure, Ticket, ViolationClass
-from compliance.selectors import MerchantScope, shop_standing
-from compliance.services.appeals import appeal_block_reason, appeal_submit, chances
+from compliance.models import Appeal, Ticket, ViolationClass
+from compliance.selectors import MerchantScope, shop_standing, ticket_measures, ticket_timeline
+from compliance.services.appeals import appeal_block_reason, appeal_days_left, appeal_submit, chances
 from shops.uploads import attachment_response
 
 from .forms import AppealForm, TicketFilterForm
@@ -57,8 +57,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @merchant_view
 def home(request, scope):
     shops = list(scope.shops())
-    if len(shops) >= 1:
-        return redirect("portal:standing", shop_no=shops[0].shop_no)
+    # The shop switch in the header submits ?shop=<shop ID> (script or not).
+    chosen = next((s for s in shops if s.shop_no == request.GET.get("shop")), None)
+    if chosen or shops:
+        return redirect("portal:standing", shop_no=(chosen or shops[0]).shop_no)
     return render(request, "portal/no_shop.html", _context(request, scope))
 
 
@@ -116,8 +118,9 @@ def ticket_detail(request, scope, number):
         request, scope, ticket.shop,
         tab="tickets", ticket=ticket, form=form, blocked=blocked, appeals=appeals,
         chances_left=max(chances(ticket) - len(appeals), 0),
-        measures=Measure.objects.filter(ticket=ticket).select_related("node").order_by("id"),
-        events=Event.objects.filter(ticket=ticket).order_by("created_at", "id"),
+        days_left=appeal_days_left(ticket) if ticket.status == Ticket.Status.ISSUED else None,
+        measures=ticket_measures(ticket),
+        events=ticket_timeline(ticket),
         evidence=ticket.evidence.all(), products=ticket.products.all(),
         pending=any(a.status == Appeal.Status.PENDING for a in appeals),
     )

@@ -33,6 +33,15 @@ def chances(ticket: Ticket) -> int:
     return int((ticket.rule_snapshot or {}).get("appeal_chances") or ticket.rule.appeal_chances)
 
 
+def appeal_days_left(ticket: Ticket, *, now: datetime.datetime | None = None) -> int | None:
+    """Calendar days on which the merchant can still appeal, today included
+    (1 on the last day), or None when the window is over (SPEC §7)."""
+    now = now or timezone.now()
+    if now > ticket.appeal_deadline:
+        return None
+    return (shanghai(ticket.appeal_deadline).date() - shanghai(now).date()).days + 1
+
+
 def appeal_block_reason(ticket: Ticket, *, now: datetime.datetime | None = None) -> str | None:
     """Why the merchant cannot appeal this ticket now, or None if they can.
     The portal shows this sentence where the form would be."""

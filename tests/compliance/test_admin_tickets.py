@@ -234,3 +234,18 @@ def test_shop_page_shows_standing(client, reviewer, shop, django_assert_max_num_
     body = response.content.decode()
     assert 'id="shop-standing"' in body and "24" in body
     assert {m.kind for m in standing.measures} == {"suspend", "delist"}  # one-off measures are not "in force"
+
+
+def test_shop_page_shows_nodes_in_force_and_lifted(client, reviewer, shop):
+    from compliance.services.tickets import ticket_revoke
+
+    tickets = [issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)]) for _ in range(4)]
+    client.force_login(reviewer)
+    page = client.get(f"/admin/shops/shop/{shop.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    nodes = page[page.index('id="shop-nodes"'):]
+    assert "A12" in nodes and f"reached by {tickets[3].number}" in nodes
+    ticket_revoke(ticket=tickets[0], actor=reviewer, reason="误判")
+    page = client.get(f"/admin/shops/shop/{shop.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"ticket {tickets[0].number} was revoked" in page[page.index('id="shop-nodes"'):]
+    ticket_page = client.get(f"/admin/compliance/ticket/{tickets[3].pk}/change/").content.decode()
+    assert "积分节点 A12" in ticket_page and "积分节点已解除" in ticket_page

@@ -26,7 +26,7 @@ def test_daily_ends_suspensions_and_finalises_tickets_once(reviewer):
     shop.refresh_from_db()
     assert shop.status == Shop.Status.SUSPENDED
 
-    out = run("2026-11-08")  # window of 7 days also closes on 8 Nov 10:00
+    out = run("2026-11-08")  # the 7-day window closes at the end of 8 Nov (SPEC §7)
     assert "end_suspensions: 1" in out and "finalise_tickets: 1" in out
     shop.refresh_from_db()
     ticket.refresh_from_db()
@@ -37,6 +37,21 @@ def test_daily_ends_suspensions_and_finalises_tickets_once(reviewer):
     out = run("2026-11-08")  # the same date again changes nothing
     assert "end_suspensions: 0" in out and "finalise_tickets: 0" in out
     assert Event.objects.count() == events
+
+
+@pytest.mark.parametrize("hour", [0, 18, 23])
+def test_finalisation_uses_the_whole_day_deadline(reviewer, hour):
+    shop = fund(make_shop(), 10000)
+    issued = timezone.make_aware(datetime.datetime(2026, 5, 1, hour, 30))
+    ticket = issue(shop, "false_advertising", "serious", reviewer, now=issued)
+    run("2026-05-08")  # the last day of the window: still appealable until 23:59:59
+    ticket.refresh_from_db()
+    # The job for 8 May runs after that day has ended, so the window is closed by then.
+    assert ticket.status == Ticket.Status.FINAL
+    late = issue(fund(make_shop(), 10000), "false_advertising", "serious", reviewer, now=issued)
+    run("2026-05-07")
+    late.refresh_from_db()
+    assert late.status == Ticket.Status.ISSUED
 
 
 def test_tickets_under_appeal_or_revoked_are_not_finalised(reviewer):

@@ -210,3 +210,38 @@ def test_no_external_assets(client, world):
     for url in object_urls(world)[:3]:
         body = client.get(url).content.decode()
         assert "http://" not in body.replace("http://testserver", "") and "https://" not in body, url
+
+
+def test_deadline_and_countdown_in_whole_shanghai_days(client, reviewer):
+    shop = fund(make_shop(), 10000)
+    merchant = make_merchant("m-countdown", shop)
+    issued = timezone.localtime() - datetime.timedelta(days=5)
+    ticket = issue(shop, "logistics_mismatch", "serious", reviewer, now=issued)
+    client.force_login(merchant)
+    page = client.get(f"/portal/tickets/{ticket.number}/").content.decode()
+    last_day = (issued + datetime.timedelta(days=7)).date()
+    assert f"{last_day:%Y-%m-%d} 23:59:59" in page
+    assert "还剩 3 天" in page  # today, and the two days after it
+    Ticket.objects.filter(pk=ticket.pk).update(appeal_deadline=timezone.localtime().replace(
+        hour=23, minute=59, second=59, microsecond=999999))
+    assert "今天是最后一天" in client.get(f"/portal/tickets/{ticket.number}/").content.decode()
+
+
+def test_node_measures_say_where_they_come_from_and_why_lifted(client, reviewer):
+    from compliance.services.tickets import ticket_revoke
+
+    shop = fund(make_shop(), 50000)
+    merchant = make_merchant("m-nodes", shop)
+    tickets = [issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)]) for _ in range(4)]
+    client.force_login(merchant)
+    standing = client.get(f"/portal/shops/{shop.shop_no}/").content.decode()
+    assert "积分节点 A12" in standing and 'id="point-nodes"' in standing
+    ticket_revoke(ticket=tickets[0], actor=reviewer, reason="误判")
+    standing = client.get(f"/portal/shops/{shop.shop_no}/").content.decode()
+    assert f"违规单 {tickets[0].number} 已撤销" in standing
+    crossing = client.get(f"/portal/tickets/{tickets[3].number}/").content.decode()
+    assert "积分节点 A12" in crossing and f"违规单 {tickets[0].number} 已撤销" in crossing
+    revoked = client.get(f"/portal/tickets/{tickets[0].number}/").content.decode()
+    timeline = revoked[revoked.index('id="timeline"'):]
+    assert "积分节点已解除" in timeline and "降至 9 分" in timeline
+    assert 'id="appeal-deadline"' not in revoked  # a revoked ticket offers no appeal

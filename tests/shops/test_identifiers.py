@@ -91,6 +91,40 @@ def test_normalisation_accepts_spaces_dashes_and_lower_case():
     assert normalize_identifier("4111-1111-1111-1111") == "4111111111111111"
 
 
+def test_normalisation_folds_full_width_and_compatibility_digits():
+    # NFKC: full-width ０ and superscript ² are the ASCII digits a person meant.
+    assert normalize_identifier("９１４４０３００７１５２６７２６ＸＧ") == "9144030071526726XG"
+    assert normalize_identifier("110105194912310²21") == "110105194912310221"
+    assert normalize_identifier("1101\u3000051949－12310021") == "110105194912310021"
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
+
+
+@pytest.mark.parametrize("validator, valid", [
+    (validate_resident_id, "11010519491231002X"),
+    (validate_bank_card, "4111111111111111"),
+    (validate_uscc, "91330100716105852F"),
+])
+@pytest.mark.parametrize("digits", [ARABIC_INDIC, DEVANAGARI])
+def test_non_ascii_digits_are_refused_with_a_message(validator, valid, digits):
+    """str.isdigit() accepts these; int() and the checksums cannot use them."""
+    typed = normalize_identifier(valid.translate(digits))
+    assert typed != valid  # NFKC does not fold them
+    with pytest.raises(ValidationError):
+        validator(typed)
+
+
+def test_identifier_field_stores_the_normalised_ascii_value():
+    from shops.models import Controller
+
+    field = Controller._meta.get_field("id_number")
+    assert field.clean("１１０１０５１９４９１２３１００２Ｘ", None) == "11010519491231002X"
+    with pytest.raises(ValidationError):
+        field.clean("11010519491231002X".translate(ARABIC_INDIC), None)
+
+
 def test_masking():
     assert mask_identifier("11010519491231002X") == "1101**********002X"
     assert mask_identifier("4111111111111111") == "4111********1111"

@@ -54,9 +54,13 @@ def test_eight_workers_on_one_shop_give_exact_totals(pg):
     race(lambda i: issue(shop, "price_mismatch", "general", reviewer, products=[products[i]]))
     assert Ticket.objects.filter(shop=shop).count() == WORKERS
     assert PointEntry.objects.filter(shop=shop).aggregate(s=Sum("points"))["s"] == 24
-    # 6 × ¥2,000, the ticket crossing 12 takes ¥2,000, the one crossing 24 takes ¥5,000.
+    # 8 × ¥2,000 of the tickets, plus node A12's ¥2,000 and node A24's ¥5,000 (SPEC §6.2: they add up).
     shop.refresh_from_db()
-    assert shop.deposit_balance == Decimal("100000") - Decimal("19000")
+    assert shop.deposit_balance == Decimal("100000") - Decimal("23000")
+    from compliance.models import NodeApplication
+
+    assert sorted(NodeApplication.objects.in_force().filter(shop=shop).values_list("node__threshold", flat=True)) == [
+        12, 24]
     assert DepositEntry.objects.filter(shop=shop).aggregate(s=Sum("amount"))["s"] == shop.deposit_balance
     nodes = sorted(Measure.objects.filter(shop=shop, kind="suspend").values_list("node__threshold", flat=True))
     assert nodes == [12, 24]
@@ -118,3 +122,25 @@ def test_two_reviewers_deciding_one_appeal_give_one_decision(pg):
     appeal.refresh_from_db()
     assert appeal.status in ("approved", "rejected")
     assert Event.objects.filter(action__in=["appeal_approved", "appeal_rejected"]).count() == 1
+
+
+def test_revocations_racing_lift_a_node_exactly_once(pg):
+    """Five general tickets (A15, node A12 in force); four reviewers revoke
+    four of them at once. The node is re-evaluated under the shop's lock by
+    each: it is lifted once, and its ¥2,000 refunded once."""
+    from compliance.models import NodeApplication
+    from compliance.services.tickets import ticket_revoke
+
+    reviewers = [make_staff(f"race-revoker-{i}", "Reviewer") for i in range(4)]
+    shop = fund(make_shop(), 100000)
+    tickets = [issue(shop, "price_mismatch", "general", reviewers[0], products=[make_product(shop)])
+               for _ in range(5)]
+    race(lambda i: ticket_revoke(ticket=tickets[i], actor=reviewers[i], reason=f"误判 {i}"), n=4)
+    application = NodeApplication.objects.get(shop=shop)
+    assert application.status == NodeApplication.Status.LIFTED and application.total_after_lift == 9
+    assert PointEntry.objects.filter(shop=shop).aggregate(s=Sum("points"))["s"] == 3
+    assert application.deposit_entries.filter(kind=DepositEntry.Kind.REFUND).count() == 1
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.OPEN
+    assert shop.deposit_balance == Decimal("100000") - Decimal("2000")  # the one live ticket's own
+    assert DepositEntry.objects.filter(shop=shop).aggregate(s=Sum("amount"))["s"] == shop.deposit_balance
