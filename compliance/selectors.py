@@ -3,12 +3,14 @@
 import datetime
 from dataclasses import dataclass
 
-from django.utils import timezone
-
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
+from django.utils import timezone
 
 from compliance.models import Event, Measure, NodeApplication, PointNode, ViolationClass
 from compliance.services.assessment import point_totals, point_year, shanghai_day_start
+from config.db_router import read_alias
 from shops.models import Shop
 
 
@@ -60,7 +62,8 @@ def shop_standing(shop: Shop, *, now: datetime.datetime | None = None) -> Standi
         upcoming = next((n for n in nodes if n.violation_class == cls and n.threshold > totals[cls]), None)
         classes.append(ClassStanding(cls, label, totals[cls], upcoming))
     measures = list(
-        Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE).exclude(kind__in=Measure.ONE_OFF)
+        Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE,
+                               kind__in=[k for k in Measure.Kind.values if k not in Measure.ONE_OFF])
         .select_related("ticket", "node", "node_application")
         .order_by("-created_at")
     )
@@ -191,15 +194,22 @@ def dashboard(user, *, now: datetime.datetime | None = None, days: int = 30) -> 
     first_day = (start_of_today - datetime.timedelta(days=days - 1)).date()
     per_day = {first_day + datetime.timedelta(days=i): {"A": 0, "B": 0} for i in range(days)}
     if user.has_perm("compliance.view_ticket"):
-        rows = (
-            Ticket.objects.filter(issued_at__gte=start_of_today - datetime.timedelta(days=days - 1))
-            .annotate(day=TruncDate("issued_at", tzinfo=tz))
-            .values("day", "violation_class")
-            .annotate(n=Count("id"))
-        )
-        for row in rows:
-            if row["day"] in per_day:
-                per_day[row["day"]][row["violation_class"]] = row["n"]
+        def counts_per_day():
+            rows = (
+                Ticket.objects.using(read_alias())
+                .filter(issued_at__gte=start_of_today - datetime.timedelta(days=days - 1))
+                .annotate(day=TruncDate("issued_at", tzinfo=tz))
+                .values("day", "violation_class")
+                .annotate(n=Count("id"))
+            )
+            return [(row["day"], row["violation_class"], row["n"]) for row in rows]
+
+        # A month of tickets is tens of thousands of rows on a large platform:
+        # the chart is computed at most once a minute (settings.DASHBOARD_CHART_SECONDS).
+        key = f"dashboard-chart:{first_day.isoformat()}:{days}:{now.replace(second=0, microsecond=0).isoformat()}"
+        for day, cls, n in cache.get_or_set(key, counts_per_day, settings.DASHBOARD_CHART_SECONDS):
+            if day in per_day:
+                per_day[day][cls] = n
     width, height, gap = 600, 160, 2
     top = max([v["A"] + v["B"] for v in per_day.values()] + [1])
     slot = width / days

@@ -18,7 +18,7 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.MAX_REQUEST_BYTES:
-            limit = settings.MAX_REQUEST_BYTES // 1_048_576
+            limit = settings.MAX_REQUEST_BYTES // 1_000_000
             return HttpResponse(_("The request is too large (at most %(n)d MB).") % {"n": limit}, status=413,
                                 content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -90,6 +90,15 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+# PgBouncer in transaction-pooling mode: leave server-side cursors on — the
+# export streams inside a transaction, where they work through the pooler —
+# unless the pooler is set up otherwise (docs/SCALING.md).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DJANGO_DISABLE_SERVER_SIDE_CURSORS", default=False)
+if env.str("DATABASE_REPLICA_URL", default=""):
+    # Read-only heavy work goes here (config/db_router.py); tests mirror the primary.
+    DATABASES["replica"] = {**env.db("DATABASE_REPLICA_URL"), "TEST": {"MIRROR": "default"},
+                            "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"]}
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -137,7 +146,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # they live outside any public path and are only ever served through views that
 # check permissions. There is deliberately no MEDIA_URL for them.
 # Whole request bodies above this are refused (413) before they are read.
-MAX_REQUEST_BYTES = env.int("DJANGO_MAX_REQUEST_MB", default=50) * 1_048_576
+MAX_REQUEST_BYTES = env.int("DJANGO_MAX_REQUEST_MB", default=50) * 1_000_000  # MB = 10^6 bytes, as in every message
 PRIVATE_MEDIA_ROOT = env.path("DJANGO_PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
 
 STORAGES = {
@@ -154,6 +163,10 @@ STORAGES = {
 # Admin changelists: above this many rows an unfiltered PostgreSQL changelist
 # shows the planner's estimate instead of counting (shops.admin_base).
 ADMIN_ESTIMATED_COUNT_THRESHOLD = env.int("ADMIN_ESTIMATED_COUNT_THRESHOLD", default=100_000)
+# The dashboard's 30-day chart is recomputed at most this often (per process).
+DASHBOARD_CHART_SECONDS = env.int("DASHBOARD_CHART_SECONDS", default=60)
+# A filtered admin list counts at most this many rows and then says "1,000+".
+ADMIN_COUNT_CAP = env.int("ADMIN_COUNT_CAP", default=1000)
 
 # E-mail: console in development, SMTP via EMAIL_URL (smtp+tls://user:pass@host:587).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .admin_base import BaseModelAdmin
+from .admin_base import BaseModelAdmin, SearchShape
 from .identifiers import mask_identifier
 from .models import VIEW_PERSONAL_DATA, Controller, Product, Shop, ShopMember
 from .uploads import attachment_response
@@ -89,8 +89,14 @@ class ControllerAdmin(PersonalDataAdminMixin, BaseModelAdmin):
     list_display = ("name", "kind", "masked_id_number", "masked_uscc", "barred_at", "created_at")
     list_filter = ("kind", ("barred_at", admin.EmptyFieldListFilter))
     list_select_related = ()
-    search_fields = ("name",)
-    identifier_search_fields = {"uscc": "prefix", "id_number": "exact"}
+    search_shapes = (
+        SearchShape(r"\d{17}[\dX]", ("id_number", "uscc")),  # a whole resident ID or USCC: exact only
+        SearchShape(r"[0-9A-HJ-NPQRTUWXY]{2,18}", ("uscc__startswith",)),
+        SearchShape(r".+", ("name__icontains",), normalise=False),
+    )
+    search_help_text = _("Unified social credit code (from the start), a whole resident ID, or the name.")
+    search_fields = ("name",)  # for the autocomplete widgets; the search itself follows search_shapes
+    sortable_by = ("name",)
     personal_data_fields = ("id_number", "uscc")
     fields = ("name", "kind", "id_number", "uscc", "barred_at", "barred_reason", "created_at")
     readonly_fields = ("barred_at", "barred_reason", "created_at")
@@ -136,8 +142,15 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
     list_display_links = ("shop_no", "name")
     list_filter = ("status", "shop_type", "entity_type", DepositTopUpFilter, FlaggedForReviewFilter)
     list_select_related = ("controller",)
-    search_fields = ("name",)
-    identifier_search_fields = {"shop_no": "prefix", "uscc": "prefix"}
+    search_shapes = (
+        SearchShape(r"[0-9A-HJ-NPQRTUWXY]{18}", ("uscc", "shop_no__startswith")),
+        SearchShape(r"\d{1,20}", ("shop_no__startswith",)),
+        SearchShape(r"(?=.*[A-Z])[0-9A-HJ-NPQRTUWXY]{2,17}", ("uscc__startswith",)),
+        SearchShape(r".+", ("name__icontains",), normalise=False),
+    )
+    search_help_text = _("Shop ID (from the start), unified social credit code, or words of the shop name.")
+    search_fields = ("shop_no", "name")  # for the autocomplete widgets; the search follows search_shapes
+    sortable_by = ("shop_no",)
     autocomplete_fields = ("controller",)
     personal_data_fields = ("id_card_number", "bank_card_number", "uscc")
     personal_file_fields = ("id_card_front", "id_card_back")
@@ -195,8 +208,11 @@ class ShopMemberAdmin(BaseModelAdmin):
     list_display = ("user", "shop", "role", "created_at")
     list_filter = ("role",)
     list_select_related = ("user", "shop")
-    search_fields = ("user__username", "shop__name")
-    identifier_search_fields = {"shop__shop_no": "prefix"}
+    search_shapes = (
+        SearchShape(r"\d{1,20}", ("shop__shop_no__startswith",)),
+        SearchShape(r".+", ("user__username__icontains",), normalise=False),
+    )
+    search_help_text = _("Shop ID (from the start) or the user name.")
     autocomplete_fields = ("user", "shop")
     readonly_fields = ("created_at",)
 
@@ -206,8 +222,12 @@ class ProductAdmin(BaseModelAdmin):
     list_display = ("product_no", "title", "shop", "brand", "price", "status")
     list_filter = ("status",)
     list_select_related = ("shop",)
-    search_fields = ("title",)
-    identifier_search_fields = {"product_no": "prefix", "shop__shop_no": "prefix"}
+    search_shapes = (
+        SearchShape(r"\d{1,20}", ("product_no__startswith",)),
+        SearchShape(r".+", ("title__icontains",), normalise=False),
+    )
+    search_help_text = _("Product ID (from the start) or words of the title.")
+    sortable_by = ("product_no",)
     autocomplete_fields = ("shop",)
     readonly_fields = ("status", "created_at")
 

@@ -1,6 +1,9 @@
 """What every ModelAdmin of the project inherits (STYLE §10): big tables stay
 fast by construction."""
 
+import re
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
@@ -17,16 +20,29 @@ from .identifiers import normalize_identifier
 
 
 class EstimatedCountPaginator(Paginator):
-    """Counts exactly, except for an unfiltered changelist of a large table on
-    PostgreSQL, where ``COUNT(*)`` is a full scan: there the planner's estimate
-    (``pg_class.reltuples``) is shown instead. A never-analysed table reports
-    -1 (PostgreSQL 14+) and a small one is cheap to count, so both are counted."""
+    """Never a full ``COUNT(*)`` of a big table:
+
+    - an unfiltered changelist of a large PostgreSQL table shows the planner's
+      estimate (``pg_class.reltuples``); a never-analysed table (-1) or a
+      small one is counted;
+    - a filtered or searched list counts at most ``ADMIN_COUNT_CAP`` + 1 rows
+      (``SELECT COUNT(*) FROM (… LIMIT cap + 1)``): past the cap the list says
+      "1,000+" and pages up to there, which is as far as anyone pages.
+    """
+
+    capped = False
 
     @cached_property
     def count(self):
         estimate = self._estimate()
         if estimate is not None and estimate >= settings.ADMIN_ESTIMATED_COUNT_THRESHOLD:
             return estimate
+        query = getattr(self.object_list, "query", None)
+        if query is not None and (query.where or query.distinct):
+            cap = settings.ADMIN_COUNT_CAP
+            counted = self.object_list[: cap + 1].count()
+            self.capped = counted > cap
+            return min(counted, cap)
         return super().count
 
     def _estimate(self) -> int | None:
@@ -46,6 +62,45 @@ class EstimatedCountPaginator(Paginator):
         if row is None or row[0] is None or row[0] < 0:
             return None
         return int(row[0])
+
+
+@dataclass(frozen=True)
+class SearchShape:
+    """One way of reading what was typed in the search box (STYLE §18):
+    when the (normalised) term matches ``pattern`` in full, the list is
+    filtered by ``lookups`` — all on one table, each backed by an index."""
+
+    pattern: str
+    lookups: tuple[str, ...]
+    normalise: bool = True  # identifiers: NFKC, no spaces, upper case
+
+    def matches(self, term: str) -> str | None:
+        value = normalize_identifier(term) if self.normalise else term.strip()
+        return value if value and re.fullmatch(self.pattern, value) else None
+
+    def q(self, value) -> Q:
+        matches = Q()
+        for lookup in self.lookups:
+            matches |= Q(**{lookup: value})
+        return matches
+
+
+# The shapes most lists share: a ticket number, a shop ID, words of a shop name.
+def ticket_shapes(prefix: str = "") -> tuple[SearchShape, ...]:
+    """``prefix`` is the path to the ticket ("" on the ticket itself)."""
+    return (
+        SearchShape(r"WG[0-9A-Z]*", (f"{prefix}number__startswith",)),
+        SearchShape(r"\d{1,20}", (f"{prefix}shop__shop_no__startswith",)),
+        SearchShape(r".+", (f"{prefix}shop__name__icontains",), normalise=False),
+    )
+
+
+def shop_shapes(shop: str = "shop__") -> tuple[SearchShape, ...]:
+    return (
+        SearchShape(r"WG[0-9A-Z]*", ("ticket__number__startswith",)),
+        SearchShape(r"\d{1,20}", (f"{shop}shop_no__startswith",)),
+        SearchShape(r".+", (f"{shop}name__icontains",), normalise=False),
+    )
 
 
 class _ValidChoicesOnly:
@@ -76,18 +131,22 @@ class BaseModelAdmin(admin.ModelAdmin):
     - foreign keys must use autocomplete or raw-id widgets (system check
       shops.E001), never a <select> that loads a whole table;
     - ``list_select_related`` must be set explicitly (shops.E002);
-    - ``identifier_search_fields``: identifiers searched after normalisation
-      (spaces out, upper case), case-sensitively so that PostgreSQL can use its
-      ``LIKE 'x%'`` index: ``"prefix"`` for public numbers (shop ID, USCC),
-      ``"exact"`` for personal ones, so that nobody can discover a resident ID
-      digit by digit through the search box.
+    - a filtered list counts up to a cap ("1,000+");
+    - ``search_shapes``: the search is shaped by what was typed (a ticket
+      number, a shop ID, words of a name), one index-backed branch each, never
+      one OR across joined tables. Identifiers are normalised (NFKC, spaces
+      out, upper case) and matched case-sensitively so PostgreSQL can use its
+      ``LIKE 'x%'`` index; personal numbers match only exactly, so that nobody
+      can discover a resident ID digit by digit through the search box;
+    - ``sortable_by`` lists only columns with an index;
+    - bad filters, selections and widget values are messages, not 500s.
     """
 
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
     list_per_page = 50
-    identifier_search_fields: dict[str, str] = {}
+    search_shapes: tuple[SearchShape, ...] = ()
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in self.get_autocomplete_fields(request):
@@ -119,19 +178,20 @@ class BaseModelAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
 
+    def get_search_fields(self, request):
+        # Django shows the search box when there are search fields.
+        if self.search_shapes:
+            return tuple(lookup for shape in self.search_shapes for lookup in shape.lookups)
+        return super().get_search_fields(request)
+
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not self.identifier_search_fields or not term:
+        if not self.search_shapes or not search_term.strip():
             return super().get_search_results(request, queryset, search_term)
-        normalized = normalize_identifier(term)
-        matches = Q()
-        for field, how in self.identifier_search_fields.items():
-            lookup = "startswith" if how == "prefix" else "exact"
-            matches |= Q(**{f"{field}__{lookup}": normalized})
-        if not self.search_fields:
-            return queryset.filter(matches), False
-        text_qs, may_have_duplicates = super().get_search_results(request, queryset, term)
-        return queryset.filter(matches) | text_qs, may_have_duplicates
+        for shape in self.search_shapes:
+            value = shape.matches(search_term)
+            if value is not None:
+                return queryset.filter(shape.q(value)), False
+        return queryset.none(), False
 
 
 def valid_pk(model, value) -> bool:

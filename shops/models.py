@@ -44,6 +44,10 @@ class Controller(models.Model):
         verbose_name = _("controller")
         verbose_name_plural = _("controllers")
         ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["name", "id"], name="controller_name"),
+            models.Index(fields=["uscc"], name="controller_uscc_like", opclasses=["varchar_pattern_ops"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number"], condition=~Q(id_number=""), name="controller_unique_id_number"
@@ -202,7 +206,11 @@ class Shop(models.Model):
                 name="shop_status_allowed",
             ),
         ]
-        indexes = [models.Index(fields=["controller", "status"], name="shop_controller_status")]
+        indexes = [
+            models.Index(fields=["controller", "status"], name="shop_controller_status"),
+            models.Index(fields=["shop_no"], name="shop_no_like", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["uscc"], name="shop_uscc_like", opclasses=["varchar_pattern_ops"]),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.shop_no})"
@@ -295,7 +303,10 @@ class Product(models.Model):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["shop", "status"], name="product_shop_status")]
+        indexes = [
+            models.Index(fields=["shop", "status"], name="product_shop_status"),
+            models.Index(fields=["product_no"], name="product_no_like", opclasses=["varchar_pattern_ops"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="product_price_non_negative"),
         ]

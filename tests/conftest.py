@@ -9,6 +9,9 @@ def _fast_and_private(settings, tmp_path):
     # Fast hashing for the many users tests create; uploads into a throw-away folder.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    from django.core.cache import cache
+
+    cache.clear()  # the dashboard chart is cached: no test sees another's
 
 
 @pytest.fixture

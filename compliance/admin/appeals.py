@@ -3,7 +3,6 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,13 +13,15 @@ from django.utils.translation import gettext_lazy
 
 from compliance.exceptions import DomainError
 from compliance.models import Appeal, AppealEvidence
+from compliance.models.appeals import QUEUE_ORDER
 from compliance.selectors import appeal_due
 from compliance.services.appeals import appeal_decide
 from compliance.services.assessment import shanghai_day_start
-from shops.admin_base import BaseModelAdmin
+from shops.admin_base import BaseModelAdmin, ticket_shapes
 from shops.uploads import attachment_response
 
 from .base import EvidenceInline
+from .filters import rule_filter
 
 
 class DueFilter(admin.SimpleListFilter):
@@ -62,10 +63,11 @@ class AppealAdmin(BaseModelAdmin):
     """The appeal reviewers' queue: pending first, soonest due first."""
 
     list_display = ("ticket_link", "shop", "attempt", "status", "submitted_at", "due_display", "decided_by")
-    list_filter = ("status", DueFilter, ("ticket__rule", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("status", DueFilter, rule_filter("ticket__rule"))
     list_select_related = ("ticket__shop", "decided_by")
-    identifier_search_fields = {"ticket__number": "prefix", "ticket__shop__shop_no": "prefix"}
-    search_fields = ()
+    search_shapes = ticket_shapes("ticket__")
+    search_help_text = gettext_lazy("Ticket number (WG…) or shop ID, from the start; or words of the shop name.")
+    sortable_by = ("due_display",)
     raw_id_fields = ("ticket", "submitted_by", "decided_by")
     inlines = [AppealEvidenceInline]
     fields = readonly_fields = ("ticket_link", "shop", "attempt", "status", "reason", "statement", "submitted_by",
@@ -74,10 +76,7 @@ class AppealAdmin(BaseModelAdmin):
     def get_queryset(self, request):
         # Annotate before ordering: ModelAdmin.get_queryset would order by
         # "queue" before it exists.
-        queryset = self.model._default_manager.get_queryset().annotate(
-            queue=Case(When(status=Appeal.Status.PENDING, then=Value(0)), default=Value(1),
-                       output_field=IntegerField())
-        )
+        queryset = self.model._default_manager.get_queryset().annotate(queue=QUEUE_ORDER)
         return queryset.order_by(*self.get_ordering(request))
 
     def get_ordering(self, request):

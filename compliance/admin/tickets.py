@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldError, PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -8,15 +9,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from compliance.exceptions import DomainError
+from config.db_router import read_alias
 from compliance.exports import streaming_export
 from compliance.models import Ticket, TicketEvidence
 from compliance.models.base import in_chinese
 from compliance.selectors import ticket_measures, ticket_timeline
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
-from shops.admin_base import BaseModelAdmin
+from shops.admin_base import BaseModelAdmin, ticket_shapes
 from shops.uploads import attachment_response
 
 from .base import EvidenceInline
+from .filters import period_filter, rule_filter
 from .forms import EvidenceForm, IssueTicketForm, RevokeForm, ShopPickForm
 
 EXPORT_HEADER = [
@@ -39,11 +42,11 @@ class TicketEvidenceInline(EvidenceInline):
 class TicketAdmin(BaseModelAdmin):
     list_display = ("number", "shop", "rule_display", "class_display", "points", "deposit_amount", "status",
                     "issued_at")
-    list_filter = ("status", "violation_class", ("rule", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("status", "violation_class", rule_filter(), period_filter("issued_at", gettext_lazy("issued")))
     list_select_related = ("shop", "rule")
-    date_hierarchy = "issued_at"
-    identifier_search_fields = {"number": "prefix", "shop__shop_no": "prefix"}
-    search_fields = ()
+    search_shapes = ticket_shapes()
+    search_help_text = gettext_lazy("Ticket number (WG…) or shop ID, from the start; or words of the shop name.")
+    sortable_by = ("number", "issued_at")
     raw_id_fields = ("shop", "rule", "tier", "issued_by")
     inlines = [TicketEvidenceInline]
     actions = ["revoke_selected"]
@@ -204,17 +207,22 @@ class TicketAdmin(BaseModelAdmin):
         statuses = {value: str(label) for value, label in Ticket.Status.choices}
         zh = in_chinese()
 
+        alias = read_alias()
+
         def rows():
             from django.utils import timezone
 
             # iterator(): PostgreSQL streams through a server-side cursor, SQLite
-            # fetches in chunks; neither loads the whole result.
-            for (number, shop_no, shop_name, snap, cls, points, deposit, status, occurred, issued, by,
-                 deadline) in queryset.iterator(chunk_size=2000):
-                yield [number, shop_no, shop_name, snap.get("rule_name_zh" if zh else "rule_name_en"),
-                       snap.get("tier_name_zh" if zh else "tier_name_en"), cls, points, deposit,
-                       statuses.get(status, status), timezone.localtime(occurred),
-                       timezone.localtime(issued), by, timezone.localtime(deadline)]
+            # fetches in chunks; neither loads the whole result. Inside a
+            # transaction the cursor also works through PgBouncer's transaction
+            # pooling. Exports read from the replica when there is one.
+            with transaction.atomic(using=alias):
+                for (number, shop_no, shop_name, snap, cls, points, deposit, status, occurred, issued, by,
+                     deadline) in queryset.using(alias).iterator(chunk_size=2000):
+                    yield [number, shop_no, shop_name, snap.get("rule_name_zh" if zh else "rule_name_en"),
+                           snap.get("tier_name_zh" if zh else "tier_name_en"), cls, points, deposit,
+                           statuses.get(status, status), timezone.localtime(occurred),
+                           timezone.localtime(issued), by, timezone.localtime(deadline)]
 
         header = [str(h) for h in EXPORT_HEADER]
         return streaming_export(fmt, header=header, rows=rows(), filename="tickets")

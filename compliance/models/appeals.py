@@ -8,6 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from shops.uploads import DocumentField, PrivateUploadTo
 
 
+# Pending appeals first: the appeal queue orders by this, and an index on the
+# same expression serves that order.
+QUEUE_ORDER = models.Case(models.When(status="pending", then=models.Value(0)), default=models.Value(1),
+                          output_field=models.IntegerField())
+
+
 class Appeal(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -33,6 +39,11 @@ class Appeal(models.Model):
         verbose_name_plural = _("appeals")
         ordering = ["-submitted_at", "-id"]
         permissions = [("decide_appeal", _("Can decide appeals"))]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="appeal_queue"),
+            # The queue's order: pending first, then by decision date (admin.appeals.AppealAdmin).
+            models.Index(QUEUE_ORDER, "due_at", "id", name="appeal_pending_first"),
+        ]
         constraints = [
             # SPEC §7: one open appeal per ticket, guarded by the database.
             models.UniqueConstraint(fields=["ticket"], condition=Q(status="pending"),
@@ -45,7 +56,6 @@ class Appeal(models.Model):
                 name="appeal_decision_has_time_and_reason",
             ),
         ]
-        indexes = [models.Index(fields=["status", "due_at"], name="appeal_queue")]
 
     def __str__(self):
         return f"{self.ticket.number} #{self.attempt}"

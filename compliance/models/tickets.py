@@ -67,6 +67,11 @@ class Ticket(models.Model):
             models.Index(fields=["shop", "-issued_at"], name="ticket_shop_issued"),
             models.Index(fields=["status", "appeal_deadline"], name="ticket_status_deadline"),
             models.Index(fields=["shop", "rule", "deposit_day"], name="ticket_deposit_day"),
+            # Scale (bench/RESULTS.md): the search's prefix lookup and each filter with the default order.
+            models.Index(fields=["number"], name="ticket_number_like", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["violation_class", "-issued_at"], name="ticket_class_issued"),
+            models.Index(fields=["status", "-issued_at"], name="ticket_status_issued"),
+            models.Index(fields=["rule", "-issued_at"], name="ticket_rule_issued"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -227,6 +232,7 @@ class NodeApplication(models.Model):
         ordering = ["-applied_at", "-id"]
         indexes = [
             models.Index(fields=["shop", "violation_class", "year", "status"], name="nodeapp_shop_class_year"),
+            models.Index(fields=["-applied_at", "-id"], name="nodeapp_applied"),
         ]
         constraints = [
             # SPEC §6.2: a node applies at most once per shop, class and year while in force.
@@ -305,6 +311,7 @@ class Measure(models.Model):
         indexes = [
             models.Index(fields=["shop", "kind", "status"], name="measure_shop_kind_status"),
             models.Index(fields=["kind", "status", "ends_at"], name="measure_due"),
+            models.Index(fields=["-created_at", "-id"], name="measure_created"),
         ]
 
     def __str__(self):
@@ -375,6 +382,7 @@ class Event(AppendOnlyModel):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["action", "-created_at"], name="event_action_created")]
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.from_label} → {self.to_label}"

@@ -183,7 +183,7 @@ def assess(
     year = point_year(now)
     before = point_totals(shop, year)[tier.violation_class]
     after = before + points
-    nodes = nodes_crossed(tier.violation_class, before, after)
+    nodes = nodes_crossed(tier.violation_class, before, after) if points else []
     c = Consequences(
         shop=shop, tier=tier, violation_class=tier.violation_class, points=points, year=year,
         total_before=before, total_after=after, nodes=nodes, issued_at=now, products=products,

@@ -7,9 +7,10 @@ from shops.models import Controller, Shop
 
 
 def lock_shop(shop_id: int) -> Shop:
-    controller_id = Shop.objects.values_list("controller_id", flat=True).get(pk=shop_id)
-    Controller.objects.select_for_update().only("pk").get(pk=controller_id)
-    return Shop.objects.select_for_update().select_related("controller").get(pk=shop_id)
+    # The controller's row first (found through the shop, locked alone), then
+    # the shop's: two statements (bench/RESULTS.md, issuance).
+    Controller.objects.select_for_update(of=("self",)).filter(shops__id=shop_id).only("pk").get()
+    return Shop.objects.select_for_update(of=("self",)).select_related("controller").get(pk=shop_id)
 
 
 def lock_ticket(ticket_id: int) -> tuple[Ticket, Shop]:

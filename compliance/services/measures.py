@@ -7,7 +7,7 @@ an effect another live ticket still causes stays in place (SPEC §7)."""
 
 import datetime
 
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 
 from compliance.models import Measure, MeasureProduct
@@ -18,13 +18,19 @@ from .events import record_event
 LIVE = Measure.Status.ACTIVE
 
 
-def take_measure(*, ticket, kind, at, node_application=None, ends_at=None, amount=None, details=None) -> Measure:
-    """A ticket's own measure, or with ``node_application`` a point node's."""
-    return Measure.objects.create(
+def new_measure(*, ticket, kind, at, node_application=None, ends_at=None, amount=None, details=None) -> Measure:
+    """A ticket's own measure, or with ``node_application`` a point node's (unsaved)."""
+    return Measure(
         ticket=ticket, shop=ticket.shop, kind=kind, node_application=node_application,
         node=node_application.node if node_application else None, ends_at=ends_at, amount=amount,
         details=details or {}, created_at=at,
     )
+
+
+def take_measure(**kwargs) -> Measure:
+    measure = new_measure(**kwargs)
+    measure.save(force_insert=True)
+    return measure
 
 
 def take_product_measure(*, ticket, kind, products, at, node_application=None) -> Measure | None:
@@ -87,14 +93,17 @@ def refresh_shop_status(shop: Shop, *, now: datetime.datetime, actor=None, ticke
     exited shop is the merchant's or the contract's doing, not a measure's."""
     if shop.status in (Shop.Status.CLOSED, Shop.Status.EXITED):
         return
-    live = Measure.objects.filter(shop=shop, status=LIVE)
     before = (shop.status, shop.suspended_until, shop.ended_at)
-    if live.filter(kind=Measure.Kind.CLEAR).exists():
+    # One statement: is a clearance in force, and the latest suspension end.
+    live = Measure.objects.filter(shop=shop, status=LIVE, kind__in=[Measure.Kind.CLEAR, Measure.Kind.SUSPEND])
+    found = live.aggregate(clear=Count("id", filter=Q(kind=Measure.Kind.CLEAR)),
+                           until=Max("ends_at", filter=Q(kind=Measure.Kind.SUSPEND, ends_at__gt=now)))
+    if found["clear"]:
         shop.status, shop.suspended_until = Shop.Status.CLEARED, None
         shop.ended_at = shop.ended_at or now
     else:
         # SPEC §6.2: suspensions extend to the latest end, never add up.
-        until = live.filter(kind=Measure.Kind.SUSPEND, ends_at__gt=now).aggregate(m=Max("ends_at"))["m"]
+        until = found["until"]
         shop.status = Shop.Status.SUSPENDED if until else Shop.Status.OPEN
         shop.suspended_until = until
         shop.ended_at = None

@@ -68,3 +68,22 @@ def test_tickets_under_appeal_or_revoked_are_not_finalised(reviewer):
 def test_bad_dates_are_refused_clearly(bad):
     with pytest.raises(CommandError, match="date"):
         run(bad)
+
+
+def test_daily_cost_grows_with_the_rows_that_change(reviewer, django_assert_max_num_queries):
+    """Set-based: a fixed number of statements per batch of due tickets,
+    whatever the number of untouched tickets; events written in one insert."""
+    issued = timezone.make_aware(datetime.datetime(2026, 11, 1, 10, 0))
+    shops = [fund(make_shop(), 100000) for _ in range(3)]
+    for shop in shops:
+        for _ in range(4):
+            issue(shop, "fake_shipment", "per_order", reviewer, order_count=1, now=issued)
+    untouched = issue(shops[0], "fake_shipment", "per_order", reviewer, order_count=1,
+                      now=issued + datetime.timedelta(days=20))
+    with django_assert_max_num_queries(12):
+        out = run("2026-11-09")
+    assert "finalise_tickets: 12" in out
+    assert Ticket.objects.filter(status=Ticket.Status.FINAL).count() == 12
+    assert Event.objects.filter(action="ticket_final").count() == 12
+    untouched.refresh_from_db()
+    assert untouched.status == Ticket.Status.ISSUED

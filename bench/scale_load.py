@@ -1,0 +1,428 @@
+"""Load the scale data set into PostgreSQL with COPY: at --scale 1, 100,000
+shops, 300,000 products, 1,000,000 tickets with their point and deposit
+ledger entries, measures, node applications and events, and 20,000 appeals.
+
+    DATABASE_URL=postgres://…/compliance_scale .venv/bin/python bench/scale_load.py [--scale 1]
+
+The rows are what the services would have written: the loader simulates each
+shop's tickets in time order — yearly totals per class, point nodes reached
+(A12, A24, SPEC §6.2) with their own deductions and suspensions, the running
+deposit balance with shortfalls (SPEC §6.4), the fake-shipment daily cap
+(SPEC §5), revocations with refunds, appeals in every state — and writes the
+shop's resulting status, balance and product statuses. Tickets that would
+clear a shop are not generated. One shop (shop ID 1000000000, member
+``scale-merchant``) has 500 tickets, for the portal measurements; 1% of the
+tickets are issued with a deadline before today, for the daily job.
+
+Refuses to run on SQLite or on a database that already holds tickets.
+"""
+
+import argparse
+import datetime
+import json
+import random
+import sys
+import time
+from decimal import Decimal
+
+from _setup import ROOT  # noqa: F401,E402  (sets Django up)
+
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+SHANGHAI = timezone.get_default_timezone()
+D = Decimal
+HOT_SHOP_TICKETS = 500
+
+CITIES = "杭州 义乌 广州 深圳 苏州 泉州 温州 成都 青岛 宁波 上海 北京 武汉 长沙 合肥 厦门".split()
+GOODS = "女装 男装 童装 家纺 茶叶 箱包 鞋履 美妆 数码 家电 零食 玩具 饰品 母婴 家居 户外".split()
+KINDS = [("flagship", "官方旗舰店"), ("exclusive", "专卖店"), ("specialty", "专营店"), ("ordinary", "小店")]
+WORDS = "云织 锦程 星河 青禾 木子 鹿鸣 拾光 初见 山海 知味 悦己 晴天 南风 北辰 花间 月下".split()
+REQUIRED = {"flagship": D("100000"), "exclusive": D("50000"), "specialty": D("50000"), "ordinary": D("20000")}
+
+
+class Copies:
+    """One COPY per table, each on a connection of its own (PostgreSQL runs
+    one COPY at a time per connection). Foreign-key triggers are off for the
+    load (``session_replication_role = replica``): the simulation writes
+    consistent rows, and the tables are committed parents first."""
+
+    ORDER = ["shops_controller", "shops_shop", "shops_product", "compliance_ticket", "compliance_ticket_products",
+             "compliance_nodeapplication", "compliance_pointentry", "compliance_depositentry", "compliance_measure",
+             "compliance_measureproduct", "compliance_event", "compliance_appeal"]
+
+    def __init__(self):
+        import psycopg
+
+        self.params = connection.get_connection_params()
+        self.psycopg = psycopg
+        self.open = {}
+
+    def __call__(self, table, columns):
+        if table not in self.open:
+            conn = self.psycopg.connect(**self.params)
+            with conn.cursor() as cur:
+                cur.execute("SET session_replication_role = replica")
+            cur = conn.cursor()
+            manager = cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN")
+            self.open[table] = (conn, manager, manager.__enter__())
+        return self.open[table][2]
+
+    def finish(self):
+        for table in self.ORDER:
+            if table in self.open:
+                conn, manager, _copy = self.open.pop(table)
+                manager.__exit__(None, None, None)
+                conn.commit()
+                conn.close()
+
+
+class Ids:
+    """Explicit primary keys, continuing each table's sequence."""
+
+    def __init__(self, cursor, table):
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        self.table, self.next = table, cursor.fetchone()[0] + 1
+
+    def take(self):
+        self.next += 1
+        return self.next - 1
+
+
+def shanghai_day_end(moment, days):
+    day = timezone.localtime(moment, SHANGHAI).date() + datetime.timedelta(days=days)
+    return datetime.datetime.combine(day, datetime.time(23, 59, 59, 999999), tzinfo=SHANGHAI)
+
+
+def load(scale: float, seed: int) -> dict:
+    from django.contrib.auth.models import Group, User
+
+    from compliance.models import PointNode, RuleTier
+    from compliance.services.tickets import _snapshot
+
+    rnd = random.Random(seed)
+    n_shops = max(int(100_000 * scale), 50)
+    n_tickets = max(int(1_000_000 * scale), HOT_SHOP_TICKETS + 200)
+    n_appeals = max(int(20_000 * scale), 40)
+    now = timezone.now()
+    today = timezone.localtime(now, SHANGHAI).date()
+
+    reviewers = []
+    for name, group in [("scale-reviewer", "Reviewer"), ("scale-appeals", "Appeal reviewer"),
+                        ("scale-admin", "Compliance admin")]:
+        user, _ = User.objects.get_or_create(username=name, defaults={"is_staff": True})
+        user.set_password("scale-bench")
+        user.save()
+        user.groups.add(Group.objects.get(name=group))
+        reviewers.append(user)
+    merchant, _ = User.objects.get_or_create(username="scale-merchant")
+    merchant.set_password("scale-bench")
+    merchant.save()
+    reviewer_id, appeals_id = reviewers[0].pk, reviewers[1].pk
+
+    tiers = {key: RuleTier.objects.select_related("rule").get(rule__code=key[0], rule__version=1, code=key[1])
+             for key in [("fake_shipment", "per_order"), ("price_mismatch", "general"),
+                         ("false_advertising", "serious"), ("counterfeit", "general")]}
+    snapshots = {key: json.dumps(_snapshot(tier, ban_chosen=False, clear_chosen=False), ensure_ascii=False)
+                 for key, tier in tiers.items()}
+    # (tier key, weight): fake shipment is the most common ticket by far.
+    mix = [(("fake_shipment", "per_order"), 45), (("price_mismatch", "general"), 38),
+           (("false_advertising", "serious"), 12), (("counterfeit", "general"), 5)]
+    nodes = {(n.violation_class, n.threshold): n for n in PointNode.objects.filter(is_active=True)}
+
+    counts = dict.fromkeys(["controllers", "shops", "products", "tickets", "point_entries", "deposit_entries",
+                            "measures", "events", "appeals", "node_applications"], 0)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        ids = {t: Ids(cursor, t) for t in [
+            "shops_controller", "shops_shop", "shops_product", "compliance_ticket", "compliance_ticket_products",
+            "compliance_pointentry", "compliance_depositentry", "compliance_measure", "compliance_measureproduct",
+            "compliance_event", "compliance_appeal", "compliance_nodeapplication"]}
+        cursor.execute("SELECT COUNT(*) FROM compliance_ticket")
+        if cursor.fetchone()[0]:
+            sys.exit("This database already holds tickets: point DATABASE_URL at an empty bench database.")
+
+        # Tickets per shop: the hot shop gets 500, the rest a skewed share.
+        weights = [rnd.paretovariate(1.6) for _ in range(n_shops)]
+        per_shop = [0] * n_shops
+        per_shop[0] = HOT_SHOP_TICKETS
+        for index in rnd.choices(range(1, n_shops), weights=weights[1:], k=n_tickets - HOT_SHOP_TICKETS):
+            per_shop[index] += 1
+        # No other shop outgrows the hot one: the overflow goes to the quietest shops.
+        overflow = sum(max(c - HOT_SHOP_TICKETS + 100, 0) for c in per_shop[1:])
+        per_shop = [per_shop[0]] + [min(c, HOT_SHOP_TICKETS - 100) for c in per_shop[1:]]
+        for index in rnd.choices(range(1, n_shops), k=overflow):
+            per_shop[index] += 1
+        due_budget = n_tickets // 100  # 1% issued with a deadline before today: the daily job's work
+        appeal_budget = n_appeals
+
+        copy = Copies()
+        under_appeal: list[int] = []
+
+        C_CONTROLLER = ("id", "name", "kind", "id_number", "uscc", "barred_reason", "created_at")
+        C_SHOP = ("id", "shop_no", "name", "entity_type", "shop_type", "status", "suspended_until", "exit_kind",
+                  "experience_score", "required_deposit", "id_card_number", "id_card_front", "id_card_back",
+                  "bank_card_number", "company_name", "uscc", "business_address", "created_at", "updated_at",
+                  "controller_id", "deposit_balance")
+        C_PRODUCT = ("id", "product_no", "title", "brand", "category", "price", "status", "created_at", "shop_id")
+        C_TICKET = ("id", "number", "idempotency_key", "rule_snapshot", "violation_class", "points", "point_year",
+                    "deposit_amount", "order_count", "deposit_day", "description", "occurred_at", "issued_at",
+                    "status", "appeal_deadline", "revoked_at", "revoke_reason", "issued_by_id", "rule_id", "shop_id",
+                    "tier_id")
+        C_TP = ("id", "ticket_id", "product_id")
+        C_POINT = ("id", "violation_class", "year", "points", "created_at", "shop_id", "ticket_id")
+        C_DEPOSIT = ("id", "kind", "amount", "requested", "shortfall", "balance_after", "note", "created_at",
+                     "actor_id", "shop_id", "ticket_id", "node_application_id")
+        C_MEASURE = ("id", "kind", "status", "ends_at", "amount", "details", "created_at", "closed_at", "shop_id",
+                     "node_id", "ticket_id", "node_application_id")
+        C_MP = ("id", "previous_status", "measure_id", "product_id")
+        C_EVENT = ("id", "action", "from_status", "to_status", "reason", "data", "created_at", "actor_id", "shop_id",
+                   "ticket_id")
+        C_APPEAL = ("id", "attempt", "reason", "statement", "submitted_at", "due_at", "status", "decided_at",
+                    "decision_reason", "decided_by_id", "submitted_by_id", "ticket_id")
+        C_NODE = ("id", "violation_class", "year", "status", "total_reached", "applied_at", "lifted_at",
+                  "total_after_lift", "lifted_by_id", "node_id", "shop_id", "subsumed_by_id", "ticket_id")
+
+        def measure(kind, status, ticket_id, shop_id, at, *, ends_at=None, amount=None, details="{}",
+                    closed_at=None, node=None, app_id=None):
+            mid = ids["compliance_measure"].take()
+            copy("compliance_measure", C_MEASURE).write_row(
+                (mid, kind, status, ends_at, amount, details, at, closed_at, shop_id, node, ticket_id, app_id))
+            counts["measures"] += 1
+            return mid
+
+        def event(action, shop_id, ticket_id, at, *, from_status="", to_status="", reason="", data="{}",
+                  actor=None):
+            copy("compliance_event", C_EVENT).write_row(
+                (ids["compliance_event"].take(), action, from_status, to_status, reason, data, at, actor, shop_id,
+                 ticket_id))
+            counts["events"] += 1
+
+        member_shop_id = None
+        bar = tqdm(total=n_tickets, unit="ticket", desc="tickets", disable=not sys.stderr.isatty(), mininterval=1)
+        for index in range(n_shops):
+            # Controller, shop and products.
+            controller_id = ids["shops_controller"].take()
+            shop_id = ids["shops_shop"].take()
+            if index == 0:
+                member_shop_id = shop_id
+            kind_code, kind_name = KINDS[index % 4] if index else KINDS[0]
+            name = f"{rnd.choice(CITIES)}{rnd.choice(WORDS)}{rnd.choice(GOODS)}{kind_name}"
+            uscc = f"91{index:016d}"
+            opened = now - datetime.timedelta(days=rnd.randint(800, 2500))
+            copy("shops_controller", C_CONTROLLER).write_row(
+                (controller_id, f"{name}有限公司", "company", "", uscc, "", opened))
+            products = []
+            for j in range(3):
+                products.append(ids["shops_product"].take())
+            product_status = dict.fromkeys(products, "on_sale")
+
+            # Simulate the shop's tickets in time order (SPEC §6).
+            required = REQUIRED[kind_code]
+            balance = required
+            n = per_shop[index]
+            years = 10 if index == 0 else 2
+            moments = sorted(now - datetime.timedelta(seconds=rnd.randint(3600, years * 365 * 86400))
+                             for _ in range(n))
+            totals: dict[tuple, int] = {}
+            in_force: set[tuple] = set()
+            charged_day: dict = {}
+            suspended_until = None
+            deposit_rows = [(ids["compliance_depositentry"].take(), "top_up", required, D(0), D(0), required,
+                             "scale load", opened, None, shop_id, None, None)]
+            for issued in moments:
+                key = ("fake_shipment", "per_order") if index == 0 and rnd.random() < 0.97 else \
+                    rnd.choices([k for k, _ in mix], weights=[w for _, w in mix])[0]
+                tier = tiers[key]
+                cls, points = tier.violation_class, tier.points_default
+                year = timezone.localtime(issued, SHANGHAI).year
+                before = totals.get((cls, year), 0)
+                after = before + points
+                clearing = [t for (c, t), node in nodes.items() if c == cls and before < t <= after and node.clear_shop]
+                if clearing:  # a clearance would end the shop: a zero-point ticket instead
+                    key, tier = ("fake_shipment", "per_order"), tiers[("fake_shipment", "per_order")]
+                    cls, points = "A", 0
+                    before = after = totals.get((cls, year), 0)
+                totals[(cls, year)] = after
+                ticket_id = ids["compliance_ticket"].take()
+                number = f"WG{timezone.localtime(issued, SHANGHAI):%Y%m%d}{ticket_id:08X}"
+                deadline = shanghai_day_end(issued, tier.rule.appeal_window_days)
+                occurred = issued - datetime.timedelta(hours=rnd.randint(1, 72))
+                # Own deduction (with the fake-shipment daily cap).
+                orders = deposit_day = None
+                if tier.per_order:
+                    orders = rnd.randint(1, 4)
+                    deposit_day = timezone.localtime(occurred, SHANGHAI).date()
+                    room = max(tier.deposit_daily_cap - charged_day.get(deposit_day, D(0)), D(0))
+                    own = min(tier.deposit_per_order * orders, room)
+                    charged_day[deposit_day] = charged_day.get(deposit_day, D(0)) + own
+                else:
+                    own = tier.deposit_amount
+                # Status: recent tickets are open to appeal; 1% are past their deadline but not yet final.
+                revoked = tier.per_order and rnd.random() < 0.04
+                if deadline >= now:
+                    status = "issued"
+                elif due_budget and rnd.random() < 0.012:
+                    status, due_budget = "issued", due_budget - 1
+                    issued = now - datetime.timedelta(days=9)
+                    deadline = shanghai_day_end(now, -1)
+                else:
+                    status = "final"
+                if revoked:
+                    status = "revoked"
+                bar.update(1)
+                counts["tickets"] += 1
+                revoked_at = issued + datetime.timedelta(days=2) if revoked else None
+                delist_product = rnd.choice(products) if tier.delist_products else None
+                copy("compliance_ticket", C_TICKET).write_row((
+                    ticket_id, number, f"scale-{ticket_id}", snapshots[key], cls, points, year, own, orders,
+                    deposit_day, "平台巡检发现该店铺存在违规行为，详见证据。", occurred, issued, status, deadline,
+                    revoked_at, "复核后撤销" if revoked else "", reviewer_id, tier.rule_id, shop_id, tier.pk))
+                if delist_product:
+                    copy("compliance_ticket_products", C_TP).write_row(
+                        (ids["compliance_ticket_products"].take(), ticket_id, delist_product))
+                event("ticket_issued", shop_id, ticket_id, issued, to_status="issued", actor=reviewer_id,
+                      data=json.dumps({"points": points, "total_after": after}))
+                if points:
+                    copy("compliance_pointentry", C_POINT).write_row(
+                        (ids["compliance_pointentry"].take(), cls, year, points, issued, shop_id, ticket_id))
+                    counts["point_entries"] += 1
+                measure_status = "reversed" if revoked else "active"
+                if own > 0:
+                    taken = min(own, balance)
+                    balance -= taken
+                    deposit_rows.append((ids["compliance_depositentry"].take(), "deduction", -taken, own, own - taken,
+                                         balance, "", issued, reviewer_id, shop_id, ticket_id, None))
+                    if not revoked and balance < required and rnd.random() < 0.8:  # most merchants top up at once
+                        deposit_rows.append((ids["compliance_depositentry"].take(), "top_up", required - balance,
+                                             D(0), D(0), required, "scale load", issued + datetime.timedelta(hours=1),
+                                             None, shop_id, None, None))
+                        balance = required
+                    measure("deposit", measure_status, ticket_id, shop_id, issued, amount=own,
+                            details=json.dumps({"taken": str(taken), "shortfall": str(own - taken)}),
+                            closed_at=revoked_at)
+                    if revoked:
+                        balance += taken
+                        deposit_rows.append((ids["compliance_depositentry"].take(), "refund", taken, D(0), D(0),
+                                             balance, f"refund of ticket {number}", revoked_at, reviewer_id, shop_id,
+                                             ticket_id, None))
+                if tier.warning:
+                    measure("warning", "active", ticket_id, shop_id, issued)
+                if delist_product:
+                    mid = measure("delist", "active", ticket_id, shop_id, issued)
+                    copy("compliance_measureproduct", C_MP).write_row(
+                        (ids["compliance_measureproduct"].take(), "on_sale", mid, delist_product))
+                    product_status[delist_product] = "delisted"
+                if cls == "B":
+                    measure("alliance_close", "active", ticket_id, shop_id, issued, details='{"permanent": false}')
+                if tier.suspend_days:
+                    ends = issued + datetime.timedelta(days=tier.suspend_days)
+                    live = ends > now
+                    measure("suspend", "active" if live else "ended", ticket_id, shop_id, issued, ends_at=ends,
+                            closed_at=None if live else ends)
+                    suspended_until = max(filter(None, [suspended_until, ends])) if live else suspended_until
+                # Point nodes reached (SPEC §6.2): the strictest applies on top of the ticket's own.
+                reached = [node for (c, t), node in nodes.items()
+                           if c == cls and before < t <= after and (cls, t, year) not in in_force]
+                if reached:
+                    node = max(reached, key=lambda x: (x.clear_shop, x.suspend_days or 0, x.deposit_amount))
+                    app_id = ids["compliance_nodeapplication"].take()
+                    copy("compliance_nodeapplication", C_NODE).write_row(
+                        (app_id, cls, year, "in_force", after, issued, None, None, None, node.pk, shop_id, None,
+                         ticket_id))
+                    counts["node_applications"] += 1
+                    in_force.add((cls, node.threshold, year))
+                    taken = min(node.deposit_amount, balance)
+                    balance -= taken
+                    deposit_rows.append((ids["compliance_depositentry"].take(), "deduction", -taken,
+                                         node.deposit_amount, node.deposit_amount - taken, balance, "", issued,
+                                         reviewer_id, shop_id, ticket_id, app_id))
+                    measure("deposit", "active", ticket_id, shop_id, issued, amount=node.deposit_amount,
+                            node=node.pk, app_id=app_id,
+                            details=json.dumps({"taken": str(taken), "shortfall": str(node.deposit_amount - taken)}))
+                    ends = issued + datetime.timedelta(days=node.suspend_days)
+                    live = ends > now
+                    measure("suspend", "active" if live else "ended", ticket_id, shop_id, issued, ends_at=ends,
+                            closed_at=None if live else ends, node=node.pk, app_id=app_id)
+                    if live:
+                        suspended_until = max(filter(None, [suspended_until, ends]))
+                    event("node_applied", shop_id, ticket_id, issued, actor=reviewer_id,
+                          data=json.dumps({"class": cls, "year": year, "total": after, "applied": node.threshold,
+                                           "nodes": [node.threshold]}))
+                if status == "final":
+                    event("ticket_final", shop_id, ticket_id, deadline, from_status="issued", to_status="final",
+                          reason="申诉期已结束")
+                if revoked:
+                    event("ticket_revoked", shop_id, ticket_id, revoked_at, from_status="issued",
+                          to_status="revoked", reason="复核后撤销", actor=reviewer_id)
+                # Appeals: pending on open tickets, decided on closed ones.
+                if appeal_budget and rnd.random() < n_appeals / n_tickets * 1.05 and not revoked:
+                    appeal_budget -= 1
+                    submitted = issued + datetime.timedelta(hours=rnd.randint(2, 100))
+                    pending = status == "issued" and deadline >= now
+                    if pending:
+                        submitted = min(submitted, now - datetime.timedelta(minutes=5))
+                    due = submitted + datetime.timedelta(days=2)
+                    copy("compliance_appeal", C_APPEAL).write_row((
+                        ids["compliance_appeal"].take(), 1, "证据不足", "商品与描述一致，附检测报告。", submitted, due,
+                        "pending" if pending else "rejected", None if pending else due, "" if pending else "证据不足",
+                        None if pending else appeals_id, merchant.pk, ticket_id))
+                    counts["appeals"] += 1
+                    event("appeal_submitted", shop_id, ticket_id, submitted, from_status="issued",
+                          to_status="appealing")
+                    if pending:
+                        under_appeal.append(ticket_id)
+            for row in deposit_rows:
+                copy("compliance_depositentry", C_DEPOSIT).write_row(row)
+            counts["deposit_entries"] += len(deposit_rows)
+            status = "suspended" if suspended_until else "open"
+            copy("shops_shop", C_SHOP).write_row((
+                shop_id, f"1{index:09d}", name, "enterprise", kind_code, status, suspended_until, "",
+                D(rnd.randint(6000, 9900)) / 100, required, "", "", "", "", f"{name}有限公司", uscc, "浙江省杭州市",
+                opened, opened, controller_id, balance))
+            for j, product_id in enumerate(products):
+                copy("shops_product", C_PRODUCT).write_row((
+                    product_id, f"2{index:09d}{j}", f"{rnd.choice(GOODS)}{j + 1}号", rnd.choice(WORDS), "general",
+                    D(rnd.randint(990, 99900)) / 100, product_status[product_id], opened, shop_id))
+            counts["controllers"] += 1
+            counts["shops"] += 1
+            counts["products"] += 3
+        bar.close()
+        copy.finish()
+        # Open appeals put their tickets under appeal.
+        for start in range(0, len(under_appeal), 10_000):
+            cursor.execute("UPDATE compliance_ticket SET status = 'appealing' WHERE id = ANY(%s)",
+                           [under_appeal[start:start + 10_000]])
+        for table, seq in ids.items():
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                           f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
+        cursor.execute("INSERT INTO shops_shopmember (role, created_at, shop_id, user_id) VALUES "
+                       "('owner', now(), %s, %s)", [member_shop_id, merchant.pk])
+    load_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        analyse_started = time.perf_counter()
+        cursor.execute("ANALYZE")
+        analyse_seconds = time.perf_counter() - analyse_started
+    return {**counts, "load_seconds": round(load_seconds, 1), "analyse_seconds": round(analyse_seconds, 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = 100k shops, 1M tickets; 0.01 for a smoke run")
+    parser.add_argument("--seed", type=int, default=20261123)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("scale_load.py loads PostgreSQL with COPY: set DATABASE_URL to a PostgreSQL database.")
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    result = load(args.scale, args.seed)
+    result["total_seconds"] = round(time.perf_counter() - started, 1)
+    result["scale"] = args.scale
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,365 @@
+"""Server time and query counts of every admin list, change page and portal
+page on the loaded scale data, side by side with a stock ModelAdmin; ticket
+issuance with 1, 4 and 8 workers with the lost-update check; the daily job's
+time and peak memory.
+
+    DATABASE_URL=postgres://…/compliance_scale .venv/bin/python bench/scale_measure.py [--repeat 7]
+
+Run after ``bench/scale_load.py`` on the same database. The issuance and the
+daily job write (new bench shops and tickets; the due tickets become final),
+so they run last and only once per loaded data set unless ``--skip-writes``.
+Writes ``bench/results/scale-postgresql.json`` and prints Markdown tables.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+# Production settings, as a server runs them (no debug template annotations),
+# without the HTTPS redirect that the in-process client cannot follow.
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "scale-bench-" + "x" * 50)
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("DJANGO_STATIC_ROOT", "/tmp/scale-bench-static")  # the manifest production reads
+
+from _setup import ROOT, write_result  # noqa: E402  (sets Django up)
+
+from django.conf import settings  # noqa: E402
+from django.contrib import admin  # noqa: E402
+from django.db import connection, connections, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+
+COMPARE = True
+
+
+def timed(client, url, repeat):
+    """Median and p95 server time (ms) and the query count of GET url."""
+    times, queries, status = [], 0, None
+    for i in range(repeat + 1):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+            elapsed = (time.perf_counter() - started) * 1000
+        status = response.status_code
+        if i:  # the first request warms caches and is not counted
+            times.append(elapsed)
+            queries = len(captured.captured_queries)
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return {"median_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1), "queries": queries,
+            "status": status}
+
+
+def search_terms():
+    from compliance.models import Ticket
+    from shops.models import Shop
+
+    hot = Shop.objects.get(shop_no="1000000000")
+    number = Ticket.objects.filter(shop=hot).order_by("-issued_at").values_list("number", flat=True).first()
+    shop = Shop.objects.order_by("-id").values_list("shop_no", "name").first()
+    return {"ticket number": number[:14], "shop ID": shop[0], "shop name": shop[1][2:6]}, hot
+
+
+def shapes_for(site_name, model, model_admin, client, terms):
+    """Every list shape: unfiltered, each filter's first choice, each
+    sortable column, each search shape the model has."""
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    opts = model._meta
+    base = reverse(f"{site_name}:{opts.app_label}_{opts.model_name}_changelist")
+    shapes = {"unfiltered": base}
+    # Record the template context of this one request (the changelist's
+    # filters); the timed requests run without that instrumentation.
+    setup_test_environment()
+    try:
+        response = client.get(base)
+    finally:
+        teardown_test_environment()
+    cl = response.context["cl"] if response.status_code == 200 and response.context else None
+    if cl is None:
+        return shapes
+    for spec in cl.filter_specs:
+        choices = list(spec.choices(cl))
+        if len(choices) > 1:
+            shapes[f"filter: {spec.title}"] = base + choices[1]["query_string"]
+    sortable = model_admin.get_sortable_by(response.wsgi_request)
+    for index, name in enumerate(cl.list_display):
+        if name == "action_checkbox" or name not in sortable:
+            continue
+        try:
+            admin.utils.label_for_field(name, model, model_admin)
+        except Exception:
+            continue
+        if cl.get_ordering_field(name):
+            shapes[f"sort: {name}"] = f"{base}?o={index}"
+    fields = {f.name for f in opts.get_fields()}
+    if cl.search_fields or getattr(model_admin, "search_shapes", None):
+        if "number" in fields or "ticket" in fields:
+            shapes["search: ticket number"] = f"{base}?q={terms['ticket number']}"
+        if "shop" in fields or model.__name__ == "Shop":
+            shapes["search: shop ID"] = f"{base}?q={terms['shop ID']}"
+            shapes["search: shop name"] = f"{base}?q={terms['shop name']}"
+    return shapes
+
+
+def measure_lists(repeat, only=()):
+    from django.contrib.auth.models import User
+
+    from scale_urls import stock_site
+
+    terms, hot = search_terms()
+    client = Client()
+    client.force_login(User.objects.get(username="scale-admin"))
+    rows = []
+    for model, ours in sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label):
+        if model._meta.app_label not in ("shops", "compliance"):
+            continue
+        if only and model.__name__ not in only:
+            continue
+        stock = stock_site._registry[model]
+        our_shapes = shapes_for("admin", model, ours, client, terms)
+        stock_shapes = shapes_for("stock", model, stock, client, terms) if COMPARE else {}
+        for label, url in our_shapes.items():
+            row = {"model": model._meta.label, "shape": label, "ours": timed(client, url, repeat)}
+            if COMPARE and label in stock_shapes:
+                row["stock"] = timed(client, stock_shapes[label], max(1, repeat // 2))
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    return rows, terms, hot
+
+
+def measure_pages(repeat, hot):
+    from django.contrib.auth.models import User
+
+    from compliance.models import Ticket
+
+    staff, merchant = Client(), Client()
+    staff.force_login(User.objects.get(username="scale-admin"))
+    merchant.force_login(User.objects.get(username="scale-merchant"))
+    ticket = Ticket.objects.filter(shop=hot).order_by("-issued_at").first()
+    busy = Ticket.objects.order_by("-id").first()
+    pages = {
+        "admin: ticket change": (staff, reverse("admin:compliance_ticket_change", args=[ticket.pk])),
+        "stock: ticket change": (staff, reverse("stock:compliance_ticket_change", args=[ticket.pk])),
+        "admin: shop change": (staff, reverse("admin:shops_shop_change", args=[hot.pk])),
+        "stock: shop change": (staff, reverse("stock:shops_shop_change", args=[hot.pk])),
+        "admin: ticket change (latest)": (staff, reverse("admin:compliance_ticket_change", args=[busy.pk])),
+        "admin: index (dashboard)": (staff, reverse("admin:index")),
+        "portal: shop health (500 tickets)": (merchant, f"/portal/shops/{hot.shop_no}/"),
+        "portal: tickets, page 1": (merchant, f"/portal/shops/{hot.shop_no}/tickets/"),
+        "portal: tickets, page 20": (merchant, f"/portal/shops/{hot.shop_no}/tickets/?page=20"),
+        "portal: tickets, final only": (merchant, f"/portal/shops/{hot.shop_no}/tickets/?status=final"),
+        "portal: ticket": (merchant, f"/portal/tickets/{ticket.number}/"),
+    }
+    rows = []
+    for label, (client, url) in pages.items():
+        row = {"page": label, **timed(client, url, repeat)}
+        rows.append(row)
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+    return rows
+
+
+def bench_world(prefix, shops):
+    """Shops with a large deposit for the issuance runs, made once."""
+    from compliance.models import Rule, RuleTier
+    from compliance.services.deposits import deposit_top_up
+    from shops.models import Controller, Product, Shop
+
+    world = []
+    for i in range(shops):
+        shop_no = f"{prefix}{i:05d}"
+        shop = Shop.objects.filter(shop_no=shop_no).first()
+        if shop is None:
+            controller = Controller.objects.create(name=f"bench {shop_no}", kind="company",
+                                                   uscc=f"92{prefix}{i:05d}".ljust(18, "0")[:18])
+            shop = Shop.objects.create(shop_no=shop_no, name=f"bench {shop_no}", controller=controller,
+                                       entity_type="enterprise", shop_type="ordinary", required_deposit=Decimal("0"))
+            deposit_top_up(shop=shop, amount=Decimal("100000000"), actor=None)
+            Product.objects.bulk_create([Product(shop=shop, product_no=f"{shop_no}{j}", title=f"p{j}",
+                                                 price=Decimal("1")) for j in range(3)])
+        world.append(shop)
+    # A tier that charges the deposit and carries no points: a shop can take
+    # any number of them without reaching a node.
+    rule, _ = Rule.objects.get_or_create(code="bench_deposit", version=1, defaults=dict(
+        name_zh="压测扣款", name_en="Bench deduction", effective_from=datetime.date(2020, 1, 1)))
+    tier, _ = RuleTier.objects.get_or_create(rule=rule, code="charge", defaults=dict(
+        name_zh="扣款", name_en="Charge", violation_class="A", deposit_amount=Decimal("1")))
+    return world, RuleTier.objects.select_related("rule").get(pk=tier.pk)
+
+
+def _issue_worker(barrier, errors, shop_id, tier_id, reviewer_id, per_worker):
+    """One worker process (as a gunicorn worker is): its own connection."""
+    from django.contrib.auth.models import User
+
+    from compliance.models import RuleTier
+    from compliance.services.tickets import ticket_issue
+    from shops.models import Shop
+
+    connections.close_all()  # never share the parent's connection
+    try:
+        shop, reviewer = Shop.objects.get(pk=shop_id), User.objects.get(pk=reviewer_id)
+        tier = RuleTier.objects.select_related("rule").get(pk=tier_id)
+        barrier.wait()
+        for _k in range(per_worker):
+            ticket_issue(shop=shop, tier=tier, actor=reviewer, description="压测",
+                         occurred_at=timezone.now() - datetime.timedelta(minutes=5))
+    except Exception as exc:  # noqa: BLE001
+        errors.put(repr(exc))
+    finally:
+        connections.close_all()
+
+
+def issuance(workers, per_worker, one_shop, tier, reviewer, world):
+    """``workers`` processes issuing ``per_worker`` tickets each, to a shop of
+    their own or all to one shop; tickets per second over the whole run."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    barrier, errors = context.Barrier(workers + 1), context.Queue()
+    connections.close_all()
+    processes = [context.Process(target=_issue_worker, args=(
+        barrier, errors, (world[0] if one_shop else world[w]).pk, tier.pk, reviewer.pk, per_worker))
+        for w in range(workers)]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for process in processes:
+        process.join()
+    seconds = time.perf_counter() - started
+    failures = []
+    while not errors.empty():
+        failures.append(errors.get())
+    return {"workers": workers, "one_shop": one_shop, "tickets": workers * per_worker,
+            "per_second": round(workers * per_worker / seconds, 1), "errors": failures[:3]}
+
+
+def lost_updates(shops) -> int:
+    """Shops whose cached balance differs from the ledger, or whose running
+    balances do not follow each other (a lost update)."""
+    from django.db.models import Sum
+
+    from compliance.models import DepositEntry
+
+    bad = 0
+    for shop in shops:
+        shop.refresh_from_db()
+        total = DepositEntry.objects.filter(shop=shop).aggregate(s=Sum("amount"))["s"]
+        running, ok = Decimal("0"), total == shop.deposit_balance
+        for amount, after in DepositEntry.objects.filter(shop=shop).order_by("id").values_list("amount",
+                                                                                                "balance_after"):
+            running += amount
+            ok = ok and running == after
+        bad += not ok
+    return bad
+
+
+def measure_issuance(per_worker):
+    from django.contrib.auth.models import User
+
+    reviewer = User.objects.get(username="scale-reviewer")
+    world, tier = bench_world("77", 8)
+    runs = [issuance(w, per_worker, False, tier, reviewer, world) for w in (1, 4, 8)]
+    runs.append(issuance(8, per_worker, True, tier, reviewer, world))
+    for run in runs:
+        print(json.dumps(run), flush=True)
+    return {"runs": runs, "shops_with_lost_updates": lost_updates(world)}
+
+
+def measure_daily():
+    day = timezone.localtime().date().isoformat()
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "manage.py", "compliance_daily", "--date", day], cwd=ROOT,
+                            capture_output=True, text=True, env=os.environ.copy())
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out = {"date": day, "seconds": round(seconds, 1), "peak_rss_mb": round(peak_mb, 1),
+           "output": result.stdout.strip().splitlines()[-4:], "returncode": result.returncode}
+    print(json.dumps(out, ensure_ascii=False), flush=True)
+    return out
+
+
+def markdown(result) -> str:
+    lines = ["| list | shape | ours median / p95 ms (queries) | stock median ms (queries) | stock ÷ ours |",
+             "|---|---|---|---|---|"]
+    for row in result["lists"]:
+        ours, stock = row["ours"], row.get("stock")
+        ratio = f"{stock['median_ms'] / max(ours['median_ms'], 0.1):.1f}×" if stock else "—"
+        stock_text = f"{stock['median_ms']} ({stock['queries']})" if stock else "—"
+        lines.append(f"| {row['model']} | {row['shape']} | {ours['median_ms']} / {ours['p95_ms']} ({ours['queries']}) "
+                     f"| {stock_text} | {ratio} |")
+    lines += ["", "| page | median / p95 ms | queries |", "|---|---|---|"]
+    lines += [f"| {r['page']} | {r['median_ms']} / {r['p95_ms']} | {r['queries']} |" for r in result["pages"]]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--per-worker", type=int, default=150)
+    parser.add_argument("--skip-writes", action="store_true", help="lists and pages only")
+    parser.add_argument("--only", choices=["issuance", "daily"], help="just this part (no lists or pages)")
+    parser.add_argument("--output", default="scale")
+    parser.add_argument("--models", nargs="*", default=(), help="only these models' lists (e.g. Ticket Appeal)")
+    parser.add_argument("--no-stock", action="store_true", help="skip the stock ModelAdmin comparison")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("scale_measure.py measures PostgreSQL: set DATABASE_URL to the database scale_load.py filled.")
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    with override_settings(ROOT_URLCONF="scale_urls", ALLOWED_HOSTS=["testserver"]):
+        reset_queries()
+        from shops.models import Shop
+        from compliance.models import Ticket
+
+        global COMPARE
+        COMPARE = not args.no_stock
+        if args.only:
+            part = measure_issuance(args.per_worker) if args.only == "issuance" else measure_daily()
+            print(json.dumps(part, indent=2, ensure_ascii=False))
+            return
+        lists, terms, hot = measure_lists(args.repeat, args.models)
+        pages = measure_pages(args.repeat, hot)
+        result = {
+            "benchmark": "scale: admin lists, change pages, portal, issuance, daily job",
+            "date": timezone.now().isoformat(timespec="seconds"),
+            "database": f"postgresql {connection.cursor().connection.info.server_version}",
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "data": {"shops": Shop.objects.count(), "tickets_estimate": _estimate(Ticket)},
+            "search_terms": terms, "lists": lists, "pages": pages,
+        }
+        if not args.skip_writes:
+            result["issuance"] = measure_issuance(args.per_worker)
+            result["daily"] = measure_daily()
+    write_result(args.output, "postgresql", result)
+    (BENCH / "results" / f"{args.output}-postgresql.md").write_text(markdown(result) + "\n")
+    print(markdown(result))
+
+
+def _estimate(model) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [model._meta.db_table])
+        return int(cursor.fetchone()[0])
+
+
+if __name__ == "__main__":
+    main()
