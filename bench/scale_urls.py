@@ -32,8 +32,10 @@ def stock_admin_for(model, ours):
     # The landed admin searched every identifier (prefix) and text field with one OR.
     searches = [f"^{path}" for path in getattr(ours, "identifier_search_fields", {})] + list(ours.search_fields)
     for shape in getattr(ours, "search_shapes", ()):
-        searches += [("^" if lookup.endswith("__startswith") else "") + lookup.rsplit("__", 1)[0]
-                     for lookup in shape.lookups]
+        for lookup in shape.lookups:
+            lookup = getattr(lookup, "lookup_path", lookup)
+            searches.append(("^" + lookup.rsplit("__", 1)[0]) if lookup.endswith("__startswith")
+                            else lookup.removesuffix("__icontains"))
     attrs = {
         "list_display": display or ["__str__"],
         "list_filter": filters,

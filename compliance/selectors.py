@@ -65,6 +65,7 @@ def shop_standing(shop: Shop, *, now: datetime.datetime | None = None) -> Standi
         Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE,
                                kind__in=[k for k in Measure.Kind.values if k not in Measure.ONE_OFF])
         .select_related("ticket", "node", "node_application")
+        .defer("ticket__rule_snapshot", "ticket__description")  # only the number is shown
         .order_by("-created_at")
     )
     # This year's nodes, in force or lifted, with why (SPEC §6.2).
@@ -97,20 +98,25 @@ class MerchantScope:
     file is simply not found (404), whatever the URL says."""
 
     def __init__(self, user):
-        from shops.models import ShopMember
-
         self.user = user
-        self.shop_ids = list(
-            ShopMember.objects.filter(user=user, user__is_active=True).values_list("shop_id", flat=True)
+        # One query for the member's shops: the header's shop switch, the
+        # current shop and every scoped queryset use this list.
+        self._shops = list(
+            Shop.objects.filter(members__user=user, members__user__is_active=True)
+            .select_related("controller").order_by("shop_no").distinct()
         )
+        self.shop_ids = [shop.pk for shop in self._shops]
 
-    def shops(self):
-        return Shop.objects.filter(pk__in=self.shop_ids).order_by("shop_no")
+    def shops(self) -> list:
+        return self._shops
 
     def shop(self, shop_no: str) -> Shop:
-        from django.shortcuts import get_object_or_404
+        from django.http import Http404
 
-        return get_object_or_404(self.shops().select_related("controller"), shop_no=shop_no)
+        for shop in self._shops:
+            if shop.shop_no == shop_no:
+                return shop
+        raise Http404
 
     def tickets(self):
         from compliance.models import Ticket

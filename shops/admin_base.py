@@ -71,7 +71,7 @@ class SearchShape:
     filtered by ``lookups`` — all on one table, each backed by an index."""
 
     pattern: str
-    lookups: tuple[str, ...]
+    lookups: tuple  # lookups ("number__startswith") or callables value -> Q
     normalise: bool = True  # identifiers: NFKC, no spaces, upper case
 
     def matches(self, term: str) -> str | None:
@@ -81,8 +81,30 @@ class SearchShape:
     def q(self, value) -> Q:
         matches = Q()
         for lookup in self.lookups:
-            matches |= Q(**{lookup: value})
+            matches |= lookup(value) if callable(lookup) else Q(**{lookup: value})
         return matches
+
+
+SHOP_IDS_CAP = 500
+
+
+def shops_named(path: str):
+    """``<path>_id`` among the shops whose name contains the words. The shops
+    are found first (a trigram index on PostgreSQL): a few hundred ids make a
+    selective filter the planner serves through the foreign-key index, where a
+    join would walk the big table newest first looking for rare matches. A
+    term that matches more shops than that is common enough for the join."""
+
+    def lookup(value) -> Q:
+        from .models import Shop
+
+        ids = list(Shop.objects.filter(name__icontains=value).values_list("pk", flat=True)[:SHOP_IDS_CAP + 1])
+        if len(ids) > SHOP_IDS_CAP:
+            return Q(**{f"{path}__name__icontains": value})
+        return Q(**{f"{path}_id__in": ids})
+
+    lookup.lookup_path = f"{path}__name"
+    return lookup
 
 
 # The shapes most lists share: a ticket number, a shop ID, words of a shop name.
@@ -91,7 +113,7 @@ def ticket_shapes(prefix: str = "") -> tuple[SearchShape, ...]:
     return (
         SearchShape(r"WG[0-9A-Z]*", (f"{prefix}number__startswith",)),
         SearchShape(r"\d{1,20}", (f"{prefix}shop__shop_no__startswith",)),
-        SearchShape(r".+", (f"{prefix}shop__name__icontains",), normalise=False),
+        SearchShape(r".+", (shops_named(f"{prefix}shop"),), normalise=False),
     )
 
 
@@ -99,7 +121,7 @@ def shop_shapes(shop: str = "shop__") -> tuple[SearchShape, ...]:
     return (
         SearchShape(r"WG[0-9A-Z]*", ("ticket__number__startswith",)),
         SearchShape(r"\d{1,20}", (f"{shop}shop_no__startswith",)),
-        SearchShape(r".+", (f"{shop}name__icontains",), normalise=False),
+        SearchShape(r".+", (shops_named(shop.rstrip("_")),), normalise=False),
     )
 
 
@@ -181,7 +203,8 @@ class BaseModelAdmin(admin.ModelAdmin):
     def get_search_fields(self, request):
         # Django shows the search box when there are search fields.
         if self.search_shapes:
-            return tuple(lookup for shape in self.search_shapes for lookup in shape.lookups)
+            return tuple(getattr(lookup, "lookup_path", lookup) for shape in self.search_shapes
+                         for lookup in shape.lookups)
         return super().get_search_fields(request)
 
     def get_search_results(self, request, queryset, search_term):

@@ -111,7 +111,7 @@ def appeal_decide(*, appeal: Appeal, approve: bool, reason: str, actor,
     with transaction.atomic():
         # Lock order: controller, shop, ticket (services.locks), then the appeal.
         ticket, shop = lock_ticket(appeal.ticket_id)
-        appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        appeal = Appeal.objects.select_for_update(no_key=True).get(pk=appeal.pk)
         if appeal.status != Appeal.Status.PENDING:
             raise InvalidTransition(
                 _("This appeal was already %(status)s by %(who)s.")

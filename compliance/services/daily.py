@@ -57,7 +57,7 @@ def finalise_tickets(cutoff: datetime.datetime) -> int:
     while True:
         with transaction.atomic():
             rows = list(
-                Ticket.objects.select_for_update(skip_locked=True)
+                Ticket.objects.select_for_update(skip_locked=True, no_key=True)
                 .filter(status=Ticket.Status.ISSUED, appeal_deadline__lte=cutoff)
                 .order_by("id").values_list("id", "shop_id")[:BATCH]
             )

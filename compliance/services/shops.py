@@ -71,7 +71,7 @@ def shop_create(*, controller: Controller, actor, **fields) -> Shop:
     with transaction.atomic():
         # Lock the controller so that a bar or an exit recorded concurrently is
         # seen before the new shop is written (check-then-act under one lock).
-        controller = Controller.objects.select_for_update().get(pk=controller.pk)
+        controller = Controller.objects.select_for_update(no_key=True).get(pk=controller.pk)
         check_reentry(controller)
         shop = Shop(controller=controller, **fields)
         shop.full_clean()

@@ -245,3 +245,30 @@ def test_node_measures_say_where_they_come_from_and_why_lifted(client, reviewer)
     timeline = revoked[revoked.index('id="timeline"'):]
     assert "积分节点已解除" in timeline and "降至 9 分" in timeline
     assert 'id="appeal-deadline"' not in revoked  # a revoked ticket offers no appeal
+
+
+def test_portal_query_counts_do_not_grow_with_tickets(client, reviewer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    shop = fund(make_shop(), 1000000)
+    merchant = make_merchant("m-many", shop)
+    client.force_login(merchant)
+
+    def counts():
+        ticket = shop.tickets.order_by("-issued_at").first()
+        urls = [f"/portal/shops/{shop.shop_no}/", f"/portal/shops/{shop.shop_no}/tickets/",
+                f"/portal/shops/{shop.shop_no}/tickets/?page=2", f"/portal/tickets/{ticket.number}/"]
+        result = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            result.append(len(captured.captured_queries))
+        return result
+
+    for _ in range(3):
+        issue(shop, "fake_shipment", "per_order", reviewer, order_count=1)
+    few = counts()
+    for _ in range(40):
+        issue(shop, "fake_shipment", "per_order", reviewer, order_count=1)
+    assert counts() == few

@@ -144,3 +144,39 @@ def test_revocations_racing_lift_a_node_exactly_once(pg):
     assert shop.status == Shop.Status.OPEN
     assert shop.deposit_balance == Decimal("100000") - Decimal("2000")  # the one live ticket's own
     assert DepositEntry.objects.filter(shop=shop).aggregate(s=Sum("amount"))["s"] == shop.deposit_balance
+
+
+def test_daily_job_and_an_appeal_racing_never_lose_the_appeal(pg):
+    """The set-based finalisation skips rows a merchant is appealing right now
+    (SKIP LOCKED); a ticket is either final or under appeal, never both, and
+    every ticket that was due and not appealed is final."""
+    import datetime
+
+    from django.utils import timezone
+
+    from compliance.models import Appeal, Event
+    from compliance.services.appeals import appeal_submit
+    from compliance.services.daily import finalise_tickets
+    from tests.factories import make_merchant
+
+    reviewer = make_staff("race-reviewer", "Reviewer")
+    shop = fund(make_shop(), 100000)
+    merchant = make_merchant("race-merchant", shop)
+    issued = timezone.now() - datetime.timedelta(days=8, hours=12)
+    tickets = [issue(shop, "fake_shipment", "per_order", reviewer, order_count=1, now=issued) for _ in range(30)]
+    # The merchant appeals at the window's last moment while the job runs at the cut-off.
+    last_moment = tickets[0].appeal_deadline
+    cutoff = last_moment + datetime.timedelta(microseconds=1)
+    results = race(lambda i: finalise_tickets(cutoff) if i == 0 else appeal_submit(
+        ticket=tickets[i], actor=merchant, reason="证据不足", statement="附检测报告", now=last_moment), n=4)
+    appealed = {r.ticket_id for r in results if isinstance(r, Appeal)}
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        if ticket.pk in appealed:
+            assert ticket.status == Ticket.Status.APPEALING
+        else:
+            assert ticket.status in (Ticket.Status.FINAL, Ticket.Status.ISSUED)
+    finalise_tickets(cutoff)  # a second run picks up anything skipped, and is idempotent
+    statuses = set(Ticket.objects.filter(shop=shop).exclude(pk__in=appealed).values_list("status", flat=True))
+    assert statuses == {Ticket.Status.FINAL}
+    assert Event.objects.filter(action="ticket_final").count() == 30 - len(appealed)
