@@ -51,7 +51,6 @@ def stock_admin_for(model, ours):
 
 
 for _model, _ours in admin.site._registry.items():
-    if _model._meta.app_label in ("shops", "compliance"):
-        stock_site.register(_model, stock_admin_for(_model, _ours))
+    stock_site.register(_model, stock_admin_for(_model, _ours))
 
 urlpatterns = [path("stock-admin/", stock_site.urls), *project_urlpatterns]

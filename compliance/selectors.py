@@ -62,8 +62,7 @@ def shop_standing(shop: Shop, *, now: datetime.datetime | None = None) -> Standi
         upcoming = next((n for n in nodes if n.violation_class == cls and n.threshold > totals[cls]), None)
         classes.append(ClassStanding(cls, label, totals[cls], upcoming))
     measures = list(
-        Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE,
-                               kind__in=[k for k in Measure.Kind.values if k not in Measure.ONE_OFF])
+        Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE, kind__in=Measure.LASTING)
         .select_related("ticket", "node", "node_application")
         .defer("ticket__rule_snapshot", "ticket__description")  # only the number is shown
         .order_by("-created_at")

@@ -260,6 +260,10 @@ class NodeApplication(models.Model):
                                     total=self.total_after_lift or 0, threshold=self.node.threshold))
 
 
+# Measures that last until they end or are reversed (the others are done once taken).
+LASTING_MEASURES = ("delist", "ban", "suspend", "alliance_close", "clear", "freeze_proceeds")
+
+
 class Measure(models.Model):
     """One effect of a ticket, or of a point node it reached: SPEC §6.3.
     A ticket's own measures are reversed when it is revoked; a node's when the
@@ -284,6 +288,7 @@ class Measure(models.Model):
     # A warning or a deduction is done once taken; the others last until they
     # end or are reversed.
     ONE_OFF = (Kind.WARNING, Kind.DEPOSIT)
+    LASTING = LASTING_MEASURES
 
     ticket = models.ForeignKey(Ticket, models.PROTECT, related_name="measures", verbose_name=_("ticket"))
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="measures", verbose_name=_("shop"))
