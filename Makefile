@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test install migrate seed messages check-deploy daily clean
+.PHONY: run test install migrate seed messages check-deploy daily clean screenshots
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ run: seed
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Full-page PNGs of every admin and portal page, every demo account, 1280 and
+# 390 px, zh-hans and en, into test-artifacts/screenshots/ (needs Debian's chromium).
+screenshots: install
+	$(PY) tools/screenshots.py $(SCREENSHOT_ARGS)
 
 # Rebuild the zh_Hans catalogue from the source, then compile it.
 messages: install

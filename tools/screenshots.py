@@ -1,0 +1,154 @@
+"""Full-page screenshots of every admin and portal page, for every demo
+account, at 1280 and 390 px wide, in Chinese and English.
+
+    make screenshots                       # all of them, into test-artifacts/screenshots/
+    .venv/bin/python tools/screenshots.py --only merchant1 --widths 390
+
+Runs the demo world on a database of its own (var/screenshots.sqlite3, made
+fresh with migrate and seed_demo) and a development server on a free port, so
+your own db.sqlite3 is left alone. Drives Debian's Chromium with Playwright.
+Look at the PNGs of every page you touched before calling UI work done
+(STYLE §19); the file names say account, language, width and page.
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage"]
+ACCOUNTS = {
+    "reviewer": "admin", "appeals": "admin", "complianceadmin": "admin", "merchant1": "portal", "merchant2": "portal",
+}
+LANGUAGES = ("zh-hans", "en")
+WIDTHS = (1280, 390)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env) -> tuple[subprocess.Popen, str]:
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    port = free_port()
+    server = subprocess.Popen([python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/", timeout=1)
+            return server, base
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    sys.exit("the development server did not start")
+
+
+def pages_for(account: str, env) -> list[tuple[str, str]]:
+    """(name, path) of every page the account works with, from the demo data."""
+    code = f"""
+import django, json, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.urls import reverse
+from compliance.models import Appeal, Ticket
+from compliance.selectors import MerchantScope
+from shops.models import Shop
+user = User.objects.get(username={account!r})
+pages = []
+if user.is_staff:
+    pages.append(("index", reverse("admin:index")))
+    for model in sorted(admin.site._registry, key=lambda m: m._meta.label):
+        o = model._meta
+        if user.has_perm(f"{{o.app_label}}.view_{{o.model_name}}"):
+            pages.append((f"list-{{o.app_label}}-{{o.model_name}}", reverse(f"admin:{{o.app_label}}_{{o.model_name}}_changelist")))
+    ticket = Ticket.objects.order_by("-issued_at").first()
+    shop = Shop.objects.filter(tickets__isnull=False).order_by("shop_no").first()
+    pages.append(("ticket", reverse("admin:compliance_ticket_change", args=[ticket.pk])))
+    pages.append(("shop", reverse("admin:shops_shop_change", args=[shop.pk])))
+    if user.has_perm("compliance.add_ticket"):
+        pages.append(("issue", reverse("admin:compliance_ticket_issue") + f"?shop={{shop.shop_no}}"))
+    pending = Appeal.objects.filter(status="pending").first()
+    if pending and user.has_perm("compliance.decide_appeal"):
+        pages.append(("appeal-decide", reverse("admin:compliance_appeal_decide", args=[pending.pk])))
+else:
+    scope = MerchantScope(user)
+    for shop in scope.shops():
+        pages.append((f"health-{{shop.shop_no}}", reverse("portal:standing", args=[shop.shop_no])))
+        pages.append((f"tickets-{{shop.shop_no}}", reverse("portal:tickets", args=[shop.shop_no])))
+    for ticket in scope.tickets().order_by("-issued_at")[:3]:
+        pages.append((f"ticket-{{ticket.number}}", reverse("portal:ticket", args=[ticket.number])))
+    pages.append(("password", reverse("portal:password")))
+print(json.dumps(pages))
+"""
+    import json
+
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return [tuple(p) for p in json.loads(out.stdout.strip().splitlines()[-1])]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="*", choices=sorted(ACCOUNTS), help="these accounts only")
+    parser.add_argument("--widths", nargs="*", type=int, default=list(WIDTHS))
+    parser.add_argument("--languages", nargs="*", default=list(LANGUAGES), choices=LANGUAGES)
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
+    (ROOT / "var").mkdir(exist_ok=True)
+    database = ROOT / "var" / "screenshots.sqlite3"
+    database.unlink(missing_ok=True)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DJANGO_DEBUG": "true"}
+    password = env.get("DEMO_PASSWORD", "demo-compliance-2026")
+    server, base = start_server(env)
+    from playwright.sync_api import sync_playwright
+
+    taken = 0
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for account in args.only or ACCOUNTS:
+                pages = pages_for(account, env)
+                login = "/admin/login/" if ACCOUNTS[account] == "admin" else "/portal/login/"
+                context = browser.new_context(timezone_id="Asia/Shanghai")
+                page = context.new_page()
+                page.goto(base + login)
+                page.fill("#id_username", account)
+                page.fill("#id_password", password)
+                page.locator("form [type=submit]").first.click()
+                page.wait_for_load_state()
+                for language in args.languages:
+                    context.add_cookies([{"name": "django_language", "value": language, "url": base}])
+                    for width in args.widths:
+                        page.set_viewport_size({"width": width, "height": 800 if width > 500 else 844})
+                        for name, path in pages:
+                            page.goto(base + path)
+                            target = OUT / account / f"{language}-{width}-{name}.png"
+                            target.parent.mkdir(parents=True, exist_ok=True)
+                            page.screenshot(path=str(target), full_page=True)
+                            taken += 1
+                context.close()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"{taken} screenshots in {OUT.relative_to(ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()
