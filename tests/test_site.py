@@ -159,3 +159,42 @@ def test_login_redirect_url_goes_somewhere_real(client):
 
     assert resolve_url(settings.LOGIN_REDIRECT_URL) == "/portal/"
     assert client.get(resolve_url(settings.LOGIN_REDIRECT_URL)).status_code == 302  # to the portal log-in
+
+
+# Error pages ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, back", [("/portal/tickets/WG404/", "/portal/"), ("/admin/compliance/nothing/", "/admin/"),
+                                        ("/nowhere/", "/")])
+def test_404_is_branded_in_the_users_language_with_a_way_back(client, path, back, reviewer):
+    from tests.factories import make_merchant, make_shop
+
+    client.force_login(reviewer if path.startswith("/admin/") else make_merchant("m-404", make_shop()))
+    for language, words in (("zh-hans", "页面不存在"), ("en", "Page not found")):
+        client.cookies["django_language"] = language
+        response = client.get(path)
+        body = response.content.decode()
+        assert response.status_code == 404 and words in body and 'id="error-back"' in body
+        assert f'href="{back}"' in body
+
+
+def test_403_and_500_pages(rf, settings):
+    from django.core.exceptions import PermissionDenied
+    from django.utils import translation
+
+    from config import views
+
+    with translation.override("zh-hans"):
+        request = rf.get("/admin/auth/group/")
+        response = views.permission_denied(request, PermissionDenied())
+        assert response.status_code == 403 and "无权" in response.content.decode()
+        response = views.server_error(rf.get("/portal/shops/1/"))
+        body = response.content.decode()
+        assert response.status_code == 500 and "商家中心" in body
+
+
+def test_lockout_page_links_back_to_log_in(client, reviewer):
+    for _ in range(5):
+        client.post("/portal/login/", {"username": reviewer.username, "password": "wrong"})
+    response = client.post("/portal/login/", {"username": reviewer.username, "password": "wrong"})
+    assert response.status_code == 429 and 'id="lockout-login"' in response.content.decode()
+    assert 'href="/portal/login/"' in response.content.decode()

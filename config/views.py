@@ -1,0 +1,43 @@
+"""Error pages: branded, in the user's language, with a way back to where
+they work (the portal's 商家中心, the admin's dashboard). No database access:
+a 500 may come from the database itself."""
+
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+
+def _way_back(request) -> tuple[str, str]:
+    path = getattr(request, "path", "") or ""
+    if path.startswith("/admin/"):
+        return reverse("admin:index"), _("Back to the dashboard")
+    if path.startswith("/portal/"):
+        return reverse("portal:home"), _("Back to the merchant centre")
+    return reverse("home"), _("Back to the home page")
+
+
+def error_page(request, *, status: int, title: str, message: str):
+    url, label = _way_back(request)
+    context = {"status": status, "title": title, "message": message, "back_url": url, "back_label": label}
+    return render(request, "error.html", context, status=status)
+
+
+def page_not_found(request, exception=None):
+    return error_page(request, status=404, title=_("Page not found"),
+                      message=_("The page does not exist, or it is not yours to see."))
+
+
+def permission_denied(request, exception=None):
+    return error_page(request, status=403, title=_("Not allowed"),
+                      message=_("Your account may not open this page. Ask a compliance admin if you need it."))
+
+
+def bad_request(request, exception=None):
+    return error_page(request, status=400, title=_("Bad request"),
+                      message=_("The request could not be understood. Go back and try again."))
+
+
+def server_error(request):
+    return error_page(request, status=500, title=_("Something went wrong on our side"),
+                      message=_("Nothing you entered was lost or half-saved. Please try again in a moment; "
+                                "if it keeps happening, tell the compliance team what you were doing."))
