@@ -62,7 +62,8 @@ class AppealEvidenceInline(EvidenceInline):
 class AppealAdmin(BaseModelAdmin):
     """The appeal reviewers' queue: pending first, soonest due first."""
 
-    list_display = ("ticket_link", "shop", "attempt", "status", "submitted_at", "due_display", "decided_by")
+    list_display = ("open_link", "shop", "attempt", "status", "submitted_at", "due_display", "decided_by")
+    list_display_links = None  # the first column links by itself: to the decide view while pending
     list_filter = ("status", DueFilter, rule_filter("ticket__rule"))
     list_select_related = ("ticket__shop", "decided_by")
     search_shapes = ticket_shapes("ticket__")
@@ -81,6 +82,20 @@ class AppealAdmin(BaseModelAdmin):
 
     def get_ordering(self, request):
         return ["queue", "due_at", "id"]
+
+    def get_list_display(self, request):
+        """A row opens the decide view while the appeal is pending (for those
+        who decide), else the appeal's page: the first column is that link."""
+        may_decide = self.can_decide(request)
+
+        @admin.display(description=gettext_lazy("ticket"))
+        def open_link(obj):
+            pending = obj.status == Appeal.Status.PENDING and may_decide
+            url = reverse("admin:compliance_appeal_decide" if pending else "admin:compliance_appeal_change",
+                          args=[obj.pk])
+            return format_html('<a href="{}">{}</a>', url, obj.ticket.number)
+
+        return (open_link, *self.list_display[1:])
 
     @admin.display(description=gettext_lazy("ticket"), ordering="ticket__number")
     def ticket_link(self, obj):

@@ -111,6 +111,8 @@ class TicketAdmin(BaseModelAdmin):
                 "events": ticket_timeline(ticket),
                 "measures": ticket_measures(ticket),
                 "may_revoke": self.has_revoke_permission(request) and ticket.status in REVOCABLE,
+                "pending_appeal": (ticket.appeals.filter(status="pending").first()
+                                   if request.user.has_perm("compliance.decide_appeal") else None),
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 

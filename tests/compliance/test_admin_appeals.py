@@ -95,3 +95,24 @@ def test_dashboard_counts_and_chart(client, appeal_reviewer, reviewer, queue, dj
     body = response.content.decode()
     assert "<svg" in body and "appeals overdue" in body and "<rect" in body
     assert sum(bar.a for bar in d.bars) == 2
+
+
+def test_queue_rows_open_the_decide_view_and_the_ticket_offers_it(client, appeal_reviewer, reviewer):
+    from compliance.models import Appeal
+    from compliance.services.appeals import appeal_submit
+    from tests.factories import fund, issue, make_merchant, make_shop
+
+    shop = fund(make_shop(), 10000)
+    merchant = make_merchant("m-queue", shop)
+    ticket = issue(shop, "false_advertising", "serious", reviewer)
+    appeal = appeal_submit(ticket=ticket, actor=merchant, reason="证据不足", statement="附报告")
+    client.force_login(appeal_reviewer)
+    page = client.get("/admin/compliance/appeal/").content.decode()
+    assert f'href="/admin/compliance/appeal/{appeal.pk}/decide/">{ticket.number}</a>' in page
+    assert f"/admin/compliance/ticket/{ticket.pk}/change/" not in page  # no nested link to the ticket
+    ticket_page = client.get(f"/admin/compliance/ticket/{ticket.pk}/change/").content.decode()
+    assert 'id="decide-appeal"' in ticket_page and f"/admin/compliance/appeal/{appeal.pk}/decide/" in ticket_page
+    client.force_login(reviewer)  # cannot decide: the row opens the appeal's page
+    page = client.get("/admin/compliance/appeal/").content.decode()
+    assert f'href="/admin/compliance/appeal/{appeal.pk}/change/">{ticket.number}</a>' in page
+    assert Appeal.objects.get().status == "pending"
