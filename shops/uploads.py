@@ -261,6 +261,49 @@ class DocumentField(models.FileField):
         return file
 
 
+class DocumentInfoMixin:
+    """What a person needs to recognise a stored document: its original name,
+    its type and its size (the stored name is random). Models with a ``file``
+    field and an ``original_name`` use it."""
+
+    @property
+    def display_name(self) -> str:
+        return self.original_name or self.file.name.rsplit("/", 1)[-1]
+
+    @property
+    def extension(self) -> str:
+        return self.file.name.rsplit(".", 1)[-1].lower() if self.file else ""
+
+    @property
+    def kind_label(self) -> str:
+        return {"pdf": "PDF", "jpg": "JPEG", "jpeg": "JPEG", "png": "PNG"}.get(self.extension, self.extension.upper())
+
+    @property
+    def is_image(self) -> bool:
+        return self.extension in ("jpg", "jpeg", "png")
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.extension == "pdf"
+
+    @property
+    def size_label(self) -> str:
+        try:
+            size = self.file.size
+        except (OSError, ValueError):
+            return "—"
+        return f"{size / MB:.1f} MB" if size >= 100_000 else f"{max(size / 1000, 0.1):.1f} KB"
+
+
+def preview_response(field_file, *, download_stem: str) -> FileResponse:
+    """The same file shown in the page (staff previews in the admin): inline,
+    framable only by our own pages, and allowed nothing else."""
+    response = attachment_response(field_file, download_stem=download_stem, inline=True)
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+    return response
+
+
 def attachment_response(field_file, *, download_stem: str, inline: bool = False) -> FileResponse:
     """Serve a private file named ``<download_stem>.<ext>``, as an attachment
     unless ``inline`` (staff previews), with the extension it was stored under."""

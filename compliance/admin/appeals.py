@@ -18,7 +18,7 @@ from compliance.selectors import appeal_due
 from compliance.services.appeals import appeal_decide
 from compliance.services.assessment import shanghai_day_start
 from shops.admin_base import BaseModelAdmin, ticket_shapes
-from shops.uploads import attachment_response
+from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
 from .filters import rule_filter
@@ -54,15 +54,12 @@ class AppealEvidenceInline(EvidenceInline):
     def download_url(self, obj):
         return reverse("admin:compliance_appeal_evidence", args=[obj.appeal_id, obj.pk])
 
-    def download_label(self, obj):
-        return _("merchant's file %(n)s") % {"n": obj.pk}
-
 
 @admin.register(Appeal)
 class AppealAdmin(BaseModelAdmin):
     """The appeal reviewers' queue: pending first, soonest due first."""
 
-    list_display = ("open_link", "shop", "attempt", "status", "submitted_at", "due_display", "decided_by")
+    list_display = ("ticket_link", "shop", "attempt", "status", "submitted_at", "due_display", "decided_by")
     list_display_links = None  # the first column links by itself: to the decide view while pending
     list_filter = ("status", DueFilter, rule_filter("ticket__rule"))
     list_select_related = ("ticket__shop", "decided_by")
@@ -177,4 +174,5 @@ class AppealAdmin(BaseModelAdmin):
         item = AppealEvidence.objects.select_related("appeal__ticket").filter(pk=evidence_pk, appeal_id=pk).first()
         if item is None:
             raise Http404
-        return attachment_response(item.file, download_stem=f"{item.appeal.ticket.number}-appeal-{item.pk}")
+        serve = preview_response if request.GET.get("inline") == "1" else attachment_response
+        return serve(item.file, download_stem=f"{item.appeal.ticket.number}-appeal-{item.pk}")

@@ -25,17 +25,18 @@ class EvidenceInline(admin.TabularInline):
 
     extra = 0
     can_delete = False
-    fields = readonly_fields = ("download", "uploaded_at")
+    fields = readonly_fields = ("download", "kind_and_size", "uploaded_at")
 
     def download_url(self, obj) -> str:
         raise NotImplementedError
 
-    def download_label(self, obj) -> str:
-        return str(obj)
-
     @admin.display(description=gettext_lazy("file"))
     def download(self, obj):
-        return format_html('<a href="{}">{}</a>', self.download_url(obj), self.download_label(obj))
+        return format_html('<a href="{}">{}</a>', self.download_url(obj), obj.display_name)
+
+    @admin.display(description=gettext_lazy("type and size"))
+    def kind_and_size(self, obj):
+        return f"{obj.kind_label} · {obj.size_label}"
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -16,7 +16,7 @@ from compliance.models.base import in_chinese
 from compliance.selectors import ticket_measures, ticket_timeline
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
 from shops.admin_base import BaseModelAdmin, ticket_shapes
-from shops.uploads import attachment_response
+from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
 from .filters import period_filter, rule_filter
@@ -32,7 +32,7 @@ EXPORT_HEADER = [
 
 class TicketEvidenceInline(EvidenceInline):
     model = TicketEvidence
-    fields = readonly_fields = ("download", "uploaded_by", "uploaded_at")
+    fields = readonly_fields = ("download", "kind_and_size", "uploaded_by", "uploaded_at")
 
     def download_url(self, obj):
         return reverse("admin:compliance_ticket_evidence", args=[obj.ticket_id, obj.pk])
@@ -185,10 +185,11 @@ class TicketAdmin(BaseModelAdmin):
     def evidence_view(self, request, pk, evidence_pk):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        item = TicketEvidence.objects.filter(pk=evidence_pk, ticket_id=pk).first()
+        item = TicketEvidence.objects.filter(pk=evidence_pk, ticket_id=pk).select_related("ticket").first()
         if item is None:
             raise Http404
-        return attachment_response(item.file, download_stem=f"{item.ticket.number}-{item.pk}")
+        serve = preview_response if request.GET.get("inline") == "1" else attachment_response
+        return serve(item.file, download_stem=f"{item.ticket.number}-{item.pk}")
 
     def export_view(self, request, fmt):
         if fmt not in ("csv", "xlsx"):

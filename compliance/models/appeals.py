@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shops.uploads import DocumentField, PrivateUploadTo
+from shops.uploads import DocumentField, DocumentInfoMixin, PrivateUploadTo
 
 
 # Pending appeals first: the appeal queue orders by this, and an index on the
@@ -61,7 +61,7 @@ class Appeal(models.Model):
         return f"{self.ticket.number} #{self.attempt}"
 
 
-class AppealEvidence(models.Model):
+class AppealEvidence(DocumentInfoMixin, models.Model):
     appeal = models.ForeignKey(Appeal, models.PROTECT, related_name="evidence", verbose_name=_("appeal"))
     file = DocumentField(_("file"), upload_to=PrivateUploadTo("appeals"))
     original_name = models.CharField(_("file name"), max_length=200, blank=True)

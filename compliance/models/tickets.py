@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shops.uploads import DocumentField, PrivateUploadTo
+from shops.uploads import DocumentField, DocumentInfoMixin, PrivateUploadTo
 
 from compliance.wording import node_label, node_lifted_text, node_reached_text
 
@@ -103,12 +103,13 @@ class Ticket(models.Model):
         return bilingual(snap.get("evidence_hint_zh", ""), snap.get("evidence_hint_en", ""))
 
 
-class TicketEvidence(models.Model):
+class TicketEvidence(DocumentInfoMixin, models.Model):
     ticket = models.ForeignKey(Ticket, models.PROTECT, related_name="evidence", verbose_name=_("ticket"))
     file = DocumentField(_("file"), upload_to=PrivateUploadTo("evidence"))
     original_name = models.CharField(_("file name"), max_length=200, blank=True)
     label = models.CharField(_("label"), max_length=120, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
+                                    verbose_name=_("uploaded by"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:

@@ -116,3 +116,33 @@ def test_queue_rows_open_the_decide_view_and_the_ticket_offers_it(client, appeal
     page = client.get("/admin/compliance/appeal/").content.decode()
     assert f'href="/admin/compliance/appeal/{appeal.pk}/change/">{ticket.number}</a>' in page
     assert Appeal.objects.get().status == "pending"
+
+
+def test_evidence_is_readable_and_previewed_beside_the_data(client, appeal_reviewer, reviewer):
+    from compliance.services.appeals import appeal_submit
+    from tests.factories import fund, issue, make_merchant, make_shop, pdf_upload, png_upload
+
+    shop = fund(make_shop(), 10000)
+    merchant = make_merchant("m-evidence", shop)
+    ticket = issue(shop, "false_advertising", "serious", reviewer, evidence=[png_upload("巡检截图.png")])
+    appeal = appeal_submit(ticket=ticket, actor=merchant, reason="证据不足", statement="附报告",
+                           files=[pdf_upload("质检报告.pdf")])
+    client.force_login(appeal_reviewer)
+    page = client.get(f"/admin/compliance/appeal/{appeal.pk}/decide/").content.decode()
+    ticket_file, appeal_file = ticket.evidence.get(), appeal.evidence.get()
+    assert "巡检截图.png" in page and "质检报告.pdf" in page and "PNG · " in page and "PDF · " in page
+    assert f'<img class="evidence-preview" src="/admin/compliance/ticket/{ticket.pk}/evidence/{ticket_file.pk}/?inline=1"' in page
+    assert f'<iframe class="evidence-preview" src="/admin/compliance/appeal/{appeal.pk}/evidence/{appeal_file.pk}/?inline=1"' in page
+    preview = client.get(f"/admin/compliance/appeal/{appeal.pk}/evidence/{appeal_file.pk}/?inline=1")
+    assert preview["Content-Disposition"].startswith("inline") and preview["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in preview["Content-Security-Policy"]
+    download = client.get(f"/admin/compliance/appeal/{appeal.pk}/evidence/{appeal_file.pk}/")
+    assert download["Content-Disposition"].startswith("attachment")
+    ticket_page = client.get(f"/admin/compliance/ticket/{ticket.pk}/change/").content.decode()
+    assert "巡检截图.png" in ticket_page and "上传人" in ticket_page and "UPLOADED BY" not in ticket_page.upper()
+    # Merchants keep attachment downloads: the portal has no inline preview.
+    client.force_login(merchant)
+    response = client.get(f"/portal/files/appeal/{appeal_file.pk}/?inline=1")
+    assert response["Content-Disposition"].startswith("attachment")
+    portal_page = client.get(f"/portal/tickets/{ticket.number}/").content.decode()
+    assert "巡检截图.png" in portal_page and "质检报告.pdf" in portal_page
