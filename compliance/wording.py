@@ -1,15 +1,10 @@
 """How figures and measures are worded for people, in the active language.
 Shared by models, services, the admin and the portal; imports no service."""
 
-from decimal import Decimal
-
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-
-def money(amount) -> str:
-    """One money format everywhere: ¥10,000.00."""
-    return f"¥{Decimal(amount or 0):,.2f}"
+from shops.formats import money  # noqa: F401  (re-exported: compliance code says wording.money)
 
 
 def describe_measures(*, clear=False, suspend_days=None, deposit=None, deposit_all=False) -> str:
@@ -21,7 +16,7 @@ def describe_measures(*, clear=False, suspend_days=None, deposit=None, deposit_a
     if deposit_all or clear:
         parts.append(_("all remaining deposit"))
     elif deposit:
-        parts.append(_("deposit ¥%(amount)s") % {"amount": f"{deposit:,.2f}"})
+        parts.append(_("deposit %(amount)s") % {"amount": money(deposit)})
     return _(", ").join(parts) or _("no further measure")
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .admin_base import BaseModelAdmin, SearchShape
+from .formats import money
 from .identifiers import mask_identifier
 from .models import VIEW_PERSONAL_DATA, Controller, Product, Shop, ShopMember
 from .uploads import attachment_response
@@ -137,7 +138,7 @@ class FlaggedForReviewFilter(admin.SimpleListFilter):
 class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
     list_display = (
         "shop_no", "name", "controller", "shop_type", "entity_type", "status",
-        "suspended_until", "experience_score", "deposit_balance", "required_deposit",
+        "suspended_until", "experience_score", "balance_display", "required_display",
     )
     list_display_links = ("shop_no", "name")
     list_filter = ("status", "shop_type", "entity_type", DepositTopUpFilter, FlaggedForReviewFilter)
@@ -167,6 +168,14 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
             "company_name", "uscc", "business_term_start", "business_term_end", "business_address"]}),
         (None, {"fields": ["created_at", "updated_at"]}),
     )
+
+    @admin.display(description=_("deposit balance"))
+    def balance_display(self, obj):
+        return money(obj.deposit_balance)
+
+    @admin.display(description=_("required deposit"))
+    def required_display(self, obj):
+        return money(obj.required_deposit)
 
     def get_fieldsets(self, request, obj=None):
         # An existing shop shows only the settlement section of its entity type.

@@ -217,7 +217,10 @@ class Shop(models.Model):
 
     @property
     def needs_deposit_top_up(self) -> bool:
-        return self.deposit_balance < self.required_deposit
+        """SPEC §6.4: below the required amount; a shop that has ended (cleared,
+        closed, exited) is not asked to top up."""
+        trading = self.status in (self.Status.OPEN, self.Status.SUSPENDED)
+        return trading and self.deposit_balance < self.required_deposit
 
     @property
     def is_corporate(self) -> bool:

@@ -14,6 +14,7 @@ from compliance.exports import streaming_export
 from compliance.models import Ticket, TicketEvidence
 from compliance.models.base import in_chinese
 from compliance.selectors import ticket_measures, ticket_timeline
+from compliance.wording import money
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
 from shops.admin_base import BaseModelAdmin, ticket_shapes
 from shops.uploads import attachment_response, preview_response
@@ -40,7 +41,7 @@ class TicketEvidenceInline(EvidenceInline):
 
 @admin.register(Ticket)
 class TicketAdmin(BaseModelAdmin):
-    list_display = ("number", "shop", "rule_display", "class_display", "points", "deposit_amount", "status",
+    list_display = ("number", "shop", "rule_display", "class_display", "points", "deposit_display", "status",
                     "issued_at")
     list_filter = ("status", "violation_class", rule_filter(), period_filter("issued_at", gettext_lazy("issued")))
     list_select_related = ("shop", "rule")
@@ -69,6 +70,10 @@ class TicketAdmin(BaseModelAdmin):
     @admin.display(description=gettext_lazy("class"), ordering="violation_class")
     def class_display(self, obj):
         return obj.violation_class
+
+    @admin.display(description=gettext_lazy("deposit charged (CNY)"))
+    def deposit_display(self, obj):
+        return money(obj.deposit_amount)
 
     @admin.display(description=gettext_lazy("tier"))
     def tier_display(self, obj):

@@ -249,3 +249,10 @@ def test_shop_page_shows_nodes_in_force_and_lifted(client, reviewer, shop):
     assert f"ticket {tickets[0].number} was revoked" in page[page.index('id="shop-nodes"'):]
     ticket_page = client.get(f"/admin/compliance/ticket/{tickets[3].pk}/change/").content.decode()
     assert "积分节点 A12" in ticket_page and "积分节点已解除" in ticket_page
+
+
+def test_lists_use_one_money_format(client, reviewer, shop):
+    issue(shop, "false_advertising", "general", reviewer, products=[make_product(shop)])
+    client.force_login(reviewer)
+    assert "¥2,000.00" in client.get("/admin/compliance/ticket/").content.decode()
+    assert "¥18,000.00" in client.get("/admin/shops/shop/").content.decode()

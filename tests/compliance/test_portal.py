@@ -272,3 +272,16 @@ def test_portal_query_counts_do_not_grow_with_tickets(client, reviewer):
     for _ in range(40):
         issue(shop, "fake_shipment", "per_order", reviewer, order_count=1)
     assert counts() == few
+
+
+def test_one_money_format_and_a_cleared_shop_is_not_asked_to_top_up(client, reviewer):
+    shop = fund(make_shop(required_deposit=20000), 12000)
+    merchant = make_merchant("m-money", shop)
+    client.force_login(merchant)
+    page = client.get(f"/portal/shops/{shop.shop_no}/").content.decode()
+    assert "¥12,000.00" in page and "¥20,000.00" in page and "¥8,000.00" in page  # 8,000 short
+    issue(shop, "counterfeit", "especially_serious", reviewer)  # cleared: all remaining deposit taken
+    shop.refresh_from_db()
+    assert shop.status == "cleared" and not shop.needs_deposit_top_up
+    page = client.get(f"/portal/shops/{shop.shop_no}/").content.decode()
+    assert "请及时补缴" not in page
