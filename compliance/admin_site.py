@@ -9,6 +9,8 @@ class ComplianceAdminSite(admin.AdminSite):
     site_title = _("Compliance back-office")
     index_title = _("Compliance work")
     index_template = "admin/compliance_index.html"
+    # The lists need the width (1280 px screens): navigation is the breadcrumbs and the index.
+    enable_nav_sidebar = False
 
     def index(self, request, extra_context=None):
         from compliance.selectors import dashboard

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .admin_base import BaseModelAdmin, SearchShape
+from .admin_base import BaseModelAdmin, SearchShape, badge, short_time, truncated
 from .formats import money
 from .identifiers import mask_identifier
 from .models import VIEW_PERSONAL_DATA, Controller, Product, Shop, ShopMember
@@ -137,10 +137,10 @@ class FlaggedForReviewFilter(admin.SimpleListFilter):
 @admin.register(Shop)
 class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
     list_display = (
-        "shop_no", "name", "controller", "shop_type", "entity_type", "status",
-        "suspended_until", "experience_score", "balance_display", "required_display",
+        "shop_no", "name_display", "status_display", "controller_display", "shop_type",
+        "experience_score", "balance_display", "required_display",
     )
-    list_display_links = ("shop_no", "name")
+    list_display_links = ("shop_no", "name_display")
     list_filter = ("status", "shop_type", "entity_type", DepositTopUpFilter, FlaggedForReviewFilter)
     list_select_related = ("controller",)
     search_shapes = (
@@ -168,6 +168,21 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
             "company_name", "uscc", "business_term_start", "business_term_end", "business_address"]}),
         (None, {"fields": ["created_at", "updated_at"]}),
     )
+
+    @admin.display(description=_("name"))
+    def name_display(self, obj):
+        return truncated(obj.name, "10em")
+
+    @admin.display(description=_("status"))
+    def status_display(self, obj):
+        if obj.status == Shop.Status.SUSPENDED and obj.suspended_until:
+            label = _("suspended until %(date)s") % {"date": short_time(obj.suspended_until, date_only=True)}
+            return badge(obj.status, label)
+        return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("controller"))
+    def controller_display(self, obj):
+        return truncated(obj.controller.name, "8em")
 
     @admin.display(description=_("deposit balance"))
     def balance_display(self, obj):

@@ -14,6 +14,7 @@ from django.db import DatabaseError, connections
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from .identifiers import normalize_identifier
@@ -215,6 +216,25 @@ class BaseModelAdmin(admin.ModelAdmin):
             if value is not None:
                 return queryset.filter(shape.q(value)), False
         return queryset.none(), False
+
+
+def badge(value: str, label) -> str:
+    """A status as a coloured badge (admin-extra.css: .badge.st-<value>)."""
+    return format_html('<span class="badge st-{}">{}</span>', value, label)
+
+
+def truncated(text, width: str = "14em") -> str:
+    """Long text on one line, cut with an ellipsis; the whole text on hover."""
+    return format_html('<span class="truncate" style="max-width: {}" title="{}">{}</span>', width, text, text)
+
+
+def short_time(moment, *, date_only: bool = False) -> str:
+    """Times in lists: 2026-11-22 20:17 (Shanghai), one format in both languages."""
+    from django.utils import timezone
+
+    if moment is None:
+        return "—"
+    return timezone.localtime(moment).strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
 
 
 def valid_pk(model, value) -> bool:

@@ -81,9 +81,9 @@ def test_only_indexed_columns_sort(reviewer, rf):
     request = rf.get("/")
     request.user = reviewer
     indexed = {
-        "compliance.Ticket": {"number", "issued_at"}, "shops.Shop": {"shop_no"}, "compliance.Appeal": {"due_display"},
-        "compliance.PointEntry": set(), "compliance.DepositEntry": set(), "compliance.Event": {"created_at"},
-        "compliance.Measure": {"created_at"},
+        "compliance.Ticket": {"number", "issued_display"}, "shops.Shop": {"shop_no"}, "compliance.Appeal": {"due_display"},
+        "compliance.PointEntry": set(), "compliance.DepositEntry": set(), "compliance.Event": {"time_display"},
+        "compliance.Measure": {"time_display"},
     }
     for model, model_admin in admin.site._registry.items():
         if model._meta.label in indexed:

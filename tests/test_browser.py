@@ -142,3 +142,47 @@ def test_issue_appeal_approve_in_a_browser(live_server, chromium, tmp_path):
     product.refresh_from_db()
     assert product.status == "on_sale"
 
+
+
+LIST_PATHS = ["shops/shop", "compliance/ticket", "compliance/appeal", "compliance/rule", "compliance/event",
+              "compliance/depositentry", "compliance/pointentry", "compliance/measure", "compliance/nodeapplication",
+              "shops/product", "shops/controller", "shops/shopmember", "compliance/pointnode"]
+
+
+def test_admin_lists_fit_1280_px(live_server, chromium):
+    """At 1280 px the shop, ticket, appeal and rule lists show every column
+    without horizontal scrolling, one or two lines a row, in both languages."""
+    from compliance.services.appeals import appeal_submit
+    from tests.factories import issue
+
+    admin_user = make_staff("b-admin", "Compliance admin")
+    admin_user.set_password("browser-pass-2026")
+    admin_user.save()
+    long_name = "杭州云织官方旗舰店（女装·童装·家纺·配饰）超长名称示例"
+    shops = [fund(make_shop(name=long_name if i == 0 else f"示例店铺{i}"), 100000) for i in range(4)]
+    merchant = make_merchant("b-lists", *shops)
+    for shop in shops:
+        product = make_product(shop)
+        ticket = issue(shop, "trademark_event", "brand_lapsed", admin_user, products=[product], ban_chosen=True)
+        issue(shop, "false_advertising", "general", admin_user, products=[make_product(shop)])
+    appeal_submit(ticket=ticket, actor=merchant, reason="授权已补齐", statement="附授权书")
+    page = new_page(chromium, viewport={"width": 1280, "height": 800})
+    log_in(page, f"{live_server.url}/admin/login/", "b-admin")
+    for language in ("zh-hans", "en"):
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        for path in LIST_PATHS:
+            page.goto(f"{live_server.url}/admin/{path}/")
+            fit = page.evaluate("""() => {
+                const table = document.querySelector('#result_list');
+                if (!table) return {page: document.documentElement.scrollWidth <= window.innerWidth, table: true,
+                                    tallest: 0, line: 20};  // an empty list
+                const box = table.closest('.results') || table.parentElement;
+                const rows = [...table.querySelectorAll('tbody tr')].map(r => r.getBoundingClientRect().height);
+                const line = parseFloat(getComputedStyle(table.querySelector('tbody td')).lineHeight) || 20;
+                return {page: document.documentElement.scrollWidth <= window.innerWidth,
+                        table: table.scrollWidth <= box.clientWidth + 1,
+                        tallest: Math.max(...rows), line: line};
+            }""")
+            shot(page, f"list-{language}-{path.replace('/', '-')}")
+            assert fit["page"] and fit["table"], (language, path, fit)
+            assert fit["tallest"] <= 2.5 * fit["line"] + 24, (language, path, fit)  # one or two lines a row

@@ -107,6 +107,7 @@ def main():
     parser.add_argument("--only", nargs="*", choices=sorted(ACCOUNTS), help="these accounts only")
     parser.add_argument("--widths", nargs="*", type=int, default=list(WIDTHS))
     parser.add_argument("--languages", nargs="*", default=list(LANGUAGES), choices=LANGUAGES)
+    parser.add_argument("--pages", nargs="*", help="only pages whose name contains one of these")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
@@ -123,7 +124,8 @@ def main():
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             for account in args.only or ACCOUNTS:
-                pages = pages_for(account, env)
+                pages = [(n, p) for n, p in pages_for(account, env)
+                         if not args.pages or any(part in n for part in args.pages)]
                 login = "/admin/login/" if ACCOUNTS[account] == "admin" else "/portal/login/"
                 context = browser.new_context(timezone_id="Asia/Shanghai")
                 page = context.new_page()

@@ -17,7 +17,7 @@ from compliance.models.appeals import QUEUE_ORDER
 from compliance.selectors import appeal_due
 from compliance.services.appeals import appeal_decide
 from compliance.services.assessment import shanghai_day_start
-from shops.admin_base import BaseModelAdmin, ticket_shapes
+from shops.admin_base import BaseModelAdmin, badge, ticket_shapes, truncated
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
@@ -59,7 +59,7 @@ class AppealEvidenceInline(EvidenceInline):
 class AppealAdmin(BaseModelAdmin):
     """The appeal reviewers' queue: pending first, soonest due first."""
 
-    list_display = ("ticket_link", "shop", "attempt", "status", "submitted_at", "due_display", "decided_by")
+    list_display = ("ticket_link", "status_display", "shop", "attempt", "submitted_at", "due_display", "decided_by")
     list_display_links = None  # the first column links by itself: to the decide view while pending
     list_filter = ("status", DueFilter, rule_filter("ticket__rule"))
     list_select_related = ("ticket__shop", "decided_by")
@@ -101,7 +101,11 @@ class AppealAdmin(BaseModelAdmin):
 
     @admin.display(description=gettext_lazy("shop"))
     def shop(self, obj):
-        return obj.ticket.shop
+        return truncated(f"{obj.ticket.shop.name} · {obj.ticket.shop.shop_no}", "16em")
+
+    @admin.display(description=gettext_lazy("status"))
+    def status_display(self, obj):
+        return badge(obj.status, obj.get_status_display())
 
     @admin.display(description=gettext_lazy("decision due"), ordering="due_at")
     def due_display(self, obj):

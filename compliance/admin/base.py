@@ -2,12 +2,25 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
-from shops.admin_base import BaseModelAdmin
+from shops.admin_base import BaseModelAdmin, short_time, truncated
 
 
 class ReadOnlyAdmin(BaseModelAdmin):
     """Ledgers, measures and events: visible, never added, edited or deleted
-    in the admin — only services write them."""
+    in the admin — only services write them. Their lists share compact
+    columns (one line a row at 1280 px)."""
+
+    @admin.display(description=gettext_lazy("shop"))
+    def shop_display(self, obj):
+        return truncated(f"{obj.shop.name} · {obj.shop.shop_no}", "10em")
+
+    @admin.display(description=gettext_lazy("time"), ordering="created_at")
+    def time_display(self, obj):
+        return short_time(obj.created_at)
+
+    @admin.display(description=gettext_lazy("ticket"))
+    def ticket_display(self, obj):
+        return obj.ticket.number if obj.ticket_id else "—"
 
     def has_add_permission(self, request):
         return False

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from shops.admin_base import BaseModelAdmin
+from shops.admin_base import BaseModelAdmin, truncated
 
 from ..models import PointNode, PolicySettings, Rule, RuleTier
 
@@ -37,8 +37,8 @@ class RuleTierInline(admin.StackedInline):
 
 @admin.register(Rule)
 class RuleAdmin(BaseModelAdmin):
-    list_display = ("code", "version", "name_zh", "name_en", "alliance_serious", "appeal_window_days",
-                    "appeal_chances", "effective_from", "effective_to")
+    list_display = ("code", "version", "name_zh_display", "name_en_display", "alliance_serious",
+                    "appeal_window_days", "appeal_chances", "effective_display")
     list_filter = ("alliance_serious", "is_qualification_rule")
     list_select_related = ()
     search_fields = ("code", "name_zh", "name_en")
@@ -48,6 +48,19 @@ class RuleAdmin(BaseModelAdmin):
                            ("effective_from", "effective_to"))}),
         (_("Appeals"), {"fields": (("appeal_window_days", "appeal_chances"), "evidence_hint_zh", "evidence_hint_en")}),
     )
+
+    @admin.display(description=_("name (Chinese)"), ordering="name_zh")
+    def name_zh_display(self, obj):
+        return truncated(obj.name_zh, "10em")
+
+    @admin.display(description=_("name (English)"), ordering="name_en")
+    def name_en_display(self, obj):
+        return truncated(obj.name_en, "12em")
+
+    @admin.display(description=_("in effect"), ordering="effective_from")
+    def effective_display(self, obj):
+        end = obj.effective_to.isoformat() if obj.effective_to else ""
+        return f"{obj.effective_from.isoformat()} – {end}"
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -16,7 +16,7 @@ from compliance.models.base import in_chinese
 from compliance.selectors import ticket_measures, ticket_timeline
 from compliance.wording import money
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
-from shops.admin_base import BaseModelAdmin, ticket_shapes
+from shops.admin_base import BaseModelAdmin, badge, short_time, ticket_shapes, truncated
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
@@ -41,13 +41,13 @@ class TicketEvidenceInline(EvidenceInline):
 
 @admin.register(Ticket)
 class TicketAdmin(BaseModelAdmin):
-    list_display = ("number", "shop", "rule_display", "class_display", "points", "deposit_display", "status",
-                    "issued_at")
+    list_display = ("number", "status_display", "shop_display", "rule_display", "class_display", "points",
+                    "deposit_display", "issued_display")
     list_filter = ("status", "violation_class", rule_filter(), period_filter("issued_at", gettext_lazy("issued")))
     list_select_related = ("shop", "rule")
     search_shapes = ticket_shapes()
     search_help_text = gettext_lazy("Ticket number (WG…) or shop ID, from the start; or words of the shop name.")
-    sortable_by = ("number", "issued_at")
+    sortable_by = ("number", "issued_display")
     raw_id_fields = ("shop", "rule", "tier", "issued_by")
     inlines = [TicketEvidenceInline]
     actions = ["revoke_selected"]
@@ -63,15 +63,27 @@ class TicketAdmin(BaseModelAdmin):
                        "products_display", "occurred_at", "issued_at", "issued_by", "appeal_deadline", "revoked_at",
                        "revoke_reason")
 
-    @admin.display(description=gettext_lazy("rule"), ordering="rule__code")
+    @admin.display(description=gettext_lazy("rule"))
     def rule_display(self, obj):
-        return obj.rule_name
+        return truncated(obj.rule_name, "11em")
+
+    @admin.display(description=gettext_lazy("issued at"), ordering="issued_at")
+    def issued_display(self, obj):
+        return short_time(obj.issued_at)
+
+    @admin.display(description=gettext_lazy("status"))
+    def status_display(self, obj):
+        return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=gettext_lazy("shop"))
+    def shop_display(self, obj):
+        return truncated(f"{obj.shop.name} · {obj.shop.shop_no}", "10em")
 
     @admin.display(description=gettext_lazy("class"), ordering="violation_class")
     def class_display(self, obj):
         return obj.violation_class
 
-    @admin.display(description=gettext_lazy("deposit charged (CNY)"))
+    @admin.display(description=gettext_lazy("deposit"))
     def deposit_display(self, obj):
         return money(obj.deposit_amount)
 
