@@ -20,6 +20,13 @@ def describe_measures(*, clear=False, suspend_days=None, deposit=None, deposit_a
     return _(", ").join(parts) or _("no further measure")
 
 
+def person(user) -> str:
+    """A user as people know them: the display name, else the user name."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
 def node_label(violation_class: str, threshold: int) -> str:
     return _("point node %(cls)s%(n)d") % {"cls": violation_class, "n": threshold}
 

@@ -25,8 +25,8 @@ class Controller(models.Model):
     more shops. A clearance for serious violations bars it for good (§3)."""
 
     class Kind(models.TextChoices):
-        PERSON = "person", _("person")
-        COMPANY = "company", _("company")
+        PERSON = "person", _("Person")
+        COMPANY = "company", _("Company")
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -88,27 +88,27 @@ class Controller(models.Model):
 
 class Shop(models.Model):
     class EntityType(models.TextChoices):
-        INDIVIDUAL = "individual", _("individual")
-        INDIVIDUAL_BUSINESS = "individual_business", _("individual business")
-        ENTERPRISE = "enterprise", _("enterprise")
+        INDIVIDUAL = "individual", _("Individual")
+        INDIVIDUAL_BUSINESS = "individual_business", _("Individual business")
+        ENTERPRISE = "enterprise", _("Enterprise")
 
     class ShopType(models.TextChoices):
-        FLAGSHIP = "flagship", _("flagship store")
-        EXCLUSIVE = "exclusive", _("exclusive store")
-        SPECIALTY = "specialty", _("specialty store")
-        ORDINARY = "ordinary", _("ordinary store")
+        FLAGSHIP = "flagship", _("Flagship store")
+        EXCLUSIVE = "exclusive", _("Exclusive store")
+        SPECIALTY = "specialty", _("Specialty store")
+        ORDINARY = "ordinary", _("Ordinary store")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        SUSPENDED = "suspended", _("suspended")
-        CLOSED = "closed", _("closed")
-        CLEARED = "cleared", _("cleared")
-        EXITED = "exited", _("exited")
+        OPEN = "open", _("Open")
+        SUSPENDED = "suspended", _("Suspended")
+        CLOSED = "closed", _("Closed")
+        CLEARED = "cleared", _("Cleared")
+        EXITED = "exited", _("Exited")
 
     class ExitKind(models.TextChoices):
         NONE = "", _("—")
-        TERM_END = "term_end", _("natural end of term")
-        EARLY_TERMINATION = "early_termination", _("early termination")
+        TERM_END = "term_end", _("Natural end of term")
+        EARLY_TERMINATION = "early_termination", _("Early termination")
 
     shop_no = models.CharField(
         _("shop ID"),
@@ -138,7 +138,7 @@ class Shop(models.Model):
         _("flagged for review at"),
         null=True,
         blank=True,
-        help_text=_("Set when another shop of the same controller was cleared (SPEC §6.5)."),
+        help_text=_("Set when another shop of the same controller was cleared."),
     )
 
     experience_score = models.DecimalField(
@@ -256,8 +256,8 @@ class ShopMember(models.Model):
     """A merchant's account on a shop. Merchants are never staff (SPEC §1)."""
 
     class Role(models.TextChoices):
-        OWNER = "owner", _("owner")
-        OPERATOR = "operator", _("operator")
+        OWNER = "owner", _("Owner")
+        OPERATOR = "operator", _("Operator")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="shop_memberships", verbose_name=_("user")
@@ -281,9 +281,9 @@ class ShopMember(models.Model):
 
 class Product(models.Model):
     class Status(models.TextChoices):
-        ON_SALE = "on_sale", _("on sale")
-        DELISTED = "delisted", _("delisted")
-        BANNED = "banned", _("banned")
+        ON_SALE = "on_sale", _("On sale")
+        DELISTED = "delisted", _("Delisted")
+        BANNED = "banned", _("Banned")
 
     shop = models.ForeignKey(Shop, models.PROTECT, related_name="products", verbose_name=_("shop"))
     product_no = models.CharField(

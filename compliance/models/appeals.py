@@ -16,9 +16,9 @@ QUEUE_ORDER = models.Case(models.When(status="pending", then=models.Value(0)), d
 
 class Appeal(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
-        APPROVED = "approved", _("approved")
-        REJECTED = "rejected", _("rejected")
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     ticket = models.ForeignKey("compliance.Ticket", models.PROTECT, related_name="appeals", verbose_name=_("ticket"))
     attempt = models.PositiveSmallIntegerField(_("attempt"))

@@ -12,7 +12,7 @@ class PolicySettings(models.Model):
         _("re-entry wait after voluntary exit (months)"),
         default=6,
         validators=[MinValueValidator(0), MaxValueValidator(120)],
-        help_text=_("SPEC §3: after a voluntary exit the controller may reopen after this many months."),
+        help_text=_("After a voluntary exit the controller may reopen after this many months."),
     )
     upload_max_mb = models.PositiveSmallIntegerField(
         _("largest upload (MB)"),
@@ -30,14 +30,14 @@ class PolicySettings(models.Model):
         _("appeal decision target (working days)"),
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
-        help_text=_("SPEC §7: an appeal is due for decision this many working days (Monday to Friday) "
+        help_text=_("An appeal is due for decision this many working days (Monday to Friday) "
                     "after it was submitted."),
     )
     appeal_statement_max_chars = models.PositiveIntegerField(
         _("longest appeal statement (characters)"),
         default=2000,
         validators=[MinValueValidator(100), MaxValueValidator(20000)],
-        help_text=_("SPEC §7: a merchant's appeal statement may be at most this long."),
+        help_text=_("A merchant's appeal statement may be at most this long."),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

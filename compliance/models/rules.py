@@ -32,12 +32,12 @@ class Rule(BilingualNameMixin, models.Model):
     alliance_serious = models.BooleanField(
         _("serious violation for the alliance"),
         default=False,
-        help_text=_("Counts against Selected Alliance eligibility (SPEC §5, §8)."),
+        help_text=_("Counts against Selected Alliance eligibility."),
     )
     is_qualification_rule = models.BooleanField(
         _("qualification rule"),
         default=False,
-        help_text=_("The rule the platform issues when a rectification notice runs out (SPEC §4)."),
+        help_text=_("The rule the platform issues when a rectification notice runs out."),
     )
     evidence_hint_zh = models.TextField(_("appeal evidence hint (Chinese)"), blank=True)
     evidence_hint_en = models.TextField(_("appeal evidence hint (English)"), blank=True)
@@ -90,9 +90,9 @@ class Rule(BilingualNameMixin, models.Model):
 
 
 class Option(models.TextChoices):
-    NEVER = "never", _("never")
-    ALWAYS = "always", _("always")
-    OPTIONAL = "optional", _("reviewer chooses")
+    NEVER = "never", _("Never")
+    ALWAYS = "always", _("Always")
+    OPTIONAL = "optional", _("Reviewer chooses")
 
 
 class RuleTier(BilingualNameMixin, models.Model):

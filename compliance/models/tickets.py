@@ -21,10 +21,10 @@ class TicketQuerySet(models.QuerySet):
 
 class Ticket(models.Model):
     class Status(models.TextChoices):
-        ISSUED = "issued", _("issued")
-        APPEALING = "appealing", _("under appeal")
-        REVOKED = "revoked", _("revoked")
-        FINAL = "final", _("final")
+        ISSUED = "issued", _("Issued")
+        APPEALING = "appealing", _("Under appeal")
+        REVOKED = "revoked", _("Revoked")
+        FINAL = "final", _("Final")
 
     number = models.CharField(_("ticket number"), max_length=24, unique=True, editable=False)
     idempotency_key = models.CharField(max_length=64, unique=True, editable=False)
@@ -145,9 +145,9 @@ class DepositEntry(AppendOnlyModel):
     """The deposit ledger: the balance is the sum of ``amount`` (SPEC §6.4)."""
 
     class Kind(models.TextChoices):
-        TOP_UP = "top_up", _("top-up")
-        DEDUCTION = "deduction", _("deduction")
-        REFUND = "refund", _("refund")
+        TOP_UP = "top_up", _("Top-up")
+        DEDUCTION = "deduction", _("Deduction")
+        REFUND = "refund", _("Refund")
 
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="deposit_entries", verbose_name=_("shop"))
     ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="deposit_entries",
@@ -204,8 +204,8 @@ class NodeApplication(models.Model):
     reached."""
 
     class Status(models.TextChoices):
-        IN_FORCE = "in_force", _("in force")
-        LIFTED = "lifted", _("lifted")
+        IN_FORCE = "in_force", _("In force")
+        LIFTED = "lifted", _("Lifted")
 
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="node_applications",
                              verbose_name=_("shop"))
@@ -272,19 +272,19 @@ class Measure(models.Model):
     still in force, so an effect another measure causes stays."""
 
     class Kind(models.TextChoices):
-        WARNING = "warning", _("warning")
-        DEPOSIT = "deposit", _("deposit deduction")
-        DELIST = "delist", _("delist products")
-        BAN = "ban", _("ban products")
-        SUSPEND = "suspend", _("suspension")
-        ALLIANCE_CLOSE = "alliance_close", _("alliance closure")
-        CLEAR = "clear", _("clearance")
-        FREEZE_PROCEEDS = "freeze_proceeds", _("freeze proceeds")
+        WARNING = "warning", _("Warning")
+        DEPOSIT = "deposit", _("Deposit deduction")
+        DELIST = "delist", _("Delist products")
+        BAN = "ban", _("Ban products")
+        SUSPEND = "suspend", _("Suspension")
+        ALLIANCE_CLOSE = "alliance_close", _("Alliance closure")
+        CLEAR = "clear", _("Clearance")
+        FREEZE_PROCEEDS = "freeze_proceeds", _("Freeze proceeds")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("in force")
-        ENDED = "ended", _("ended")
-        REVERSED = "reversed", _("reversed")
+        ACTIVE = "active", _("In force")
+        ENDED = "ended", _("Ended")
+        REVERSED = "reversed", _("Reversed")
 
     # A warning or a deduction is done once taken; the others last until they
     # end or are reversed.
@@ -359,18 +359,18 @@ class Event(AppendOnlyModel):
     which, when and why (STYLE §2)."""
 
     class Action(models.TextChoices):
-        TICKET_ISSUED = "ticket_issued", _("ticket issued")
-        TICKET_REVOKED = "ticket_revoked", _("ticket revoked")
-        TICKET_FINAL = "ticket_final", _("ticket became final")
-        SHOP_CREATED = "shop_created", _("shop opened")
-        SHOP_STATUS = "shop_status", _("shop status changed")
-        SHOP_CLEARED = "shop_cleared", _("shop cleared")
-        CONTROLLER_BARRED = "controller_barred", _("shop cleared, controller barred")
-        APPEAL_SUBMITTED = "appeal_submitted", _("appeal submitted")
-        APPEAL_APPROVED = "appeal_approved", _("appeal approved")
-        APPEAL_REJECTED = "appeal_rejected", _("appeal rejected")
-        NODE_APPLIED = "node_applied", _("point node reached")
-        NODE_LIFTED = "node_lifted", _("point node lifted")
+        TICKET_ISSUED = "ticket_issued", _("Ticket issued")
+        TICKET_REVOKED = "ticket_revoked", _("Ticket revoked")
+        TICKET_FINAL = "ticket_final", _("Ticket became final")
+        SHOP_CREATED = "shop_created", _("Shop opened")
+        SHOP_STATUS = "shop_status", _("Shop status changed")
+        SHOP_CLEARED = "shop_cleared", _("Shop cleared")
+        CONTROLLER_BARRED = "controller_barred", _("Shop cleared, controller barred")
+        APPEAL_SUBMITTED = "appeal_submitted", _("Appeal submitted")
+        APPEAL_APPROVED = "appeal_approved", _("Appeal approved")
+        APPEAL_REJECTED = "appeal_rejected", _("Appeal rejected")
+        NODE_APPLIED = "node_applied", _("Point node reached")
+        NODE_LIFTED = "node_lifted", _("Point node lifted")
 
     ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="events",
                                verbose_name=_("ticket"))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from compliance.exceptions import AppealNotAllowed, DomainError, FourEyesViolation, InvalidTransition, NotPermitted
 from compliance.models import Appeal, AppealEvidence, PolicySettings, Ticket
 from compliance.notifications import notify_appeal_decided
+from compliance.wording import person
 from shops.models import ShopMember
 from shops.uploads import original_name
 
@@ -114,8 +115,8 @@ def appeal_decide(*, appeal: Appeal, approve: bool, reason: str, actor,
         appeal = Appeal.objects.select_for_update(no_key=True).get(pk=appeal.pk)
         if appeal.status != Appeal.Status.PENDING:
             raise InvalidTransition(
-                _("This appeal was already %(status)s by %(who)s.")
-                % {"status": appeal.get_status_display(), "who": appeal.decided_by}
+                _("%(who)s has already decided this appeal: %(status)s.")
+                % {"status": appeal.get_status_display(), "who": person(appeal.decided_by)}
             )
         if ticket.issued_by_id == actor.pk:
             raise FourEyesViolation()
