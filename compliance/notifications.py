@@ -30,12 +30,25 @@ def _send(shop, template: str, context: dict) -> None:
         logger.exception("could not send %s e-mail for shop %s", template, shop.pk)
 
 
+def _ticket_url(ticket) -> str:
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("portal:ticket", args=[ticket.number])
+
+
 def notify_ticket_issued(ticket) -> None:
-    transaction.on_commit(lambda: _send(ticket.shop, "ticket_issued", {"ticket": ticket, "shop": ticket.shop}))
+    def send():
+        # Every measure, the ticket's own and a point node's, as the portal shows them.
+        measures = list(ticket.measures.select_related("node", "ticket").order_by("id"))
+        _send(ticket.shop, "ticket_issued", {"ticket": ticket, "shop": ticket.shop, "measures": measures,
+                                             "url": _ticket_url(ticket)})
+
+    transaction.on_commit(send)
 
 
 def notify_appeal_decided(appeal) -> None:
     ticket = appeal.ticket
     transaction.on_commit(
-        lambda: _send(ticket.shop, "appeal_decided", {"appeal": appeal, "ticket": ticket, "shop": ticket.shop})
+        lambda: _send(ticket.shop, "appeal_decided", {"appeal": appeal, "ticket": ticket, "shop": ticket.shop,
+                                                      "url": _ticket_url(ticket)})
     )

@@ -163,6 +163,8 @@ STORAGES = {
 # Admin changelists: above this many rows an unfiltered PostgreSQL changelist
 # shows the planner's estimate instead of counting (shops.admin_base).
 ADMIN_ESTIMATED_COUNT_THRESHOLD = env.int("ADMIN_ESTIMATED_COUNT_THRESHOLD", default=100_000)
+# Links in e-mails to merchants point here (the portal's public address).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The dashboard's 30-day chart is recomputed at most this often (per process).
 DASHBOARD_CHART_SECONDS = env.int("DASHBOARD_CHART_SECONDS", default=60)
 # A filtered admin list counts at most this many rows and then says "1,000+".

@@ -210,11 +210,16 @@ def test_emails_go_out_after_commit(shop, reviewer, merchant, appeal_reviewer, m
         callback()
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["owner@shop.example"]
     assert ticket.number in mailoutbox[0].subject
+    body = mailoutbox[0].body
+    # Every measure (the suspension and the deduction), the whole-day deadline, a link to the ticket.
+    assert "停业整顿" in body and "¥5,000.00" in body and "2026-11-09 23:59:59" in body
+    assert f"/portal/tickets/{ticket.number}/" in body
     appeal = submit(ticket, merchant, ISSUED + datetime.timedelta(days=1))
     with django_capture_on_commit_callbacks(execute=True):
         appeal_decide(appeal=appeal, approve=True, reason="证据成立", actor=appeal_reviewer,
                       now=ISSUED + datetime.timedelta(days=2))
     assert len(mailoutbox) == 2 and "证据成立" in mailoutbox[1].body
+    assert f"/portal/tickets/{ticket.number}/" in mailoutbox[1].body
 
 
 def test_no_email_when_issuing_fails(shop, reviewer, merchant, mailoutbox, django_capture_on_commit_callbacks):
