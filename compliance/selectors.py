@@ -30,6 +30,10 @@ class ClassStanding:
         return self.next_node.describe() if self.next_node else ""
 
     @property
+    def points_to_next(self) -> int | None:
+        return self.next_node.threshold - self.total if self.next_node else None
+
+    @property
     def percent(self) -> int:
         """How far to the next node, for a progress bar."""
         if not self.next_node:
@@ -48,6 +52,49 @@ class Standing:
     @property
     def deposit_short(self):
         return max(self.shop.required_deposit - self.shop.deposit_balance, 0)
+
+    @property
+    def resets_at(self) -> datetime.datetime:
+        """SPEC §6.2: points reset when the Shanghai year ends."""
+        return timezone.make_aware(datetime.datetime(self.year + 1, 1, 1), timezone.get_default_timezone())
+
+    @property
+    def suspension_cause(self) -> Measure | None:
+        """The suspension the shop is closed until: a ticket's, or a node's."""
+        suspensions = [m for m in self.measures if m.kind == Measure.Kind.SUSPEND and m.ends_at]
+        return max(suspensions, key=lambda m: m.ends_at, default=None)
+
+
+@dataclass
+class MerchantHealth:
+    """The portal's health page beyond the standing: what to do next, and
+    which products are held by which ticket (SPEC §6.3)."""
+
+    appealable: list
+    held_products: list
+    alliance_min_score: object
+
+
+def merchant_health(shop: Shop, *, now: datetime.datetime | None = None) -> MerchantHealth:
+    from compliance.models import MeasureProduct, PolicySettings, Ticket
+    from compliance.services.appeals import appeal_days_left
+
+    now = now or timezone.now()
+    appealable = list(
+        Ticket.objects.filter(shop=shop, status=Ticket.Status.ISSUED, appeal_deadline__gte=now)
+        .defer("rule_snapshot", "description").order_by("appeal_deadline")[:20]
+    )
+    for ticket in appealable:
+        ticket.days_left = appeal_days_left(ticket, now=now)
+    held = list(
+        MeasureProduct.objects.filter(measure__shop=shop, measure__status=Measure.Status.ACTIVE,
+                                      measure__kind__in=[Measure.Kind.DELIST, Measure.Kind.BAN])
+        .select_related("product", "measure__ticket", "measure__node")
+        .defer("measure__ticket__rule_snapshot", "measure__ticket__description")
+        .order_by("product__title")[:50]
+    )
+    return MerchantHealth(appealable=appealable, held_products=held,
+                          alliance_min_score=PolicySettings.load().alliance_min_score)
 
 
 def shop_standing(shop: Shop, *, now: datetime.datetime | None = None) -> Standing:

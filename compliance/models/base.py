@@ -30,8 +30,8 @@ class AppendOnlyModel(models.Model):
 
 
 class ViolationClass(models.TextChoices):
-    A = "A", _("A · general violation")
-    B = "B", _("B · serious violation")
+    A = "A", _("A · General violation")
+    B = "B", _("B · Serious violation")
 
 
 def in_chinese() -> bool:

@@ -39,6 +39,11 @@ class PolicySettings(models.Model):
         validators=[MinValueValidator(100), MaxValueValidator(20000)],
         help_text=_("A merchant's appeal statement may be at most this long."),
     )
+    alliance_min_score = models.DecimalField(
+        _("experience score the alliance requires (more than)"), max_digits=5, decimal_places=2, default=70,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("A shop's experience score must be greater than this for the Selected Alliance."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

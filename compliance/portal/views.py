@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from compliance.exceptions import DomainError
 from compliance.models import Appeal, Ticket, ViolationClass
-from compliance.selectors import MerchantScope, shop_standing, ticket_measures, ticket_timeline
+from compliance.selectors import MerchantScope, merchant_health, shop_standing, ticket_measures, ticket_timeline
 from compliance.services.appeals import appeal_block_reason, appeal_days_left, appeal_submit, chances
 from shops.uploads import attachment_response
 
@@ -53,6 +53,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "portal/password_change.html"
     success_url = reverse_lazy("portal:password_done")
 
+    def get_context_data(self, **kwargs):
+        # The header keeps its shop switch and tabs on this page too.
+        scope = MerchantScope(self.request.user)
+        shops = scope.shops()
+        return {**super().get_context_data(**kwargs), **_context(self.request, scope, shops[0] if shops else None)}
+
 
 @merchant_view
 def home(request, scope):
@@ -69,9 +75,8 @@ def standing(request, scope, shop_no):
     shop = scope.shop(shop_no)
     context = _context(
         request, scope, shop,
-        tab="standing", standing=shop_standing(shop),
+        tab="standing", standing=shop_standing(shop), health=merchant_health(shop),
         recent=scope.tickets().filter(shop=shop).select_related("rule").order_by("-issued_at")[:5],
-        open_to_appeal=scope.tickets().filter(shop=shop, status=Ticket.Status.ISSUED).count(),
     )
     return render(request, "portal/standing.html", context)
 

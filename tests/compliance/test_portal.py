@@ -285,3 +285,22 @@ def test_one_money_format_and_a_cleared_shop_is_not_asked_to_top_up(client, revi
     assert shop.status == "cleared" and not shop.needs_deposit_top_up
     page = client.get(f"/portal/shops/{shop.shop_no}/").content.decode()
     assert "请及时补缴" not in page
+
+
+def test_health_page_tells_the_whole_story(client, reviewer):
+    shop = fund(make_shop(required_deposit=60000), 50000)
+    merchant = make_merchant("m-health", shop)
+    product = make_product(shop, title="法式碎花连衣裙")
+    tickets = [issue(shop, "price_mismatch", "general", reviewer, products=[product if i == 0 else make_product(shop)])
+               for i in range(4)]  # A 12: node A12 suspends
+    client.force_login(merchant)
+    page = client.get(f"/portal/shops/{shop.shop_no}/").content.decode()
+    todo = page[page.index('id="todo"'):]
+    assert f"违规单 {tickets[0].number} 可申诉" in todo and "还剩 8 天" in todo and "补缴保证金" in todo
+    assert "由积分节点 A12 引起" in page  # why the shop is suspended
+    assert "距下一节点还差 12 分" in page and "清零" in page and "-01-01 00:00" in page
+    assert "店铺体验分" in page and "精选联盟要求高于 70 分" in page
+    held = page[page.index('id="held-products"'):]
+    assert "法式碎花连衣裙" in held and tickets[0].number in held
+    password_page = client.get("/portal/password/").content.decode()
+    assert 'class="tabs"' in password_page and shop.shop_no in password_page
