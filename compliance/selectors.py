@@ -220,6 +220,21 @@ class Dashboard:
     chart_width: int
     chart_height: int
     tickets_total: int
+    # A reviewer's own work (None for roles that do not issue tickets).
+    my_under_appeal: int | None = None
+    issued_today: int | None = None
+    shops_flagged: int | None = None
+
+    @property
+    def y_ticks(self) -> list[tuple[int, float]]:
+        """(value, y) for 0, half and the top of the chart."""
+        values = sorted({0, self.chart_max // 2, self.chart_max})
+        return [(v, round(self.chart_height - self.chart_height * v / max(self.chart_max, 1), 1)) for v in values]
+
+    @property
+    def week_ticks(self) -> list[ChartBar]:
+        """Every seventh day, counted back from today."""
+        return [bar for i, bar in enumerate(reversed(self.bars)) if i % 7 == 0][::-1]
 
 
 def dashboard(user, *, now: datetime.datetime | None = None, days: int = 30) -> Dashboard:
@@ -272,5 +287,12 @@ def dashboard(user, *, now: datetime.datetime | None = None, days: int = 30) -> 
         bars.append(ChartBar(x=round(i * slot + gap / 2, 1), day=day, a=v["A"], b=v["B"],
                              a_y=round(height - a_h, 1), a_h=round(a_h, 1),
                              b_y=round(height - a_h - b_h, 1), b_h=round(b_h, 1)))
+    mine = {}
+    if user.has_perm("compliance.add_ticket"):
+        mine = dict(
+            my_under_appeal=Ticket.objects.filter(issued_by=user, status=Ticket.Status.APPEALING).count(),
+            issued_today=Ticket.objects.filter(issued_at__gte=start_of_today).count(),
+            shops_flagged=Shop.objects.filter(review_flagged_at__isnull=False).count(),
+        )
     return Dashboard(pending, due_today, overdue, bars, top, width, height,
-                     sum(v["A"] + v["B"] for v in per_day.values()))
+                     tickets_total=sum(v["A"] + v["B"] for v in per_day.values()), **mine)

@@ -64,6 +64,19 @@ def rule_filter(field: str = "rule"):
     return RuleFilter
 
 
+class IssuedByMeFilter(admin.SimpleListFilter):
+    """A reviewer's own tickets (the dashboard links here)."""
+
+    title = _("issued by")
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("me"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(issued_by=request.user) if self.value() == "yes" else queryset
+
+
 class YearFilter(admin.SimpleListFilter):
     """Point years: this year and the four before it, without a DISTINCT."""
 

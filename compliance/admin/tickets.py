@@ -20,7 +20,7 @@ from shops.admin_base import BaseModelAdmin, badge, short_time, ticket_shapes, t
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
-from .filters import period_filter, rule_filter
+from .filters import IssuedByMeFilter, period_filter, rule_filter
 from .forms import EvidenceForm, IssueTicketForm, RevokeForm, ShopPickForm
 
 EXPORT_HEADER = [
@@ -43,7 +43,8 @@ class TicketEvidenceInline(EvidenceInline):
 class TicketAdmin(BaseModelAdmin):
     list_display = ("number", "status_display", "shop_display", "rule_display", "class_display", "points",
                     "deposit_display", "issued_display")
-    list_filter = ("status", "violation_class", rule_filter(), period_filter("issued_at", gettext_lazy("issued")))
+    list_filter = ("status", "violation_class", rule_filter(), period_filter("issued_at", gettext_lazy("issued")),
+                   IssuedByMeFilter)
     list_select_related = ("shop", "rule")
     search_shapes = ticket_shapes()
     search_help_text = gettext_lazy("Ticket number (WG…) or shop ID, from the start; or words of the shop name.")

@@ -146,3 +146,26 @@ def test_evidence_is_readable_and_previewed_beside_the_data(client, appeal_revie
     assert response["Content-Disposition"].startswith("attachment")
     portal_page = client.get(f"/portal/tickets/{ticket.number}/").content.decode()
     assert "巡检截图.png" in portal_page and "质检报告.pdf" in portal_page
+
+
+@pytest.mark.parametrize("role, work, queue", [("reviewer", True, False), ("appeal_reviewer", False, True),
+                                               ("compliance_admin", True, True)])
+def test_dashboard_by_role(client, request, role, work, queue):
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    body = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ('id="dashboard-work"' in body) == work
+    assert ('id="dashboard-queues"' in body) == queue
+    assert 'id="recent-actions-module"' not in body  # the always-empty box is gone
+    assert 'id="chart-data"' in body and 'font-size="12"' in body  # table fallback, readable text
+
+
+def test_my_tickets_filter(client, reviewer, compliance_admin):
+    from tests.factories import fund, issue, make_shop
+
+    shop = fund(make_shop(), 10000)
+    mine = issue(shop, "fake_shipment", "per_order", reviewer, order_count=1)
+    issue(shop, "fake_shipment", "per_order", compliance_admin, order_count=1)
+    client.force_login(reviewer)
+    listed = client.get("/admin/compliance/ticket/", {"mine": "yes"}).context["cl"].result_list
+    assert [t.pk for t in listed] == [mine.pk]
