@@ -91,7 +91,11 @@ def test_issue_appeal_approve_in_a_browser(live_server, chromium, tmp_path):
     log_in(page, f"{live_server.url}/admin/login/", "b-reviewer")
     page.goto(f"{live_server.url}/admin/shops/shop/{shop.pk}/change/")
     page.click(f"a[href='/admin/compliance/ticket/issue/?shop={shop.shop_no}']")
-    page.select_option("#id_tier", str(tier("false_advertising", "general").pk))
+    page.select_option("#id_rule", "false_advertising")  # step 1: the rule
+    page.click("#pick-rule button[type=submit]")
+    page.wait_for_selector("input[name=tier]")  # step 2: the rule's tiers, beside the shop's standing
+    shot(page, "0-issue-form")
+    page.check(f"input[name=tier][value='{tier('false_advertising', 'general').pk}']")
     page.fill("#id_products", product.product_no)
     page.fill("#id_occurred_at_0", occurred.strftime("%Y-%m-%d"))
     page.fill("#id_occurred_at_1", occurred.strftime("%H:%M:%S"))
@@ -99,6 +103,7 @@ def test_issue_appeal_approve_in_a_browser(live_server, chromium, tmp_path):
     page.click("button[value=preview]")
     page.wait_for_selector("#ticket-preview")
     assert "0 → 3" in page.inner_text("#ticket-preview")
+    assert "详情页宣称纯棉" in page.inner_text("#ticket-preview")  # what the merchant will read
     shot(page, "1-preview")
     page.click("button[value=confirm]")
     page.wait_for_url("**/admin/compliance/ticket/*/change/")

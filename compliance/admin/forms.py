@@ -18,7 +18,19 @@ class TierChoiceField(forms.ModelChoiceField):
             f"{tier.points_default}" if tier.points_min == tier.points_max
             else f"{tier.points_default} ({tier.points_min}–{tier.points_max})"
         )
-        return f"{tier.rule.name} · {tier.name} · {tier.violation_class} · {points}"
+        return _("%(tier)s · class %(cls)s · %(points)s points") % {
+            "tier": tier.name, "cls": tier.violation_class, "points": points}
+
+
+class RulePickForm(forms.Form):
+    """Step one of issuing: the rule (step two lists only its tiers)."""
+
+    rule = forms.ChoiceField(label=_("Rule"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        rules = Rule.objects.effective_on(timezone.localdate()).order_by("code")
+        self.fields["rule"].choices = [("", "—")] + sorted(((r.code, r.name) for r in rules), key=lambda c: c[1])
 
 
 class ShopPickForm(forms.Form):
@@ -53,17 +65,38 @@ class IssueTicketForm(forms.Form):
                                   max_length=4000, help_text=_("The merchant reads this."))
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, shop: Shop, **kwargs):
+    def __init__(self, *args, shop: Shop, rule: Rule | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.shop = shop
+        self.shop, self.rule = shop, rule
         today = timezone.localdate()
-        self.fields["tier"].queryset = (
-            RuleTier.objects.filter(rule__in=Rule.objects.effective_on(today))
-            .select_related("rule").order_by("rule__code", "position")
-        )
+        tiers = RuleTier.objects.filter(rule__in=Rule.objects.effective_on(today))
+        if rule is not None:
+            tiers = tiers.filter(rule=rule)
+            # The widget first: a queryset assigned afterwards gives it its choices.
+            self.fields["tier"].widget = forms.RadioSelect()
+            self.fields["tier"].empty_label = None
+            self.fields["tier"].label = _("Tier")
+        self.fields["tier"].queryset = tiers.select_related("rule").order_by("rule__code", "position")
+        if rule is not None:
+            self._drop_fields_that_cannot_apply(list(self.fields["tier"].queryset))
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+
+    def _drop_fields_that_cannot_apply(self, tiers) -> None:
+        """Only the fields some tier of the rule can use: no order count
+        without a per-order tier, no ban or clearance choice the rule never
+        offers, no points input when every tier has fixed points."""
+        keep = {
+            "order_count": any(t.per_order for t in tiers),
+            "ban_chosen": any(t.ban_products == Option.OPTIONAL for t in tiers),
+            "clear_chosen": any(t.clear_shop == Option.OPTIONAL for t in tiers),
+            "products": any(t.delist_products or t.ban_products != Option.NEVER for t in tiers),
+            "points": any(t.points_min != t.points_max for t in tiers),
+        }
+        for name, applies in keep.items():
+            if not applies:
+                del self.fields[name]
 
     def clean_products(self):
         numbers = [n for n in re.split(r"[\s,，;；]+", self.cleaned_data["products"] or "") if n]
@@ -85,12 +118,15 @@ class IssueTicketForm(forms.Form):
                 self.add_error("clear_chosen", _("This tier does not let the reviewer choose a clearance."))
             if data.get("points") is None:
                 data["points"] = tier.points_default
+            if "order_count" in self.fields and tier.per_order and not data.get("order_count"):
+                self.add_error("order_count", _("This tier is charged per confirmed order: enter the number."))
         return data
 
     def service_kwargs(self) -> dict:
         d = self.cleaned_data
-        return dict(tier=d["tier"], points=d["points"], products=d["products"], order_count=d["order_count"],
-                    occurred_at=d["occurred_at"], ban_chosen=d["ban_chosen"], clear_chosen=d["clear_chosen"])
+        return dict(tier=d["tier"], points=d.get("points"), products=d.get("products") or [],
+                    order_count=d.get("order_count"), occurred_at=d["occurred_at"],
+                    ban_chosen=d.get("ban_chosen", False), clear_chosen=d.get("clear_chosen", False))
 
     def hidden_copy(self) -> list[tuple[str, str]]:
         """The submitted data as (name, value) pairs, carried as hidden inputs

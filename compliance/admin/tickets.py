@@ -5,6 +5,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -13,7 +14,7 @@ from config.db_router import read_alias
 from compliance.exports import streaming_export
 from compliance.models import Ticket, TicketEvidence
 from compliance.models.base import in_chinese
-from compliance.selectors import ticket_measures, ticket_timeline
+from compliance.selectors import shop_standing, ticket_measures, ticket_timeline
 from compliance.wording import money
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
 from shops.admin_base import BaseModelAdmin, badge, short_time, ticket_shapes, truncated
@@ -21,7 +22,7 @@ from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
 from .filters import IssuedByMeFilter, period_filter, rule_filter
-from .forms import EvidenceForm, IssueTicketForm, RevokeForm, ShopPickForm
+from .forms import EvidenceForm, IssueTicketForm, RevokeForm, RulePickForm, ShopPickForm
 
 EXPORT_HEADER = [
     gettext_lazy("ticket number"), gettext_lazy("shop ID"), gettext_lazy("shop"), gettext_lazy("rule"),
@@ -143,10 +144,16 @@ class TicketAdmin(BaseModelAdmin):
         if not pick.is_valid():
             return TemplateResponse(request, "admin/compliance/ticket/issue_pick_shop.html", {**context, "form": pick})
         shop = pick.cleaned_data["shop"]
+        # Step one: the rule. Step two lists only its tiers and the fields they can use.
+        rule = self._chosen_rule(request)
+        context.update(shop=shop, standing=shop_standing(shop))
+        if rule is None:
+            return TemplateResponse(request, "admin/compliance/ticket/issue_pick_rule.html",
+                                    {**context, "form": RulePickForm(request.GET if "rule" in request.GET else None)})
         step = request.POST.get("step", "edit")
-        form = IssueTicketForm(request.POST or None, shop=shop)
+        form = IssueTicketForm(request.POST or None, shop=shop, rule=rule)
         evidence = EvidenceForm(request.POST or None, request.FILES or None)
-        context.update(shop=shop, form=form, media=self.media + form.media,
+        context.update(form=form, rule=rule, media=self.media + form.media,
                        products=shop.products.order_by("-id")[:20])
         if request.method != "POST" or step == "edit" or not form.is_valid():
             return TemplateResponse(request, "admin/compliance/ticket/issue.html", context)
@@ -164,6 +171,21 @@ class TicketAdmin(BaseModelAdmin):
             return TemplateResponse(request, "admin/compliance/ticket/issue.html", context)
         context.update(preview=preview, evidence_form=evidence, hidden=form.hidden_copy())
         return TemplateResponse(request, "admin/compliance/ticket/issue_confirm.html", context)
+
+    @staticmethod
+    def _chosen_rule(request):
+        """The rule of the query (?rule=code) or of the submitted tier."""
+        from compliance.models import Rule, RuleTier
+
+        today = timezone.localdate()
+        code = request.GET.get("rule") or request.POST.get("rule")
+        if code:
+            return Rule.objects.effective_on(today).filter(code=code).first()
+        tier_pk = request.POST.get("tier", "")
+        if tier_pk.isdigit() and len(tier_pk) < 12:
+            tier = RuleTier.objects.select_related("rule").filter(pk=int(tier_pk)).first()
+            return tier.rule if tier else None
+        return None
 
     # Revoke -------------------------------------------------------------------
     def revoke_view(self, request, pk):

@@ -37,7 +37,17 @@ def test_issue_from_the_shop_page(client, reviewer, shop):
     page = client.get(f"/admin/shops/shop/{shop.pk}/change/").content.decode()
     assert f"{ISSUE_URL}?shop={shop.shop_no}" in page
     response = client.get(ISSUE_URL, {"shop": shop.shop_no})
-    assert response.status_code == 200 and "idempotency_key" in response.content.decode()
+    assert response.status_code == 200 and 'id="pick-rule"' in response.content.decode()  # step 1: the rule
+    response = client.get(ISSUE_URL, {"shop": shop.shop_no, "rule": "false_advertising"})
+    page = response.content.decode()
+    assert "idempotency_key" in page and 'id="issue-standing"' in page  # step 2, beside the shop's standing
+    tiers = response.context["form"].fields["tier"].queryset
+    assert {t.rule.code for t in tiers} == {"false_advertising"}
+    assert page.count('type="radio" name="tier"') == 3  # the rule's three tiers, as choices
+    # Only fields some tier of the rule can use.
+    assert "order_count" not in response.context["form"].fields and "clear_chosen" not in response.context["form"].fields
+    fake = client.get(ISSUE_URL, {"shop": shop.shop_no, "rule": "fake_shipment"}).context["form"].fields
+    assert "order_count" in fake and "points" not in fake
 
 
 def test_preview_then_confirm(client, reviewer, shop):
@@ -90,20 +100,26 @@ def test_preview_shows_node_and_suspension(client, reviewer, shop):
         ({"products": "99999999"}, "products"),  # not a product of this shop
         ({"description": ""}, "description"),
         ({"occurred_at_0": "2026-02-30"}, "occurred_at"),
-        ({"clear_chosen": "on"}, "clear_chosen"),
-        ({"order_count": "99999999999"}, "order_count"),  # would overflow the column
+        ({"ban_chosen": "on", "tier": "trademark", "products": ""}, "message:商品"),  # a ban needs products
+        ({"order_count": "99999999999", "tier": "fake", "products": ""}, "order_count"),  # would overflow
         ({"points": "99999"}, "points"),
-        ({"tier": "999999"}, "tier"),
+        ({"tier": "999999"}, "pick-rule"),  # no such tier: back to choosing the rule
     ],
 )
 def test_bad_input_is_a_message_never_a_500(client, reviewer, shop, extra, field):
     client.force_login(reviewer)
     data = form_data(shop, products=make_product(shop).product_no)
-    if extra.get("tier", 1) is None:
-        extra = {**extra, "tier": tier("false_advertising", "serious").pk}
+    named = {None: tier("false_advertising", "serious"), "trademark": tier("trademark_event", "brand_lapsed"),
+             "fake": tier("fake_shipment", "per_order")}
+    if extra.get("tier", 1) in named:
+        extra = {**extra, "tier": named[extra["tier"]].pk}
     response = client.post(f"{ISSUE_URL}?shop={shop.shop_no}", {**data, **extra, "step": "confirm"})
     assert response.status_code == 200
-    if field:
+    if field == "pick-rule":
+        assert 'id="pick-rule"' in response.content.decode()
+    elif field and field.startswith("message:"):
+        assert any(field.split(":", 1)[1] in str(m) for m in response.context["messages"])
+    elif field:
         assert field in response.context["form"].errors
     else:
         messages = [str(m) for m in response.context["messages"]]
