@@ -15,7 +15,7 @@ from compliance.exports import streaming_export
 from compliance.models import Ticket, TicketEvidence
 from compliance.models.base import in_chinese
 from compliance.selectors import shop_standing, ticket_measures, ticket_timeline
-from compliance.wording import money
+from compliance.wording import money, person
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
 from shops.admin_base import BaseModelAdmin, badge, short_time, ticket_shapes, truncated
 from shops.uploads import attachment_response, preview_response
@@ -34,7 +34,11 @@ EXPORT_HEADER = [
 
 class TicketEvidenceInline(EvidenceInline):
     model = TicketEvidence
-    fields = readonly_fields = ("download", "kind_and_size", "uploaded_by", "uploaded_at")
+    fields = readonly_fields = ("download", "kind_and_size", "uploader", "uploaded_at")
+
+    @admin.display(description=gettext_lazy("uploaded by"))
+    def uploader(self, obj):
+        return person(obj.uploaded_by)
 
     def download_url(self, obj):
         return reverse("admin:compliance_ticket_evidence", args=[obj.ticket_id, obj.pk])
@@ -55,19 +59,23 @@ class TicketAdmin(BaseModelAdmin):
     actions = ["revoke_selected"]
     fieldsets = (
         (None, {"fields": ("number", "shop", "status", "rule_display", "tier_display", "violation_class", "points",
-                           "point_year", "deposit_amount", "order_count", "deposit_day")}),
+                           "point_year", "deposit_display", "order_count", "deposit_day")}),
         (gettext_lazy("Violation"), {"fields": ("description", "products_display", "occurred_at")}),
-        (gettext_lazy("Issue and appeal"), {"fields": ("issued_at", "issued_by", "appeal_deadline", "revoked_at",
-                                                        "revoke_reason")}),
+        (gettext_lazy("Issue and appeal"), {"fields": ("issued_at", "issued_by_display", "appeal_deadline",
+                                                        "revoked_at", "revoke_reason")}),
     )
     readonly_fields = ("number", "shop", "status", "rule_display", "tier_display", "violation_class", "points",
-                       "point_year", "deposit_amount", "order_count", "deposit_day", "description",
-                       "products_display", "occurred_at", "issued_at", "issued_by", "appeal_deadline", "revoked_at",
-                       "revoke_reason")
+                       "point_year", "deposit_display", "order_count", "deposit_day", "description",
+                       "products_display", "occurred_at", "issued_at", "issued_by_display", "appeal_deadline",
+                       "revoked_at", "revoke_reason")
 
     @admin.display(description=gettext_lazy("rule"))
     def rule_display(self, obj):
         return truncated(obj.rule_name, "11em")
+
+    @admin.display(description=gettext_lazy("issued by"))
+    def issued_by_display(self, obj):
+        return person(obj.issued_by)
 
     @admin.display(description=gettext_lazy("issued at"), ordering="issued_at")
     def issued_display(self, obj):
