@@ -17,7 +17,8 @@ from compliance.models.appeals import QUEUE_ORDER
 from compliance.selectors import appeal_due
 from compliance.services.appeals import appeal_decide
 from compliance.services.assessment import shanghai_day_start
-from shops.admin_base import BaseModelAdmin, badge, ticket_shapes, truncated
+from compliance.wording import person
+from shops.admin_base import BaseModelAdmin, badge, short_time, ticket_shapes, truncated
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
@@ -29,8 +30,8 @@ class DueFilter(admin.SimpleListFilter):
     parameter_name = "due"
 
     def lookups(self, request, model_admin):
-        return [("overdue", gettext_lazy("overdue")), ("today", gettext_lazy("due today")),
-                ("later", gettext_lazy("due later"))]
+        return [("overdue", gettext_lazy("Overdue")), ("today", gettext_lazy("Due today")),
+                ("later", gettext_lazy("Due later"))]
 
     def queryset(self, request, queryset):
         due = appeal_due(timezone.now())
@@ -59,7 +60,8 @@ class AppealEvidenceInline(EvidenceInline):
 class AppealAdmin(BaseModelAdmin):
     """The appeal reviewers' queue: pending first, soonest due first."""
 
-    list_display = ("ticket_link", "status_display", "shop", "attempt", "submitted_at", "due_display", "decided_by")
+    list_display = ("ticket_link", "status_display", "shop", "attempt", "submitted_display", "due_display",
+                    "decided_by_display")
     list_display_links = None  # the first column links by itself: to the decide view while pending
     list_filter = ("status", DueFilter, rule_filter("ticket__rule"))
     list_select_related = ("ticket__shop", "decided_by")
@@ -102,6 +104,14 @@ class AppealAdmin(BaseModelAdmin):
     @admin.display(description=gettext_lazy("shop"))
     def shop(self, obj):
         return truncated(f"{obj.ticket.shop.name} · {obj.ticket.shop.shop_no}", "16em")
+
+    @admin.display(description=gettext_lazy("submitted at"))
+    def submitted_display(self, obj):
+        return short_time(obj.submitted_at)
+
+    @admin.display(description=gettext_lazy("decided by"))
+    def decided_by_display(self, obj):
+        return person(obj.decided_by) or "—"
 
     @admin.display(description=gettext_lazy("status"))
     def status_display(self, obj):
