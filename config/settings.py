@@ -131,6 +131,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
+FORMAT_MODULE_PATH = ["config.formats"]  # one date-time format: 2026-11-22 20:49
 USE_I18N = True
 USE_TZ = True
 

@@ -8,9 +8,9 @@ from compliance.models import PolicySettings, Ticket, ViolationClass
 
 class TicketFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("all statuses"))] + Ticket.Status.choices)
+                               choices=[("", _("All statuses"))] + Ticket.Status.choices)
     violation_class = forms.ChoiceField(label=_("Class"), required=False,
-                                        choices=[("", _("all classes"))] + ViolationClass.choices)
+                                        choices=[("", _("All classes"))] + ViolationClass.choices)
 
 
 class AppealForm(forms.Form):
