@@ -105,6 +105,9 @@ def test_issue_appeal_approve_in_a_browser(live_server, chromium, tmp_path):
     assert "0 → 3" in page.inner_text("#ticket-preview")
     assert "详情页宣称纯棉" in page.inner_text("#ticket-preview")  # what the merchant will read
     shot(page, "1-preview")
+    page.click("button[value=confirm]")  # no evidence yet: the page asks for it
+    page.wait_for_selector("#no-evidence-warning")
+    page.set_input_files("#id_evidence", str(pdf))
     page.click("button[value=confirm]")
     page.wait_for_url("**/admin/compliance/ticket/*/change/")
     ticket = Ticket.objects.get(shop=shop)

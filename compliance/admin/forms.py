@@ -132,7 +132,7 @@ class IssueTicketForm(forms.Form):
         """The submitted data as (name, value) pairs, carried as hidden inputs
         through the confirmation step."""
         return [(key, value) for key in self.data for value in self.data.getlist(key)
-                if key not in ("csrfmiddlewaretoken", "step")]
+                if key not in ("csrfmiddlewaretoken", "step", "without_evidence")]
 
 
 class EvidenceForm(forms.Form):

@@ -166,7 +166,7 @@ class TicketAdmin(BaseModelAdmin):
         if request.method != "POST" or step == "edit" or not form.is_valid():
             return TemplateResponse(request, "admin/compliance/ticket/issue.html", context)
         try:
-            if step == "confirm" and evidence.is_valid():
+            if step == "confirm" and evidence.is_valid() and self._evidence_settled(request, form, evidence):
                 ticket = ticket_issue(shop=shop, actor=request.user, description=form.cleaned_data["description"],
                                       idempotency_key=form.cleaned_data["idempotency_key"],
                                       evidence=evidence.cleaned_data["evidence"], **form.service_kwargs())
@@ -177,8 +177,18 @@ class TicketAdmin(BaseModelAdmin):
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return TemplateResponse(request, "admin/compliance/ticket/issue.html", context)
-        context.update(preview=preview, evidence_form=evidence, hidden=form.hidden_copy())
+        context.update(preview=preview, evidence_form=evidence, hidden=form.hidden_copy(),
+                       evidence_missing=step == "confirm" and evidence.is_valid())
         return TemplateResponse(request, "admin/compliance/ticket/issue_confirm.html", context)
+
+    @staticmethod
+    def _evidence_settled(request, form, evidence) -> bool:
+        """Files are attached, or the reviewer chose to issue without any, or
+        this is a second submission of a ticket already issued (it returns
+        that ticket). Otherwise the confirmation page asks again."""
+        if evidence.cleaned_data["evidence"] or request.POST.get("without_evidence") == "yes":
+            return True
+        return Ticket.objects.filter(idempotency_key=form.cleaned_data["idempotency_key"]).exists()
 
     @staticmethod
     def _chosen_rule(request):

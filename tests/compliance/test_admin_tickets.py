@@ -272,3 +272,16 @@ def test_lists_use_one_money_format(client, reviewer, shop):
     client.force_login(reviewer)
     assert "¥2,000.00" in client.get("/admin/compliance/ticket/").content.decode()
     assert "¥18,000.00" in client.get("/admin/shops/shop/").content.decode()
+
+
+def test_issuing_without_evidence_asks_first(client, reviewer, shop):
+    client.force_login(reviewer)
+    url = f"{ISSUE_URL}?shop={shop.shop_no}"
+    data = form_data(shop, rule="logistics_mismatch", tier_code="serious", points="6", idempotency_key="no-ev")
+    response = client.post(url, {**data, "step": "confirm"})
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="no-evidence-warning"' in page and 'id="without-evidence"' in page
+    assert 'id="preview-suspends"' in page  # the suspension is said up front
+    assert not Ticket.objects.exists()
+    response = client.post(url, {**data, "step": "confirm", "without_evidence": "yes"})
+    assert response.status_code == 302 and Ticket.objects.count() == 1
