@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from compliance.models import Rule
 from compliance.services.assessment import shanghai_day_start
 
-PERIODS = [("today", _("today")), ("7d", _("past 7 days")), ("30d", _("past 30 days")),
-           ("year", _("this year"))]
+PERIODS = [("today", _("Today")), ("7d", _("Past 7 days")), ("30d", _("Past 30 days")),
+           ("year", _("This year"))]
 
 
 def period_filter(field: str, title):
@@ -71,7 +71,7 @@ class IssuedByMeFilter(admin.SimpleListFilter):
     parameter_name = "mine"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("me"))]
+        return [("yes", _("Me"))]
 
     def queryset(self, request, queryset):
         return queryset.filter(issued_by=request.user) if self.value() == "yes" else queryset
