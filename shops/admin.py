@@ -156,11 +156,11 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
     personal_data_fields = ("id_card_number", "bank_card_number", "uscc")
     personal_file_fields = ("id_card_front", "id_card_back")
     readonly_fields = ("status", "suspended_until", "ended_at", "exit_kind", "review_flagged_at",
-                       "deposit_balance", "created_at", "updated_at")
+                       "balance_display", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ["shop_no", "name", "controller", "entity_type", "shop_type"]}),
         (_("Standing"), {"fields": ["status", "suspended_until", "ended_at", "exit_kind",
-                                    "review_flagged_at", "experience_score", "deposit_balance",
+                                    "review_flagged_at", "experience_score", "balance_display",
                                     "required_deposit"]}),
         (SETTLEMENT_INDIVIDUAL, {"fields": ["id_card_number", "id_card_front", "id_card_back",
                                             "bank_card_number"]}),
