@@ -106,7 +106,6 @@ def load(scale: float, seed: int) -> dict:
     n_tickets = max(int(1_000_000 * scale), HOT_SHOP_TICKETS + 200)
     n_appeals = max(int(20_000 * scale), 40)
     now = timezone.now()
-    today = timezone.localtime(now, SHANGHAI).date()
 
     reviewers = []
     for name, group in [("scale-reviewer", "Reviewer"), ("scale-appeals", "Appeal reviewer"),

@@ -36,16 +36,12 @@ os.environ.setdefault("DJANGO_STATIC_ROOT", "/tmp/scale-bench-static")  # the ma
 
 from _setup import ROOT, write_result  # noqa: E402  (sets Django up)
 
-from django.conf import settings  # noqa: E402
 from django.contrib import admin  # noqa: E402
 from django.db import connection, connections, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
-
-
-COMPARE = True
 
 
 def timed(client, url, repeat):
@@ -120,7 +116,7 @@ def shapes_for(site_name, model, model_admin, client, terms):
     return shapes
 
 
-def measure_lists(repeat, only=()):
+def measure_lists(repeat, only=(), compare=True):
     from django.contrib.auth.models import User
 
     from scale_urls import stock_site
@@ -137,10 +133,10 @@ def measure_lists(repeat, only=()):
             continue
         stock = stock_site._registry[model]
         our_shapes = shapes_for("admin", model, ours, client, terms)
-        stock_shapes = shapes_for("stock", model, stock, client, terms) if COMPARE else {}
+        stock_shapes = shapes_for("stock", model, stock, client, terms) if compare else {}
         for label, url in our_shapes.items():
             row = {"model": model._meta.label, "shape": label, "ours": timed(client, url, repeat)}
-            if COMPARE and label in stock_shapes:
+            if label in stock_shapes:
                 row["stock"] = timed(client, stock_shapes[label], max(1, repeat // 2))
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
@@ -332,13 +328,11 @@ def main():
         from shops.models import Shop
         from compliance.models import Ticket
 
-        global COMPARE
-        COMPARE = not args.no_stock
         if args.only:
             part = measure_issuance(args.per_worker) if args.only == "issuance" else measure_daily()
             print(json.dumps(part, indent=2, ensure_ascii=False))
             return
-        lists, terms, hot = measure_lists(args.repeat, args.models)
+        lists, terms, hot = measure_lists(args.repeat, args.models, compare=not args.no_stock)
         pages = measure_pages(args.repeat, hot)
         result = {
             "benchmark": "scale: admin lists, change pages, portal, issuance, daily job",

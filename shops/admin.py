@@ -11,8 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .admin_base import BaseModelAdmin, SearchShape, badge, short_time, truncated
-from .formats import money
+from .admin_base import BaseModelAdmin, SearchShape, badge, money_column, short_time, truncated
 from .identifiers import mask_identifier
 from .models import VIEW_PERSONAL_DATA, Controller, Product, Shop, ShopMember
 from .uploads import attachment_response
@@ -184,13 +183,8 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
     def controller_display(self, obj):
         return truncated(obj.controller.name, "8em")
 
-    @admin.display(description=_("deposit balance"))
-    def balance_display(self, obj):
-        return money(obj.deposit_balance)
-
-    @admin.display(description=_("required deposit"))
-    def required_display(self, obj):
-        return money(obj.required_deposit)
+    balance_display = money_column("deposit_balance", _("deposit balance"))
+    required_display = money_column("required_deposit", _("required deposit"))
 
     def get_fieldsets(self, request, obj=None):
         # An existing shop shows only the settlement section of its entity type.

@@ -17,6 +17,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from .formats import money
 from .identifiers import normalize_identifier
 
 
@@ -235,6 +236,46 @@ def short_time(moment, *, date_only: bool = False) -> str:
     if moment is None:
         return "—"
     return timezone.localtime(moment).strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
+
+
+def shop_label(shop, width: str = "10em") -> str:
+    """A shop in a list: name and ID on one line, cut to ``width``."""
+    return truncated(f"{shop.name} · {shop.shop_no}", width)
+
+
+# List columns (one line a row at 1280 px): each factory makes an admin
+# display method for one model field.
+
+def money_column(field: str, description, *, empty=None):
+    """An amount as ¥10,000.00; ``empty`` (if given) where the field is None."""
+
+    @admin.display(description=description)
+    def column(self, obj):
+        value = getattr(obj, field)
+        return empty if value is None and empty is not None else money(value)
+
+    return column
+
+
+def time_column(field: str, description, *, ordering: str | None = None, empty: str = "—"):
+    """A time as 2026-11-22 20:17 (Shanghai); ``empty`` where there is none."""
+
+    @admin.display(description=description, ordering=ordering)
+    def column(self, obj):
+        value = getattr(obj, field)
+        return short_time(value) if value else empty
+
+    return column
+
+
+def status_column(description):
+    """The ``status`` field as a coloured badge."""
+
+    @admin.display(description=description)
+    def column(self, obj):
+        return badge(obj.status, obj.get_status_display())
+
+    return column
 
 
 def valid_pk(model, value) -> bool:

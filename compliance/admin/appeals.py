@@ -18,7 +18,7 @@ from compliance.selectors import appeal_due
 from compliance.services.appeals import appeal_decide
 from compliance.services.assessment import shanghai_day_start
 from compliance.wording import person
-from shops.admin_base import BaseModelAdmin, badge, short_time, ticket_shapes, truncated
+from shops.admin_base import BaseModelAdmin, shop_label, status_column, ticket_shapes, time_column
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
@@ -101,21 +101,16 @@ class AppealAdmin(BaseModelAdmin):
         return format_html('<a href="{}">{}</a>', reverse("admin:compliance_ticket_change", args=[obj.ticket_id]),
                            obj.ticket.number)
 
+    submitted_display = time_column("submitted_at", gettext_lazy("submitted at"))
+    status_display = status_column(gettext_lazy("status"))
+
     @admin.display(description=gettext_lazy("shop"))
     def shop(self, obj):
-        return truncated(f"{obj.ticket.shop.name} · {obj.ticket.shop.shop_no}", "16em")
-
-    @admin.display(description=gettext_lazy("submitted at"))
-    def submitted_display(self, obj):
-        return short_time(obj.submitted_at)
+        return shop_label(obj.ticket.shop, "16em")
 
     @admin.display(description=gettext_lazy("decided by"))
     def decided_by_display(self, obj):
         return person(obj.decided_by) or "—"
-
-    @admin.display(description=gettext_lazy("status"))
-    def status_display(self, obj):
-        return badge(obj.status, obj.get_status_display())
 
     @admin.display(description=gettext_lazy("decision due"), ordering="due_at")
     def due_display(self, obj):

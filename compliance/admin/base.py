@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
-from shops.admin_base import BaseModelAdmin, short_time, truncated
+from shops.admin_base import BaseModelAdmin, shop_label, time_column
 
 
 class ReadOnlyAdmin(BaseModelAdmin):
@@ -10,13 +10,11 @@ class ReadOnlyAdmin(BaseModelAdmin):
     in the admin — only services write them. Their lists share compact
     columns (one line a row at 1280 px)."""
 
+    time_display = time_column("created_at", gettext_lazy("time"), ordering="created_at")
+
     @admin.display(description=gettext_lazy("shop"))
     def shop_display(self, obj):
-        return truncated(f"{obj.shop.name} · {obj.shop.shop_no}", "10em")
-
-    @admin.display(description=gettext_lazy("time"), ordering="created_at")
-    def time_display(self, obj):
-        return short_time(obj.created_at)
+        return shop_label(obj.shop)
 
     @admin.display(description=gettext_lazy("ticket"))
     def ticket_display(self, obj):

@@ -1,8 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from compliance.wording import money
-from shops.admin_base import badge, shop_shapes, short_time
+from shops.admin_base import money_column, shop_shapes, status_column, time_column
 
 from ..models import DepositEntry, Event, Measure, NodeApplication, PointEntry
 from .base import ReadOnlyAdmin
@@ -24,21 +23,10 @@ class PointEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(DepositEntry)
 class DepositEntryAdmin(ReadOnlyAdmin):
-    @admin.display(description=gettext_lazy("amount (CNY)"))
-    def amount_display(self, obj):
-        return money(obj.amount)
-
-    @admin.display(description=gettext_lazy("requested (CNY)"))
-    def requested_display(self, obj):
-        return money(obj.requested)
-
-    @admin.display(description=gettext_lazy("shortfall (CNY)"))
-    def shortfall_display(self, obj):
-        return money(obj.shortfall)
-
-    @admin.display(description=gettext_lazy("balance after (CNY)"))
-    def balance_display(self, obj):
-        return money(obj.balance_after)
+    amount_display = money_column("amount", gettext_lazy("amount (CNY)"))
+    requested_display = money_column("requested", gettext_lazy("requested (CNY)"))
+    shortfall_display = money_column("shortfall", gettext_lazy("shortfall (CNY)"))
+    balance_display = money_column("balance_after", gettext_lazy("balance after (CNY)"))
 
     list_display = ("time_display", "shop_display", "kind", "amount_display", "requested_display", "shortfall_display",
                     "balance_display", "ticket_display")
@@ -52,13 +40,8 @@ class DepositEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Measure)
 class MeasureAdmin(ReadOnlyAdmin):
-    @admin.display(description=gettext_lazy("ends at"))
-    def ends_display(self, obj):
-        return short_time(obj.ends_at) if obj.ends_at else ""
-
-    @admin.display(description=gettext_lazy("amount (CNY)"))
-    def measure_amount(self, obj):
-        return money(obj.amount) if obj.amount is not None else ""
+    ends_display = time_column("ends_at", gettext_lazy("ends at"), empty="")
+    measure_amount = money_column("amount", gettext_lazy("amount (CNY)"), empty="")
 
     list_display = ("time_display", "shop_display", "kind", "status", "ends_display", "measure_amount", "node",
                     "ticket_display")
@@ -72,17 +55,9 @@ class MeasureAdmin(ReadOnlyAdmin):
 
 @admin.register(NodeApplication)
 class NodeApplicationAdmin(ReadOnlyAdmin):
-    @admin.display(description=gettext_lazy("applied at"), ordering="applied_at")
-    def applied_display(self, obj):
-        return short_time(obj.applied_at)
-
-    @admin.display(description=gettext_lazy("status"))
-    def status_display(self, obj):
-        return badge(obj.status, obj.get_status_display())
-
-    @admin.display(description=gettext_lazy("lifted at"))
-    def lifted_display(self, obj):
-        return short_time(obj.lifted_at) if obj.lifted_at else ""
+    applied_display = time_column("applied_at", gettext_lazy("applied at"), ordering="applied_at")
+    status_display = status_column(gettext_lazy("status"))
+    lifted_display = time_column("lifted_at", gettext_lazy("lifted at"), empty="")
 
     list_display = ("applied_display", "shop_display", "node", "year", "status_display", "total_reached",
                     "ticket_display", "lifted_display")
@@ -96,11 +71,19 @@ class NodeApplicationAdmin(ReadOnlyAdmin):
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
+    @admin.display(description=gettext_lazy("from"))
+    def from_display(self, obj):
+        return obj.from_label
+
+    @admin.display(description=gettext_lazy("to"))
+    def to_display(self, obj):
+        return obj.to_label
+
     @admin.display(description=gettext_lazy("by"))
     def actor_display(self, obj):
         return (obj.actor.get_full_name() or obj.actor.username) if obj.actor_id else gettext_lazy("platform")
 
-    list_display = ("time_display", "shop_display", "ticket_display", "action", "from_label", "to_label",
+    list_display = ("time_display", "shop_display", "ticket_display", "action", "from_display", "to_display",
                     "actor_display")
     list_select_related = ("shop", "ticket", "actor")
     search_shapes = shop_shapes()

@@ -15,9 +15,11 @@ from compliance.exports import streaming_export
 from compliance.models import Ticket, TicketEvidence
 from compliance.models.base import in_chinese
 from compliance.selectors import shop_standing, ticket_measures, ticket_timeline
-from compliance.wording import money, person
+from compliance.wording import person
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
-from shops.admin_base import BaseModelAdmin, badge, short_time, ticket_shapes, truncated
+from shops.admin_base import (
+    BaseModelAdmin, money_column, shop_label, status_column, ticket_shapes, time_column, truncated, valid_pk,
+)
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
@@ -35,6 +37,9 @@ EXPORT_HEADER = [
 class TicketEvidenceInline(EvidenceInline):
     model = TicketEvidence
     fields = readonly_fields = ("download", "kind_and_size", "uploader", "uploaded_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
 
     @admin.display(description=gettext_lazy("uploaded by"))
     def uploader(self, obj):
@@ -77,25 +82,17 @@ class TicketAdmin(BaseModelAdmin):
     def issued_by_display(self, obj):
         return person(obj.issued_by)
 
-    @admin.display(description=gettext_lazy("issued at"), ordering="issued_at")
-    def issued_display(self, obj):
-        return short_time(obj.issued_at)
-
-    @admin.display(description=gettext_lazy("status"))
-    def status_display(self, obj):
-        return badge(obj.status, obj.get_status_display())
+    issued_display = time_column("issued_at", gettext_lazy("issued at"), ordering="issued_at")
+    status_display = status_column(gettext_lazy("status"))
+    deposit_display = money_column("deposit_amount", gettext_lazy("deposit"))
 
     @admin.display(description=gettext_lazy("shop"))
     def shop_display(self, obj):
-        return truncated(f"{obj.shop.name} · {obj.shop.shop_no}", "10em")
+        return shop_label(obj.shop)
 
     @admin.display(description=gettext_lazy("class"), ordering="violation_class")
     def class_display(self, obj):
         return obj.violation_class
-
-    @admin.display(description=gettext_lazy("deposit"))
-    def deposit_display(self, obj):
-        return money(obj.deposit_amount)
 
     @admin.display(description=gettext_lazy("tier"))
     def tier_display(self, obj):
@@ -200,8 +197,8 @@ class TicketAdmin(BaseModelAdmin):
         if code:
             return Rule.objects.effective_on(today).filter(code=code).first()
         tier_pk = request.POST.get("tier", "")
-        if tier_pk.isdigit() and len(tier_pk) < 12:
-            tier = RuleTier.objects.select_related("rule").filter(pk=int(tier_pk)).first()
+        if valid_pk(RuleTier, tier_pk):
+            tier = RuleTier.objects.select_related("rule").filter(pk=tier_pk).first()
             return tier.rule if tier else None
         return None
 

@@ -419,6 +419,3 @@ class Event(AppendOnlyModel):
     @property
     def to_label(self) -> str:
         return self.status_label(self.to_status)
-
-    from_label.fget.short_description = _("from")
-    to_label.fget.short_description = _("to")

@@ -171,5 +171,4 @@ def reverse_measures(measures, *, at) -> None:
     refresh_products(MeasureProduct.objects.filter(measure_id__in=ids).values_list("product_id", flat=True))
     for measure in measures:
         if measure.kind == Measure.Kind.CLEAR:
-            measure.status = Measure.Status.REVERSED
             reverse_clearance(measure, at=at)

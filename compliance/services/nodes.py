@@ -8,13 +8,11 @@ lifts those no longer reached. Callers hold the shop's row lock."""
 
 import datetime
 
-from django.db.models import Sum
-
-from compliance.models import Measure, NodeApplication, PointEntry, Ticket
+from compliance.models import Measure, NodeApplication, Ticket
 from shops.models import Shop
 
 from . import measures as m
-from .assessment import Consequences, strictest
+from .assessment import Consequences, point_totals, strictest
 from .deposits import deposit_deduct, deposit_refund_node
 from .events import record_event
 
@@ -64,8 +62,7 @@ def nodes_reevaluate(*, shop: Shop, violation_class: str, year: int, revoked: Ti
     """After ``revoked`` is revoked: lift the nodes of its class and year that
     the remaining total no longer reaches (measures reversed, deduction
     refunded); nodes still reached keep their measures. Returns the lifted."""
-    total = (PointEntry.objects.filter(shop=shop, violation_class=violation_class, year=year)
-             .aggregate(s=Sum("points"))["s"] or 0)
+    total = point_totals(shop, year)[violation_class]
     in_force = list(
         NodeApplication.objects.in_force()
         .filter(shop=shop, violation_class=violation_class, year=year)
