@@ -1,5 +1,7 @@
-"""E-mails to merchants, always sent after the transaction commits (STYLE §3):
-a rolled-back ticket never announces itself."""
+"""Messages to merchants. Every one goes through ``notify``: after the
+transaction commits (STYLE §3: a rolled-back ticket never announces itself)
+it renders the message and sends the e-mail copy. The portal's message
+centre (SPEC §11) plugs in here, in ``_send``, once it exists."""
 
 import logging
 
@@ -30,6 +32,18 @@ def _send(shop, template: str, context: dict) -> None:
         logger.exception("could not send %s e-mail for shop %s", template, shop.pk)
 
 
+def notify(shop, template: str, build_context) -> None:
+    """The one way to tell a shop's merchants something. ``build_context`` runs
+    after commit, so it reads what was committed."""
+    transaction.on_commit(lambda: _send(shop, template, build_context()))
+
+
+def _portal_url(name: str, *args) -> str:
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse(name, args=args)
+
+
 def _ticket_url(ticket) -> str:
     from django.urls import reverse
 
@@ -37,18 +51,43 @@ def _ticket_url(ticket) -> str:
 
 
 def notify_ticket_issued(ticket) -> None:
-    def send():
+    def context():
         # Every measure, the ticket's own and a point node's, as the portal shows them.
         measures = list(ticket.measures.select_related("node", "ticket").order_by("id"))
-        _send(ticket.shop, "ticket_issued", {"ticket": ticket, "shop": ticket.shop, "measures": measures,
-                                             "url": _ticket_url(ticket)})
+        return {"ticket": ticket, "shop": ticket.shop, "measures": measures, "url": _ticket_url(ticket)}
 
-    transaction.on_commit(send)
+    notify(ticket.shop, "ticket_issued", context)
 
 
 def notify_appeal_decided(appeal) -> None:
     ticket = appeal.ticket
-    transaction.on_commit(
-        lambda: _send(ticket.shop, "appeal_decided", {"appeal": appeal, "ticket": ticket, "shop": ticket.shop,
-                                                      "url": _ticket_url(ticket)})
-    )
+    notify(ticket.shop, "appeal_decided",
+           lambda: {"appeal": appeal, "ticket": ticket, "shop": ticket.shop, "url": _ticket_url(ticket)})
+
+
+def _certificates_url(shop) -> str:
+    return _portal_url("portal:certificates", shop.shop_no)
+
+
+def notify_qualification_reviewed(qualification) -> None:
+    shop = qualification.shop
+    notify(shop, "qualification_reviewed",
+           lambda: {"q": qualification, "shop": shop, "url": _certificates_url(shop)})
+
+
+def notify_notices_opened(notices) -> None:
+    """One message per shop listing its new rectification notices."""
+    by_shop: dict[int, list] = {}
+    for notice in notices:
+        by_shop.setdefault(notice.shop_id, []).append(notice)
+    for items in by_shop.values():
+        shop = items[0].qualification.shop
+        notify(shop, "notices_opened", lambda shop=shop, items=items: {
+            "notices": items, "shop": shop, "url": _certificates_url(shop)})
+
+
+def notify_certificates_expiring(certificates) -> None:
+    """SPEC §10: certificates of one shop that expire within the warning window."""
+    shop = certificates[0].shop
+    notify(shop, "certificates_expiring",
+           lambda: {"certificates": certificates, "shop": shop, "url": _certificates_url(shop)})

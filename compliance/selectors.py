@@ -184,6 +184,16 @@ class MerchantScope:
 
         return AppealEvidence.objects.filter(appeal__ticket__shop_id__in=self.shop_ids)
 
+    def qualifications(self):
+        from compliance.models import Qualification
+
+        return Qualification.objects.filter(shop_id__in=self.shop_ids)
+
+    def qualification_documents(self):
+        from compliance.models import QualificationDocument
+
+        return QualificationDocument.objects.filter(qualification__shop_id__in=self.shop_ids)
+
 
 def appeal_due(now: datetime.datetime) -> dict:
     """Where a pending appeal stands against its decision date: the appeal
@@ -296,3 +306,153 @@ def dashboard(user, *, now: datetime.datetime | None = None, days: int = 30) -> 
         )
     return Dashboard(pending, due_today, overdue, bars, top, width, height,
                      tickets_total=sum(v["A"] + v["B"] for v in per_day.values()), **mine)
+
+
+# Qualification certificates (SPEC §4) ---------------------------------------------------------
+
+def active_requirements() -> list:
+    """The requirement matrix with each row's accepted type ids (two queries)."""
+    from compliance.models import QualificationRequirement
+
+    rows = list(QualificationRequirement.objects.filter(is_active=True).prefetch_related("accepted_types"))
+    for row in rows:
+        row.type_ids = sorted(t.pk for t in row.accepted_types.all())
+        row.types = list(row.accepted_types.all())
+    return rows
+
+
+def valid_certificates(today: datetime.date):
+    """Approved certificates still in their validity on ``today`` (Shanghai)."""
+    from compliance.models import Qualification
+
+    return Qualification.objects.filter(status=Qualification.Status.APPROVED).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+
+
+def _satisfied(requirement, today: datetime.date):
+    """EXISTS a valid certificate of the product's shop that meets the
+    requirement for the outer product: an accepted type, the product's brand
+    when asked per brand, and covering the product (a certificate that lists
+    no products covers the whole shop)."""
+    from django.db.models import Exists, OuterRef
+
+    from compliance.models import Qualification
+
+    links = Qualification.products.through.objects
+    covers = ~Exists(links.filter(qualification=OuterRef("pk"))) | Exists(
+        links.filter(qualification=OuterRef("pk"), product=OuterRef(OuterRef("pk"))))
+    found = valid_certificates(today).filter(shop=OuterRef("shop"), qualification_type__in=requirement.type_ids)
+    if requirement.per_brand:
+        found = found.filter(brand=OuterRef("brand"))
+    return Exists(found.filter(covers))
+
+
+def _applies(requirement) -> Q:
+    applies = Q(category=requirement.category) if requirement.category else Q(shop__shop_type=requirement.shop_type)
+    if requirement.per_brand:
+        applies &= ~Q(brand="")
+    return applies
+
+
+def missing_qualifications(today: datetime.date, requirements=None, *, model=None):
+    """Products on sale in trading shops that lack a certificate their
+    category or shop type requires (商品资质缺失): one SELECT whatever the
+    number of products, with one NOT EXISTS per requirement row."""
+    from shops.models import Product
+
+    requirements = active_requirements() if requirements is None else requirements
+    missing = Q(pk__in=[])
+    for requirement in requirements:
+        missing |= _applies(requirement) & ~_satisfied(requirement, today)
+    return (model or Product).objects.filter(
+        missing, status=Product.Status.ON_SALE, shop__status__in=[Shop.Status.OPEN, Shop.Status.SUSPENDED])
+
+
+def missing_for(products, today: datetime.date, requirements=None) -> dict:
+    """For each product, the requirement rows it does not meet — for a page of
+    the queue or a batch of tickets: one query for the shops' certificates."""
+    from django.db.models import Prefetch
+
+    from shops.models import Product
+
+    products = list(products)
+    requirements = active_requirements() if requirements is None else requirements
+    type_ids = {pk for r in requirements for pk in r.type_ids}
+    certificates = list(
+        valid_certificates(today).filter(shop_id__in={p.shop_id for p in products}, qualification_type__in=type_ids)
+        .prefetch_related(Prefetch("products", queryset=Product.objects.only("pk")))
+    )
+    by_shop: dict[int, list] = {}
+    for certificate in certificates:
+        certificate.product_ids = {p.pk for p in certificate.products.all()}
+        by_shop.setdefault(certificate.shop_id, []).append(certificate)
+    result = {}
+    for product in products:
+        lacking = []
+        for r in requirements:
+            if r.category and product.category != r.category:
+                continue
+            if r.shop_type and product.shop.shop_type != r.shop_type:
+                continue
+            if r.per_brand and not product.brand:
+                continue
+            if not any(
+                c.qualification_type_id in r.type_ids and (not r.per_brand or c.brand == product.brand)
+                and (not c.product_ids or product.pk in c.product_ids)
+                for c in by_shop.get(product.shop_id, [])
+            ):
+                lacking.append(r)
+        result[product.pk] = lacking
+    return result
+
+
+
+@dataclass
+class Certificates:
+    """A shop's certificates as the portal shows them (SPEC §4): what to fix
+    first (open notices, missing certificates), then every certificate."""
+
+    notices: list
+    missing: list  # (product, [requirement, …]) pairs, the first ``MISSING_SHOWN``
+    missing_more: bool
+    current: list
+    history: list
+    expiring: list
+    warning_days: int
+
+
+MISSING_SHOWN = 20
+
+
+def shop_certificates(shop: Shop, *, now: datetime.datetime | None = None, full: bool = True) -> Certificates:
+    """The certificates page (``full``), or what the health page needs: open
+    notices, the first missing certificates and those expiring soon."""
+    from compliance.models import PolicySettings, Qualification, RectificationNotice
+
+    now = now or timezone.now()
+    today = timezone.localtime(now, timezone.get_default_timezone()).date()
+    warning_days = PolicySettings.load().certificate_warning_days
+    horizon = today + datetime.timedelta(days=warning_days)
+    notices = list(RectificationNotice.objects.filter(shop=shop, status=RectificationNotice.Status.OPEN)
+                   .select_related("qualification__qualification_type").order_by("deadline"))
+    shown = MISSING_SHOWN if full else 5
+    requirements = active_requirements()
+    products = list(missing_qualifications(today, requirements).filter(shop=shop).select_related("shop")
+                    .order_by("id")[:shown + 1])
+    lacking = missing_for(products[:shown], today, requirements)
+    if full:
+        certificates = list(Qualification.objects.filter(shop=shop).select_related("qualification_type")
+                            .prefetch_related("documents", "products").order_by("-submitted_at", "-id")[:200])
+    else:
+        certificates = list(Qualification.objects.filter(shop=shop, status=Qualification.Status.APPROVED,
+                                                          expires_on__lte=horizon)
+                            .select_related("qualification_type").order_by("expires_on")[:10])
+    for q in certificates:
+        q.expiring = q.status == Qualification.Status.APPROVED and q.expires_on is not None and q.expires_on <= horizon
+        q.days_left = (q.expires_on - today).days if q.expires_on else None
+    current = [q for q in certificates if q.status != Qualification.Status.SUPERSEDED]
+    return Certificates(
+        notices=notices, missing=[(p, lacking[p.pk]) for p in products[:shown]], missing_more=len(products) > shown,
+        current=current if full else [], history=[q for q in certificates if q.status == Qualification.Status.SUPERSEDED],
+        expiring=[q for q in current if q.expiring], warning_days=warning_days,
+    )

@@ -20,10 +20,16 @@ def describe_measures(*, clear=False, suspend_days=None, deposit=None, deposit_a
     return _(", ").join(parts) or _("no further measure")
 
 
+# The account the daily job acts as (services.qualifications.platform_actor).
+PLATFORM_USERNAME = "platform"
+
+
 def person(user) -> str:
     """A user as people know them: the display name, else the user name."""
     if user is None:
         return ""
+    if user.get_username() == PLATFORM_USERNAME:
+        return _("Platform (automatic)")
     return user.get_full_name() or user.get_username()
 
 

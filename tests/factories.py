@@ -126,3 +126,34 @@ def issue(shop: Shop, rule_code: str, tier_code: str, actor, **kwargs):
     kwargs.setdefault("description", "测试违规描述")
     kwargs.setdefault("occurred_at", now - datetime.timedelta(hours=1))
     return ticket_issue(shop=shop, tier=tier(rule_code, tier_code), actor=actor, **kwargs)
+
+
+def qualification_type(code: str):
+    from compliance.models import QualificationType
+
+    return QualificationType.objects.get(code=code)
+
+
+def submit_certificate(shop: Shop, type_code: str, actor, *, expires_on=None, brand="", products=(), renews=None,
+                       issued_on=None, now=None, number=None):
+    """A certificate submitted through the service (status: under review)."""
+    import datetime
+
+    from compliance.services.qualifications import qualification_submit
+
+    return qualification_submit(
+        shop=shop, qualification_type=qualification_type(type_code), number=number or f"ZZ{next(_seq):08d}",
+        holder=shop.company_name or shop.name, authority="市场监督管理局",
+        issued_on=issued_on or datetime.date(2020, 1, 1), expires_on=expires_on, brand=brand, products=products,
+        files=[pdf_upload("licence.pdf")], actor=actor, renews=renews, now=now,
+    )
+
+
+def approved_certificate(shop: Shop, type_code: str, reviewer, *, merchant=None, now=None, **kwargs):
+    from compliance.services.qualifications import qualification_review
+
+    if merchant is None:
+        member = shop.members.select_related("user").first()
+        merchant = member.user if member else reviewer
+    q = submit_certificate(shop, type_code, merchant, now=now, **kwargs)
+    return qualification_review(qualification=q, approve=True, reason="", actor=reviewer, now=now)

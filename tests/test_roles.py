@@ -12,6 +12,11 @@ READ_TICKETS = {
     "compliance.view_measure", "compliance.view_event", "compliance.view_nodeapplication", "compliance.view_appeal", "compliance.view_appealevidence",
 }
 ISSUE_AND_REVOKE = {"compliance.add_ticket", "compliance.revoke_ticket"}
+READ_CERTIFICATES = {
+    "compliance.view_qualification", "compliance.view_qualificationdocument", "compliance.view_rectificationnotice",
+    "compliance.view_qualificationrequirement", "compliance.view_qualificationtype",
+}
+REVIEW_CERTIFICATES = {"compliance.review_qualification", "compliance.view_missingqualification"}
 
 
 def perms(group_name):
@@ -20,9 +25,12 @@ def perms(group_name):
 
 
 def test_groups_have_exactly_their_permissions():
-    assert perms("Reviewer") == READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE
-    assert perms("Appeal reviewer") == READ_SHOPS | READ_TICKETS | {"compliance.decide_appeal"}
-    assert perms("Compliance admin") == READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | {
+    assert perms("Reviewer") == READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES | REVIEW_CERTIFICATES
+    assert perms("Appeal reviewer") == READ_SHOPS | READ_TICKETS | READ_CERTIFICATES | {"compliance.decide_appeal"}
+    assert perms("Compliance admin") == (READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES
+                                         | REVIEW_CERTIFICATES) | {
+        "compliance.add_qualificationrequirement", "compliance.change_qualificationrequirement",
+        "compliance.add_qualificationtype", "compliance.change_qualificationtype",
         "compliance.decide_appeal",
         "compliance.add_rule", "compliance.change_rule", "compliance.add_ruletier", "compliance.change_ruletier",
         "compliance.add_pointnode", "compliance.change_pointnode",

@@ -44,6 +44,26 @@ class PolicySettings(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("A shop's experience score must be greater than this for the Selected Alliance."),
     )
+    rectification_days = models.PositiveSmallIntegerField(
+        _("rectification deadline (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Whole days (Asia/Shanghai) a shop has to replace a certificate that expired or was "
+                    "withdrawn before a ticket is issued."),
+    )
+    first_minor_days = models.PositiveSmallIntegerField(
+        _("first product-qualification case looks back (days)"),
+        default=365,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("A product-qualification case with no earlier such ticket in this many days is first "
+                    "and minor: the products are delisted, no points."),
+    )
+    certificate_warning_days = models.PositiveSmallIntegerField(
+        _("warn before a certificate expires (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Merchants are reminded, and their portal warns, this many days before expiry."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

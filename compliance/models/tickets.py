@@ -371,6 +371,13 @@ class Event(AppendOnlyModel):
         APPEAL_REJECTED = "appeal_rejected", _("Appeal rejected")
         NODE_APPLIED = "node_applied", _("Point node reached")
         NODE_LIFTED = "node_lifted", _("Point node lifted")
+        QUALIFICATION_SUBMITTED = "qualification_submitted", _("Certificate submitted")
+        QUALIFICATION_REVIEWED = "qualification_reviewed", _("Certificate reviewed")
+        QUALIFICATION_LAPSED = "qualification_lapsed", _("Certificate no longer valid")
+        QUALIFICATION_SUPERSEDED = "qualification_superseded", _("Certificate superseded")
+        NOTICE_OPENED = "notice_opened", _("Rectification notice opened")
+        NOTICE_CLOSED = "notice_closed", _("Rectification notice closed")
+        PRODUCTS_RELISTED = "products_relisted", _("Products relisted")
 
     ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="events",
                                verbose_name=_("ticket"))
@@ -397,7 +404,10 @@ class Event(AppendOnlyModel):
     def status_label(value: str) -> str:
         from shops.models import Shop
 
-        labels = {**dict(Shop.Status.choices), **dict(Ticket.Status.choices)}
+        from .qualifications import Qualification, RectificationNotice
+
+        labels = {**dict(Qualification.Status.choices), **dict(RectificationNotice.Status.choices),
+                  **dict(Shop.Status.choices), **dict(Ticket.Status.choices)}
         return str(labels.get(value, value))
 
     @property

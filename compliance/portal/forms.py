@@ -1,9 +1,11 @@
+import re
+
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from compliance.forms import DocumentsField
-from compliance.models import PolicySettings, Ticket, ViolationClass
+from compliance.models import PolicySettings, QualificationType, Ticket, ViolationClass
 
 
 class TicketFilterForm(forms.Form):
@@ -28,3 +30,50 @@ class AppealForm(forms.Form):
         field.validators.append(MaxLengthValidator(limit))
         field.widget.attrs["maxlength"] = limit
         field.help_text = _("At most %(n)d characters.") % {"n": limit}
+
+
+class CertificateForm(forms.Form):
+    """A certificate or the renewal of one (SPEC §4): the data as printed on
+    it, and a scan of every page (same checks as appeal evidence)."""
+
+    MAX_PRODUCTS = 200
+
+    qualification_type = forms.ModelChoiceField(label=_("Certificate type"), queryset=QualificationType.objects.none(),
+                                                empty_label=_("Choose…"))
+    number = forms.CharField(label=_("Certificate number"), max_length=64)
+    holder = forms.CharField(label=_("Holder"), max_length=200, help_text=_("As printed on the certificate."))
+    authority = forms.CharField(label=_("Issuing authority"), max_length=200)
+    issued_on = forms.DateField(label=_("Issued on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    expires_on = forms.DateField(label=_("Valid until"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    permanent = forms.BooleanField(label=_("Permanent (no expiry date)"), required=False)
+    brand = forms.CharField(label=_("Brand"), max_length=100, required=False,
+                            help_text=_("Required for brand certificates."))
+    product_nos = forms.CharField(
+        label=_("Products covered"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Product IDs separated by spaces or commas. Required for product certificates; leave empty "
+                    "when the certificate covers the whole shop."))
+    documents = DocumentsField(label=_("Certificate files"))
+
+    def __init__(self, *args, shop, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shop = shop
+        self.fields["qualification_type"].queryset = QualificationType.objects.filter(is_active=True)
+
+    def clean_product_nos(self):
+        numbers = [n for n in re.split(r"[\s,，、;；]+", self.cleaned_data["product_nos"]) if n]
+        if len(numbers) > self.MAX_PRODUCTS:
+            raise forms.ValidationError(_("At most %(n)d products per certificate.") % {"n": self.MAX_PRODUCTS})
+        found = {p.product_no: p for p in self.shop.products.filter(product_no__in=numbers)} if numbers else {}
+        unknown = [n for n in numbers if n not in found]
+        if unknown:
+            raise forms.ValidationError(_("Not products of this shop: %(numbers)s") % {"numbers": ", ".join(unknown[:10])})
+        return list(dict.fromkeys(found[n] for n in numbers))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("permanent") and data.get("expires_on"):
+            self.add_error("expires_on", _("A permanent certificate has no expiry date; clear one of the two."))
+        elif not data.get("permanent") and not data.get("expires_on") and "expires_on" not in self.errors:
+            self.add_error("expires_on", _("Enter the expiry date, or tick “permanent”."))
+        return data

@@ -14,7 +14,10 @@ urlpatterns = [
          name="password_done"),
     path("shops/<str:shop_no>/", views.standing, name="standing"),
     path("shops/<str:shop_no>/tickets/", views.ticket_list, name="tickets"),
+    path("shops/<str:shop_no>/certificates/", views.certificates, name="certificates"),
+    path("shops/<str:shop_no>/certificates/new/", views.certificate_new, name="certificate_new"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
     path("files/ticket/<int:pk>/", views.ticket_evidence_file, name="ticket_file"),
     path("files/appeal/<int:pk>/", views.appeal_evidence_file, name="appeal_file"),
+    path("files/certificate/<int:pk>/", views.certificate_file, name="certificate_file"),
 ]

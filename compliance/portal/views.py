@@ -14,11 +14,14 @@ from django.views.decorators.http import require_http_methods
 
 from compliance.exceptions import DomainError
 from compliance.models import Appeal, Ticket, ViolationClass
-from compliance.selectors import MerchantScope, merchant_health, shop_standing, ticket_measures, ticket_timeline
+from compliance.selectors import (
+    MerchantScope, merchant_health, shop_certificates, shop_standing, ticket_measures, ticket_timeline,
+)
 from compliance.services.appeals import appeal_block_reason, appeal_days_left, appeal_submit, chances
+from compliance.services.qualifications import qualification_submit
 from shops.uploads import attachment_response
 
-from .forms import AppealForm, TicketFilterForm
+from .forms import AppealForm, CertificateForm, TicketFilterForm
 
 PORTAL_LOGIN = reverse_lazy("portal:login")
 
@@ -76,6 +79,7 @@ def standing(request, scope, shop_no):
     context = _context(
         request, scope, shop,
         tab="standing", standing=shop_standing(shop), health=merchant_health(shop),
+        certificates=shop_certificates(shop, full=False),
         recent=scope.tickets().filter(shop=shop).select_related("rule").order_by("-issued_at")[:5],
     )
     return render(request, "portal/standing.html", context)
@@ -146,3 +150,63 @@ def appeal_evidence_file(request, scope, pk):
     if item is None:
         raise Http404
     return attachment_response(item.file, download_stem=f"{item.appeal.ticket.number}-appeal-{item.pk}")
+
+
+@merchant_view
+def certificates(request, scope, shop_no):
+    shop = scope.shop(shop_no)
+    return render(request, "portal/certificates.html", _context(
+        request, scope, shop, tab="certificates", certificates=shop_certificates(shop)))
+
+
+@merchant_view
+@require_http_methods(["GET", "POST"])
+def certificate_new(request, scope, shop_no):
+    """Submit a certificate; ``?renews=<id>`` renews one of the shop's, and
+    ``?product=<product ID>&type=<id>`` comes from a missing-certificate row."""
+    shop = scope.shop(shop_no)
+    renews = None
+    renews_id = request.GET.get("renews", "")
+    if renews_id:
+        renews = scope.qualifications().filter(shop=shop, pk=renews_id if renews_id.isdigit() else 0).select_related(
+            "qualification_type").first()
+        if renews is None:
+            raise Http404
+    initial = {}
+    if renews:
+        initial = {"qualification_type": renews.qualification_type_id, "holder": renews.holder,
+                   "authority": renews.authority, "brand": renews.brand,
+                   "product_nos": " ".join(renews.products.values_list("product_no", flat=True))}
+    else:
+        product = shop.products.filter(product_no=request.GET.get("product", "")).first()
+        if product:
+            initial = {"product_nos": product.product_no, "brand": product.brand}
+        type_id = request.GET.get("type", "")
+        if type_id.isdigit():
+            initial["qualification_type"] = int(type_id)
+    form = CertificateForm(request.POST or None, request.FILES or None, shop=shop, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            qualification_submit(
+                shop=shop, qualification_type=data["qualification_type"], number=data["number"],
+                holder=data["holder"], authority=data["authority"], issued_on=data["issued_on"],
+                expires_on=None if data["permanent"] else data["expires_on"], brand=data["brand"],
+                products=data["product_nos"], files=data["documents"], actor=request.user, renews=renews,
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Certificate submitted. You will be told the review result by e-mail."))
+            return redirect("portal:certificates", shop_no=shop.shop_no)
+    return render(request, "portal/certificate_form.html", _context(
+        request, scope, shop, tab="certificates", form=form, renews=renews),
+        status=400 if request.method == "POST" else 200)
+
+
+@merchant_view
+def certificate_file(request, scope, pk):
+    item = scope.qualification_documents().select_related("qualification").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    return attachment_response(item.file, download_stem=f"{item.qualification.number}-{item.pk}")

@@ -147,6 +147,7 @@ def assess(
     occurred_at: datetime.datetime,
     ban_chosen: bool = False,
     clear_chosen: bool = False,
+    require_products: bool = True,
     now: datetime.datetime | None = None,
 ) -> Consequences:
     """Validate a prospective ticket and compute its consequences (SPEC §6).
@@ -173,7 +174,9 @@ def assess(
     if any(p.shop_id != shop.pk for p in products):
         raise DomainError(_("Every affected product must belong to the ticket's shop."))
     ban = tier.ban_products == Option.ALWAYS or (tier.ban_products == Option.OPTIONAL and ban_chosen)
-    if (tier.delist_products or ban) and not products:
+    # A rectification ticket may find nothing left on sale to delist; its
+    # points still apply (SPEC §4), so the daily job does not require products.
+    if (tier.delist_products or ban) and not products and require_products:
         raise DomainError(_("This tier delists or bans products: choose the affected products."))
     if tier.per_order and not order_count:
         raise DomainError(_("This tier is charged per confirmed order: enter the number of orders."))

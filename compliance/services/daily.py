@@ -10,11 +10,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.models import Event, Measure, Ticket
+import logging
+
+from compliance.exceptions import DomainError
+from compliance.models import Event, Measure, PolicySettings, Qualification, RectificationNotice, Ticket
+from compliance.notifications import notify_certificates_expiring, notify_notices_opened
 
 from . import measures as m
-from .assessment import shanghai_day_start
+from . import qualifications as quals
+from .assessment import shanghai, shanghai_day_start
 from .locks import lock_shop
+
+logger = logging.getLogger(__name__)
 
 BATCH = 2000
 
@@ -74,8 +81,77 @@ def finalise_tickets(cutoff: datetime.datetime) -> int:
             total += len(rows)
 
 
-# Later issues append their steps (certificates, alliance) in SPEC §10's order.
+def expire_certificates(cutoff: datetime.datetime) -> int:
+    """SPEC §4: approved certificates whose last valid day has ended expire at
+    the Shanghai midnight after it, and each gets its rectification notice in
+    the same transaction. One UPDATE per batch and expiry day (a daily run
+    has one such day; a run for a later date catches up with each)."""
+    today = shanghai(cutoff).date()
+    due = Qualification.objects.filter(status=Qualification.Status.APPROVED, expires_on__lt=today)
+    total = 0
+    for expires_on in sorted(set(due.values_list("expires_on", flat=True))):
+        at = quals.shanghai_midnight_after(expires_on)
+        while True:
+            with transaction.atomic():
+                rows = list(due.filter(expires_on=expires_on).select_for_update(skip_locked=True, no_key=True)
+                            .order_by("id").values_list("id", "shop_id")[:BATCH])
+                if not rows:
+                    break
+                ids = [pk for pk, _shop in rows]
+                Qualification.objects.filter(pk__in=ids, status=Qualification.Status.APPROVED).update(
+                    status=Qualification.Status.EXPIRED, lapsed_at=at)
+                Event.objects.bulk_create([
+                    Event(shop_id=shop_id, action=Event.Action.QUALIFICATION_LAPSED,
+                          from_status=Qualification.Status.APPROVED, to_status=Qualification.Status.EXPIRED,
+                          data={"qualification": pk}, created_at=at)
+                    for pk, shop_id in rows
+                ], batch_size=BATCH)
+                notify_notices_opened(quals.open_notices(ids))
+                total += len(rows)
+    return total
+
+
+def ticket_overdue_notices(cutoff: datetime.datetime) -> int:
+    """SPEC §4: a notice whose deadline passed without a replacement becomes
+    a ticket. A notice at a time, each in its own transaction (a ticket is a
+    workflow with its own locks); one that cannot be issued is logged and left
+    open for the next run."""
+    due = RectificationNotice.objects.filter(status=RectificationNotice.Status.OPEN, deadline__lt=cutoff)
+    issued = 0
+    for notice_id in list(due.order_by("deadline", "id").values_list("id", flat=True)):
+        try:
+            if quals.notice_ticket(notice_id):
+                issued += 1
+        except DomainError as exc:
+            logger.error("rectification notice %s: no ticket issued: %s", notice_id, exc.message)
+    return issued
+
+
+def certificate_reminders(cutoff: datetime.datetime) -> int:
+    """SPEC §10: remind the merchant once of each approved certificate that
+    expires within the policy's warning window; one e-mail per shop."""
+    today = shanghai(cutoff).date()
+    window = PolicySettings.load().certificate_warning_days
+    due = Qualification.objects.filter(
+        status=Qualification.Status.APPROVED, expiry_reminded_at=None, expires_on__gte=today,
+        expires_on__lte=today + datetime.timedelta(days=window))
+    with transaction.atomic():
+        rows = list(due.select_for_update(skip_locked=True, no_key=True).select_related("qualification_type", "shop")
+                    .order_by("shop_id", "expires_on"))
+        Qualification.objects.filter(pk__in=[q.pk for q in rows]).update(expiry_reminded_at=cutoff)
+        by_shop: dict[int, list] = {}
+        for q in rows:
+            by_shop.setdefault(q.shop_id, []).append(q)
+        for certificates in by_shop.values():
+            notify_certificates_expiring(certificates)
+    return len(rows)
+
+
+# SPEC §10's order; later issues add theirs (alliance) in place.
 STEPS = [
+    ("expire_certificates", expire_certificates),
+    ("ticket_overdue_notices", ticket_overdue_notices),
     ("end_suspensions", end_suspensions),
     ("finalise_tickets", finalise_tickets),
+    ("certificate_reminders", certificate_reminders),
 ]

@@ -159,16 +159,17 @@ def reverse_clearance(measure: Measure, *, at) -> None:
     Shop.objects.filter(pk__in=flagged).update(review_flagged_at=None)
 
 
-def reverse_measures(measures, *, at) -> None:
+def reverse_measures(measures, *, at, status=Measure.Status.REVERSED) -> None:
     """Reverse measures still in force (a revoked ticket's own, or a lifted
     node's) and recompute the products they held; the caller refreshes the
-    shop's status."""
+    shop's status. With ``status=ENDED`` the measure ran its course instead
+    (a delisting whose certificate was replaced, SPEC §4)."""
     measures = [x for x in measures if x.status == LIVE]
     if not measures:
         return
     ids = [x.pk for x in measures]
-    Measure.objects.filter(pk__in=ids).update(status=Measure.Status.REVERSED, closed_at=at)
+    Measure.objects.filter(pk__in=ids).update(status=status, closed_at=at)
     refresh_products(MeasureProduct.objects.filter(measure_id__in=ids).values_list("product_id", flat=True))
     for measure in measures:
-        if measure.kind == Measure.Kind.CLEAR:
+        if measure.kind == Measure.Kind.CLEAR and status == Measure.Status.REVERSED:
             reverse_clearance(measure, at=at)

@@ -65,6 +65,7 @@ def ticket_issue(
     clear_chosen: bool = False,
     evidence=(),
     idempotency_key: str | None = None,
+    require_products: bool = True,
     now: datetime.datetime | None = None,
 ) -> Ticket:
     """Issue a ticket and apply everything it causes, atomically.
@@ -88,7 +89,8 @@ def ticket_issue(
                 return existing
             now = now or timezone.now()
             c = assess(shop=shop, tier=tier, points=points, products=products, order_count=order_count,
-                       occurred_at=occurred_at, ban_chosen=ban_chosen, clear_chosen=clear_chosen, now=now)
+                       occurred_at=occurred_at, ban_chosen=ban_chosen, clear_chosen=clear_chosen,
+                       require_products=require_products, now=now)
             ticket = _write_ticket(c, actor=actor, description=description, occurred_at=occurred_at,
                                    idempotency_key=idempotency_key, ban_chosen=ban_chosen,
                                    clear_chosen=clear_chosen)

@@ -105,7 +105,7 @@ PRODUCTS = {
                  ("云织 针织开衫", "云织", "女装", "399.00")],
     "10000002": [("法式碎花连衣裙", "云织", "女装", "259.00"), ("高腰阔腿裤", "云织", "女装", "189.00")],
     "10000003": [("极光 X5 无线耳机", "极光", "数码", "499.00"), ("极光 65W 充电器", "极光", "数码", "129.00"),
-                 ("极光 智能手表 S2", "极光", "数码", "899.00")],
+                 ("极光 智能手表 S2", "极光", "数码", "899.00"), ("极光 移动电源 20000mAh", "极光", "数码", "149.00")],
     "10000004": [("手工陶瓷马克杯", "", "家居", "39.90"), ("棉麻桌布", "", "家居", "59.00")],
     "10000005": [("925银 耳钉", "", "饰品", "88.00"), ("手编 红绳手链", "", "饰品", "29.90")],
     "10000006": [("优品 洗衣液 3kg", "优品", "日化", "45.90"), ("优品 洗洁精", "优品", "日化", "12.90")],
@@ -159,6 +159,33 @@ TICKETS = [
 ]
 
 
+# Certificates (SPEC §4): (key, shop, type, brand, product indexes, issued days ago,
+# valid for days from today or None for permanent, what happens, the key it renews).
+# The daily job at the end expires what has run out: 云织女装专营店's authorisation
+# gets an open notice; 极光数码's watch CCC ran out long ago, so its notice has
+# become a ticket and the watch is delisted until the renewal under review is approved.
+CERTIFICATES = [
+    ("yz-bl-old", "10000001", "business_licence", "", [], 1500, 200, "approve", None),
+    ("yz-bl", "10000001", "business_licence", "", [], 30, None, "approve", "yz-bl-old"),
+    ("yz-tm", "10000001", "trademark_registration", "云织", [], 3000, 20, "approve", None),
+    ("yzn-ba", "10000002", "brand_authorisation", "云织", [], 400, -3, "approve", None),
+    ("yzn-bl", "10000002", "business_licence", "", [], 2, None, "submit", None),
+    ("jg-ba", "10000003", "brand_authorisation", "极光", [], 200, 500, "approve", None),
+    ("jg-ccc2", "10000003", "ccc", "", [2], 300, 1000, "approve", None),
+    ("jg-ccc3", "10000003", "ccc", "", [3], 1200, -20, "approve", None),
+    ("jg-ccc3-new", "10000003", "ccc", "", [3], 4, 1800, "submit", "jg-ccc3"),
+    ("jg-ccc1", "10000003", "ccc", "", [1], 3, 1500, "reject", None),
+    ("zw-id", "10000004", "resident_id", "", [], 2000, None, "approve", None),
+    ("zw-bank", "10000004", "bank_account", "", [], 5, None, "reject", None),
+    ("ln-bl", "10000005", "business_licence", "", [], 900, None, "revoke", None),
+    ("yzt-tm", "10000010", "trademark_registration", "云织", [], 800, 1000, "invalidate", None),
+]
+CERTIFICATE_AUTHORITY = {"subject": "杭州市市场监督管理局", "brand": "国家知识产权局商标局",
+                         "product": "中国质量认证中心"}
+REJECTIONS = {"zw-bank": "开户许可证照片不清晰，账号无法辨认，请重新拍摄上传。",
+              "jg-ccc1": "证书上的产品型号与商品不一致，请提交对应型号的 CCC 证书。"}
+
+
 class Command(BaseCommand):
     help = "Load the demo world and demo accounts (development only; idempotent)."
 
@@ -182,6 +209,7 @@ class Command(BaseCommand):
             self._deposits(shops)
             self._tickets(shops, now)
             self._appeals(now)
+            self._certificates(now)
             # What the daily job would have done since: suspensions that ran out
             # ended, appeal windows that closed made their tickets final.
             for _name, step in STEPS:
@@ -265,6 +293,50 @@ class Command(BaseCommand):
                 appeal_decide(appeal=appeal, approve=decision == "approve", actor=decider,
                               reason=DECISIONS[decision], now=now - datetime.timedelta(days=decided_days_ago))
 
+    def _certificates(self, now):
+        """Certificates of every kind and status, submitted and decided
+        through the services; found again by their number on a second run."""
+        from compliance.models import Qualification, QualificationType
+        from compliance.services.qualifications import (
+            qualification_review, qualification_submit, qualification_withdraw,
+        )
+
+        reviewer = User.objects.get(username="reviewer")
+        merchants = {m.shop.shop_no: m.user for m in ShopMember.objects.select_related("shop", "user")}
+        made = {}
+        for key, shop_no, type_code, brand, indexes, issued_days, valid_days, plan, renews in CERTIFICATES:
+            shop = Shop.objects.get(shop_no=shop_no)
+            number = f"DEMO-{shop_no[-2:]}-{key.upper()}"
+            existing = Qualification.objects.filter(shop=shop, number=number).first()
+            if existing:
+                made[key] = existing
+                continue
+            qtype = QualificationType.objects.get(code=type_code)
+            submitted = now - datetime.timedelta(days=min(issued_days, 60) if valid_days is None or valid_days > 0
+                                                 else issued_days - 1, hours=3)
+            today = timezone.localtime(now).date()
+            q = qualification_submit(
+                shop=shop, qualification_type=qtype, number=number,
+                holder=shop.company_name or shop.controller.name,
+                authority=CERTIFICATE_AUTHORITY.get(qtype.kind, "浙江省市场监督管理局"),
+                issued_on=today - datetime.timedelta(days=issued_days),
+                expires_on=None if valid_days is None else today + datetime.timedelta(days=valid_days),
+                brand=brand, products=[Product.objects.get(product_no=product_no(shop_no, i)) for i in indexes],
+                files=[_certificate_file(number)], actor=merchants.get(shop_no, reviewer),
+                renews=Qualification.objects.get(pk=made[renews].pk) if renews else None, now=submitted,
+            )
+            made[key] = q
+            if plan == "submit":
+                continue
+            decided = submitted + datetime.timedelta(hours=20)
+            q = qualification_review(qualification=q, approve=plan != "reject", reason=REJECTIONS.get(key, ""),
+                                     actor=reviewer, now=decided)
+            if plan in ("revoke", "invalidate"):
+                qualification_withdraw(
+                    qualification=q, status="revoked" if plan == "revoke" else "invalidated", actor=reviewer,
+                    reason="发证机关已吊销该营业执照。" if plan == "revoke" else "商标注册已被宣告无效，原证书失效。",
+                    now=now - datetime.timedelta(days=2))
+
     def _history(self, shops, now):
         """Shops that left before the demo starts: one by the end of its term,
         one closed. (No ticket caused these; they are the merchants' doing.)"""
@@ -302,6 +374,20 @@ class Command(BaseCommand):
         lines.append("  merchant1        merchant of 云织官方旗舰店 and 云织女装专营店 → http://127.0.0.1:8000/portal/")
         lines.append("  merchant2        merchant of 张伟的小店 → http://127.0.0.1:8000/portal/")
         return "\n".join(lines) + "\n"
+
+
+def _certificate_file(number: str):
+    """A placeholder certificate scan, clearly marked as a sample."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    image = Image.new("RGB", (600, 420), (250, 246, 236))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((10, 10, 589, 409), outline=(170, 130, 60), width=4)
+    draw.text((40, 40), "DEMO SAMPLE - CERTIFICATE", fill=(120, 80, 20))
+    draw.text((40, 80), number, fill=(60, 60, 60))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return SimpleUploadedFile(f"{number}.png", buffer.getvalue(), content_type="image/png")
 
 
 def _id_card_image(side: str) -> ContentFile:

@@ -1,0 +1,521 @@
+"""Qualification certificates in the admin (SPEC §4): the review queue with
+its review, withdrawal and trademark-event views, the requirement matrix,
+rectification notices, and the queue of products missing a certificate."""
+
+import datetime
+import secrets
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from compliance.exceptions import DomainError
+from compliance.models import (
+    MissingQualification, Qualification, QualificationDocument, QualificationRequirement, QualificationType,
+    RectificationNotice,
+)
+from compliance.models.qualifications import REVIEW_ORDER
+from compliance.selectors import active_requirements, missing_for, missing_qualifications
+from compliance.services.assessment import shanghai
+from compliance.services.qualifications import (
+    brand_products, missing_groups, missing_ticket_issue, qualification_review, qualification_withdraw,
+    trademark_event,
+)
+from compliance.services.tickets import ticket_preview
+from compliance.wording import person
+from shops.admin_base import (
+    BaseModelAdmin, SearchShape, shop_label, shop_shapes, short_time, status_column, time_column, truncated,
+    valid_pk,
+)
+from shops.models import Shop
+from shops.uploads import attachment_response, preview_response
+
+from .base import EvidenceInline, ReadOnlyAdmin
+
+REVIEW = "compliance.review_qualification"
+
+
+def _today():
+    return shanghai(timezone.now()).date()
+
+
+# The catalogue: types and requirements ---------------------------------------------------------
+
+@admin.register(QualificationType)
+class QualificationTypeAdmin(BaseModelAdmin):
+    list_display = ("name_zh", "name_en", "kind", "code", "position", "is_active")
+    list_filter = ("kind", "is_active")
+    list_select_related = ()
+    ordering = ("position", "id")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # certificates refer to their type; deactivate instead
+
+
+@admin.register(QualificationRequirement)
+class QualificationRequirementAdmin(BaseModelAdmin):
+    list_display = ("__str__", "accepted", "per_brand", "is_active", "note")
+    list_filter = ("is_active", "per_brand")
+    list_select_related = ()
+    filter_horizontal = ("accepted_types",)
+    fields = ("category", "shop_type", "accepted_types", "per_brand", "is_active", "note")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("accepted_types")
+
+    @admin.display(description=gettext_lazy("accepted certificate types"))
+    def accepted(self, obj):
+        return _(" or ").join(str(t) for t in obj.accepted_types.all())
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate a requirement instead: the queue's history stays explainable
+
+
+# Certificates ----------------------------------------------------------------------------------
+
+class ExpiringFilter(admin.SimpleListFilter):
+    title = gettext_lazy("expires within")
+    parameter_name = "expiring"
+
+    def lookups(self, request, model_admin):
+        return [(str(n), gettext_lazy("%(n)d days") % {"n": n}) for n in (7, 30, 90)]
+
+    def queryset(self, request, queryset):
+        if self.value() not in {"7", "30", "90"}:
+            return queryset
+        today = _today()
+        return queryset.filter(status=Qualification.Status.APPROVED, expires_on__gte=today,
+                               expires_on__lte=today + datetime.timedelta(days=int(self.value())))
+
+
+def _number_or_shop(value) -> Q:
+    """Digits are a certificate number (CCC numbers are digits) or a shop ID:
+    both are looked up through their own index on the certificate table."""
+    shop_ids = list(Shop.objects.filter(shop_no__startswith=value).values_list("pk", flat=True)[:500])
+    return Q(number__startswith=value) | Q(shop_id__in=shop_ids)
+
+
+_number_or_shop.lookup_path = "number"
+
+
+class DocumentInline(EvidenceInline):
+    model = QualificationDocument
+    verbose_name_plural = gettext_lazy("certificate files")
+
+    def download_url(self, obj):
+        return reverse("admin:compliance_qualification_document", args=[obj.qualification_id, obj.pk])
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(label=gettext_lazy("Decision"), widget=forms.RadioSelect, choices=[
+        ("approve", gettext_lazy("Approve: the certificate is genuine, legible and matches the data")),
+        ("reject", gettext_lazy("Reject: the merchant must submit it again")),
+    ])
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                             max_length=2000, help_text=gettext_lazy("Required for a rejection; the merchant reads it."))
+
+
+class WithdrawForm(forms.Form):
+    status = forms.ChoiceField(label=gettext_lazy("The certificate is"), widget=forms.RadioSelect, choices=[
+        (Qualification.Status.REVOKED, gettext_lazy("Revoked by the issuing authority")),
+        (Qualification.Status.INVALIDATED, gettext_lazy("Invalidated (declared void, or found not genuine)")),
+    ])
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+                             help_text=gettext_lazy("The merchant reads it with the rectification notice."))
+
+
+class TrademarkForm(forms.Form):
+    EVENTS = [
+        ("acceptance_rejected", gettext_lazy("Trademark application rejected (acceptance notice void)")),
+        ("registration_invalidated", gettext_lazy("Registered trademark declared invalid")),
+        ("authorisation_withdrawn", gettext_lazy("Brand authorisation withdrawn")),
+    ]
+    event = forms.ChoiceField(label=gettext_lazy("Event"), widget=forms.RadioSelect, choices=EVENTS)
+    details = forms.CharField(label=gettext_lazy("Details"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+                              help_text=gettext_lazy("The merchant reads this on the ticket."))
+    ban = forms.BooleanField(label=gettext_lazy("Ban the brand's products"), required=False)
+    clear = forms.BooleanField(label=gettext_lazy("Clear the shop"), required=False,
+                               help_text=gettext_lazy("Terminates the shop and bars its controller for good."))
+
+
+@admin.register(Qualification)
+class QualificationAdmin(BaseModelAdmin):
+    """The reviewers' certificate queue: under review first, oldest first."""
+
+    list_display = ("number", "type_display", "status_display", "shop_display", "brand_display", "expiry_display",
+                    "submitted_display", "reviewed_by_display")
+    list_display_links = None
+    list_filter = ("kind", "status", ExpiringFilter, "qualification_type")
+    list_select_related = ("shop", "qualification_type", "reviewed_by")
+    search_shapes = (
+        SearchShape(r"\d{1,64}", (_number_or_shop,)),
+        SearchShape(r"[0-9A-Z\-]*[A-Z][0-9A-Z\-]*", ("number__startswith",)),
+        shop_shapes()[2],
+    )
+    search_help_text = gettext_lazy("Certificate number or shop ID, from the start; or words of the shop name.")
+    sortable_by = ("submitted_display",)
+    inlines = [DocumentInline]
+    fields = readonly_fields = (
+        "shop", "qualification_type", "kind", "number", "holder", "authority", "issued_on", "expires_on", "brand",
+        "products_display", "renews", "status", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at",
+        "review_reason", "lapsed_at", "lapse_reason", "notice_display", "event_ticket")
+
+    def get_queryset(self, request):
+        queryset = self.model._default_manager.get_queryset().annotate(queue=REVIEW_ORDER)
+        return queryset.order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        return ["queue", "submitted_at", "id"]
+
+    def get_list_display(self, request):
+        may_review = request.user.has_perm(REVIEW)
+
+        @admin.display(description=gettext_lazy("certificate number"))
+        def open_link(obj):
+            pending = obj.status == Qualification.Status.SUBMITTED and may_review
+            url = reverse("admin:compliance_qualification_review" if pending else
+                          "admin:compliance_qualification_change", args=[obj.pk])
+            return format_html('<a href="{}">{}</a>', url, obj.number)
+
+        return (open_link, *self.list_display[1:])
+
+    status_display = status_column(gettext_lazy("status"))
+    submitted_display = time_column("submitted_at", gettext_lazy("submitted at"), ordering="submitted_at")
+
+    @admin.display(description=gettext_lazy("certificate type"))
+    def type_display(self, obj):
+        return truncated(str(obj.qualification_type), "12em")
+
+    @admin.display(description=gettext_lazy("shop"))
+    def shop_display(self, obj):
+        return shop_label(obj.shop, "12em")
+
+    @admin.display(description=gettext_lazy("brand"))
+    def brand_display(self, obj):
+        return obj.brand or "—"
+
+    @admin.display(description=gettext_lazy("valid until"))
+    def expiry_display(self, obj):
+        if obj.expires_on is None:
+            return _("permanent")
+        label = obj.expires_on.isoformat()
+        if obj.status == Qualification.Status.APPROVED and obj.expires_on <= _today() + datetime.timedelta(days=30):
+            return format_html('<strong class="due-today">{}</strong>', label)
+        return label
+
+    @admin.display(description=gettext_lazy("reviewed by"))
+    def reviewed_by_display(self, obj):
+        return person(obj.reviewed_by) or "—"
+
+    @admin.display(description=gettext_lazy("products covered"))
+    def products_display(self, obj):
+        products = list(obj.products.all()[:50])
+        if not products:
+            return _("the whole shop")
+        return format_html_join(mark_safe("<br>"), "{} {}", ((p.product_no, p.title) for p in products))
+
+    @admin.display(description=gettext_lazy("rectification notice"))
+    def notice_display(self, obj):
+        notice = RectificationNotice.objects.filter(qualification=obj).first()
+        if notice is None:
+            return "—"
+        url = reverse("admin:compliance_rectificationnotice_change", args=[notice.pk])
+        return format_html('<a href="{}">{} · {}</a>', url, notice.get_status_display(),
+                           notice.get_outcome_display() if notice.outcome else short_time(notice.deadline))
+
+    def has_add_permission(self, request):
+        return False  # merchants submit certificates in the portal
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decisions go through the review and withdraw views
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/review/", wrap(self.review_view), name="compliance_qualification_review"),
+            path("<int:pk>/withdraw/", wrap(self.withdraw_view), name="compliance_qualification_withdraw"),
+            path("<int:pk>/trademark/", wrap(self.trademark_view), name="compliance_qualification_trademark"),
+            path("<int:pk>/document/<int:document_pk>/", wrap(self.document_view),
+                 name="compliance_qualification_document"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        q = self.get_object(request, object_id)
+        may = request.user.has_perm(REVIEW) and q is not None
+        extra = {
+            "may_review": may and q.status == Qualification.Status.SUBMITTED,
+            "may_withdraw": may and q.status == Qualification.Status.APPROVED,
+            "may_trademark": may and q.status == Qualification.Status.APPROVED and q.kind == "brand"
+            and request.user.has_perm("compliance.add_ticket"),
+        }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def _certificate(self, request, pk, *, perm=REVIEW):
+        if not request.user.has_perm(perm):
+            raise PermissionDenied
+        q = (Qualification.objects.select_related("shop", "qualification_type", "submitted_by", "renews__qualification_type")
+             .prefetch_related("documents", "products").filter(pk=pk).first())
+        if q is None:
+            raise Http404
+        return q
+
+    def _page(self, request, template, title, q, form, **extra):
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": title, "q": q, "form": form,
+                   **extra}
+        return TemplateResponse(request, f"admin/compliance/qualification/{template}.html", context)
+
+    def review_view(self, request, pk):
+        q = self._certificate(request, pk)
+        form = ReviewForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                qualification_review(qualification=q, approve=form.cleaned_data["decision"] == "approve",
+                                     reason=form.cleaned_data["reason"], actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, _("Review recorded; the merchant is told by e-mail."), messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:compliance_qualification_changelist"))
+            q.refresh_from_db()
+        others = (Qualification.objects.filter(shop=q.shop_id).exclude(pk=q.pk).select_related("qualification_type")
+                  .order_by("-submitted_at")[:10])
+        notices = RectificationNotice.objects.filter(shop=q.shop_id, status=RectificationNotice.Status.OPEN
+                                                     ).select_related("qualification__qualification_type")
+        return self._page(request, "review", _("Review certificate"), q, form, others=others, notices=notices)
+
+    def withdraw_view(self, request, pk):
+        q = self._certificate(request, pk)
+        form = WithdrawForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                qualification_withdraw(qualification=q, status=form.cleaned_data["status"],
+                                       reason=form.cleaned_data["reason"], actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, _("Certificate withdrawn; a rectification notice was sent to the merchant."),
+                                  messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:compliance_qualification_change", args=[q.pk]))
+        return self._page(request, "withdraw", _("Withdraw certificate"), q, form)
+
+    def trademark_view(self, request, pk):
+        q = self._certificate(request, pk)
+        if not request.user.has_perm("compliance.add_ticket"):
+            raise PermissionDenied
+        form = TrademarkForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            reason = f"{dict(TrademarkForm.EVENTS)[data['event']]}：{data['details'].strip()}"
+            try:
+                ticket = trademark_event(qualification=q, reason=reason, ban=data["ban"], clear=data["clear"],
+                                         actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, _("Ticket %(number)s issued for the trademark event.")
+                                  % {"number": ticket.number}, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:compliance_ticket_change", args=[ticket.pk]))
+        return self._page(request, "trademark", _("Trademark event"), q, form,
+                          brand_products=brand_products(q).order_by("pk")[:50])
+
+    def document_view(self, request, pk, document_pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        item = QualificationDocument.objects.select_related("qualification").filter(
+            pk=document_pk, qualification_id=pk).first()
+        if item is None:
+            raise Http404
+        serve = preview_response if request.GET.get("inline") == "1" else attachment_response
+        return serve(item.file, download_stem=f"{item.qualification.number}-{item.pk}")
+
+
+@admin.register(RectificationNotice)
+class RectificationNoticeAdmin(ReadOnlyAdmin):
+    list_display = ("certificate_display", "shop_display", "cause", "status_display", "opened_display",
+                    "deadline_display", "outcome", "ticket_display")
+    list_filter = ("status", "outcome", "cause")
+    list_select_related = ("shop", "qualification__qualification_type", "ticket")
+    search_shapes = shop_shapes()[1:]
+    search_help_text = gettext_lazy("Shop ID from the start, or words of the shop name.")
+    fields = readonly_fields = ("qualification", "shop", "cause", "opened_at", "deadline", "status", "closed_at",
+                                "outcome", "ticket", "replacement", "relisted_at")
+    status_display = status_column(gettext_lazy("status"))
+    opened_display = time_column("opened_at", gettext_lazy("opened at"), ordering="opened_at")
+    deadline_display = time_column("deadline", gettext_lazy("deadline"))
+    sortable_by = ("opened_display",)
+
+    @admin.display(description=gettext_lazy("certificate"))
+    def certificate_display(self, obj):
+        url = reverse("admin:compliance_qualification_change", args=[obj.qualification_id])
+        return format_html('<a href="{}">{}</a>', url, truncated(f"{obj.qualification.qualification_type} "
+                                                                  f"{obj.qualification.number}", "16em"))
+
+
+# The queue of products missing a certificate (商品资质缺失) ---------------------------------------
+
+class MissingChangeList(ChangeList):
+    """After the page is read, what each row lacks: one query for the page's
+    shops' certificates, not one per row."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        lacking = missing_for(self.result_list, _today(), self.model_admin.requirements)
+        for product in self.result_list:
+            product.lacking = lacking.get(product.pk, [])
+
+
+MAX_BATCH = 200
+
+
+@admin.register(MissingQualification)
+class MissingQualificationAdmin(BaseModelAdmin):
+    list_display = ("product_display", "shop_display", "category", "brand", "missing_display", "issue_link")
+    list_display_links = None
+    list_select_related = ("shop",)
+    list_filter = ("shop__shop_type",)
+    raw_id_fields = ("shop",)
+    search_shapes = (SearchShape(r"\d{1,20}", ("product_no__startswith", "shop__shop_no__startswith")),
+                     shop_shapes()[2])
+    search_help_text = gettext_lazy("Product ID or shop ID, from the start; or words of the shop name.")
+    actions = ["issue_tickets"]
+    sortable_by = ()
+
+    def get_queryset(self, request):
+        self.requirements = active_requirements()
+        return missing_qualifications(_today(), self.requirements, model=MissingQualification).order_by("-id")
+
+    def get_search_results(self, request, queryset, search_term):
+        # A product ID and a shop ID look alike: match either, each by its own index.
+        term = search_term.strip()
+        if term.isdigit():
+            shop_ids = list(Shop.objects.filter(shop_no__startswith=term).values_list("pk", flat=True)[:500])
+            return queryset.filter(Q(product_no__startswith=term) | Q(shop_id__in=shop_ids)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_changelist(self, request, **kwargs):
+        return MissingChangeList
+
+    @admin.display(description=gettext_lazy("product"))
+    def product_display(self, obj):
+        return truncated(f"{obj.title} · {obj.product_no}", "16em")
+
+    @admin.display(description=gettext_lazy("shop"))
+    def shop_display(self, obj):
+        return shop_label(obj.shop, "12em")
+
+    @admin.display(description=gettext_lazy("missing"))
+    def missing_display(self, obj):
+        return truncated("; ".join(_(" or ").join(str(t) for t in r.types) for r in getattr(obj, "lacking", [])),
+                         "18em")
+
+    @admin.display(description="")
+    def issue_link(self, obj):
+        if not self._may_issue:
+            return ""
+        url = reverse("admin:compliance_missingqualification_issue") + "?" + urlencode({"ids": obj.pk})
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Issue ticket"))
+
+    def changelist_view(self, request, extra_context=None):
+        self._may_issue = request.user.has_perm("compliance.add_ticket")
+        return super().changelist_view(request, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("compliance.add_ticket"):
+            actions.pop("issue_tickets", None)
+        return actions
+
+    @admin.action(description=gettext_lazy("Issue tickets for the selected products"))
+    def issue_tickets(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True)[:MAX_BATCH + 1])
+        if len(ids) > MAX_BATCH:
+            self.message_user(request, _("Choose at most %(n)d products at a time.") % {"n": MAX_BATCH},
+                              messages.ERROR)
+            return None
+        url = reverse("admin:compliance_missingqualification_issue") + "?" + urlencode({"ids": ",".join(map(str, ids))})
+        return HttpResponseRedirect(url)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [path("issue/", self.admin_site.admin_view(self.issue_view), name="compliance_missingqualification_issue"),
+                *super().get_urls()]
+
+    def issue_view(self, request):
+        """The preview of what the tickets would do, then one submission
+        issues them (SPEC §4: one step from the queue)."""
+        if not (request.user.has_perm("compliance.add_ticket") and self.has_view_permission(request)):
+            raise PermissionDenied
+        params = request.POST if request.method == "POST" else request.GET
+        raw = [v for v in params.get("ids", "").split(",") if v.strip()]
+        changelist = reverse("admin:compliance_missingqualification_changelist")
+        if not raw or len(raw) > MAX_BATCH or not all(valid_pk(MissingQualification, v) for v in raw):
+            self.message_user(request, _("Choose the products again (at most %(n)d).") % {"n": MAX_BATCH},
+                              messages.ERROR)
+            return HttpResponseRedirect(changelist)
+        today = _today()
+        requirements = active_requirements()
+        products = list(missing_qualifications(today, requirements).filter(pk__in=raw).select_related("shop")
+                        .order_by("shop_id", "id"))
+        if not products:
+            self.message_user(request, _("None of these products is missing a certificate any more."),
+                              messages.WARNING)
+            return HttpResponseRedirect(changelist)
+        lacking = missing_for(products, today, requirements)
+        complaint = params.get("complaint") == "1"
+        serious = params.get("serious") == "1"
+        now = timezone.now()
+        try:
+            groups = missing_groups(products, lacking, at=now, complaint=complaint, especially_serious=serious)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(changelist)
+        if request.method == "POST" and params.get("confirm") == "1":
+            tickets, errors = missing_ticket_issue(groups=groups, lacking=lacking, actor=request.user,
+                                                   token=params.get("token", "")[:32] or secrets.token_hex(8), now=now)
+            for error in errors:
+                self.message_user(request, error, messages.ERROR)
+            if tickets:
+                self.message_user(request, _("%(n)d ticket(s) issued: %(numbers)s") % {
+                    "n": len(tickets), "numbers": ", ".join(t.number for t in tickets)}, messages.SUCCESS)
+            return HttpResponseRedirect(changelist)
+        rows, errors = [], []
+        for shop, tier, items in groups:
+            try:
+                c = ticket_preview(shop=shop, tier=tier, points=tier.points_default, products=items,
+                                   occurred_at=now)
+            except DomainError as exc:
+                errors.append(f"{shop.shop_no}: {exc.message}")
+                continue
+            rows.append({"shop": shop, "tier": tier, "products": items, "c": c})
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": _("Issue tickets for missing certificates"),
+            "rows": rows, "errors": errors, "ids": ",".join(str(p.pk) for p in products), "complaint": complaint,
+            "serious": serious, "token": secrets.token_hex(8), "lacking": lacking,
+            "total_products": sum(len(r["products"]) for r in rows),
+            "total_points": {cls: sum(r["c"].points for r in rows if r["c"].violation_class == cls) for cls in "AB"},
+            "nodes": [r for r in rows if r["c"].node],
+        }
+        return TemplateResponse(request, "admin/compliance/missingqualification/issue.html", context)

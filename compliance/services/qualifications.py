@@ -1,0 +1,450 @@
+"""Qualification certificates (SPEC §4): submission, review, withdrawal,
+rectification notices and the tickets that follow them.
+
+Transitions (STYLE §2): submitted → approved | rejected; approved → expired
+(the daily job) | revoked | invalidated | superseded. A lapse of an approved
+certificate opens a rectification notice; a replacement approved before the
+deadline closes it, and after the ticket relists what the notice delisted."""
+
+import datetime
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from compliance.exceptions import DomainError, InvalidTransition
+from compliance.models import (
+    Event, Measure, MeasureProduct, PolicySettings, Qualification, QualificationDocument, QualificationKind,
+    QualificationRequirement, RectificationNotice, Rule, Ticket,
+)
+from compliance.wording import PLATFORM_USERNAME
+from compliance.notifications import notify_notices_opened, notify_qualification_reviewed
+from shops.models import Product, Shop
+from shops.uploads import original_name
+
+from . import measures as m
+from .assessment import appeal_deadline, shanghai, shanghai_day_start
+from .events import record_event
+from .locks import lock_shop
+from .tickets import ticket_issue
+
+TRADING = (Shop.Status.OPEN, Shop.Status.SUSPENDED)
+WITHDRAWN = (Qualification.Status.REVOKED, Qualification.Status.INVALIDATED)
+
+# The tiers of the qualification rule (SPEC §4 table), by their catalogue codes.
+TIER_FIRST_MINOR, TIER_PRODUCT, TIER_PRODUCT_COMPLAINT = "product_first_minor", "product", "product_complaint"
+TIER_OTHER, TIER_OTHER_SERIOUS = "other", "other_especially_serious"
+PRODUCT_TIERS = (TIER_FIRST_MINOR, TIER_PRODUCT, TIER_PRODUCT_COMPLAINT)
+TRADEMARK_RULE = "trademark_event"
+
+
+def platform_actor():
+    """The account the daily job acts as (tickets need an issuer). It cannot
+    log in: no usable password, inactive."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=PLATFORM_USERNAME, defaults={"is_active": False})
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _data(qualification: Qualification, **extra) -> dict:
+    return {"qualification": qualification.pk, "number": qualification.number, **extra}
+
+
+def _lock(pk: int) -> Qualification:
+    shop_id = Qualification.objects.values_list("shop_id", flat=True).get(pk=pk)
+    lock_shop(shop_id)  # lock order: controller, shop, then the certificate (services.locks)
+    return Qualification.objects.select_for_update(of=("self",), no_key=True).select_related(
+        "qualification_type", "shop").get(pk=pk)
+
+
+# Merchants ------------------------------------------------------------------------------------
+
+def qualification_submit(*, shop: Shop, qualification_type, number: str, holder: str, authority: str,
+                         issued_on: datetime.date, expires_on: datetime.date | None, brand: str = "",
+                         products=(), files=(), actor, renews: Qualification | None = None,
+                         now: datetime.datetime | None = None) -> Qualification:
+    """A merchant submits a certificate, or the renewal of one, for review."""
+    now = now or timezone.now()
+    number, holder, authority, brand = (v.strip() for v in (number, holder, authority, brand or ""))
+    products = list(products)
+    if not qualification_type.is_active:
+        raise DomainError(_("This certificate type can no longer be submitted."))
+    if not files:
+        raise DomainError(_("Attach the certificate: a scan or photo of every page."))
+    if expires_on and expires_on < issued_on:
+        raise DomainError(_("A certificate cannot expire before it was issued."))
+    if expires_on and expires_on < shanghai(now).date():
+        raise DomainError(_("This certificate has already expired; submit the current one."))
+    if qualification_type.kind == QualificationKind.BRAND and not brand:
+        raise DomainError(_("Name the brand this certificate is for."))
+    if qualification_type.kind == QualificationKind.PRODUCT and not products:
+        raise DomainError(_("Choose the products this certificate covers."))
+    if any(p.shop_id != shop.pk for p in products):
+        raise DomainError(_("Every product must belong to this shop."))
+    if renews is not None:
+        if renews.shop_id != shop.pk:
+            raise DomainError(_("A renewal must be for a certificate of the same shop."))
+        if renews.status in (Qualification.Status.SUBMITTED, Qualification.Status.REJECTED,
+                             Qualification.Status.SUPERSEDED):
+            raise InvalidTransition(_("Only an approved or lapsed certificate can be renewed."))
+    with transaction.atomic():
+        lock_shop(shop.pk)
+        if renews is not None and renews.renewals.filter(status=Qualification.Status.SUBMITTED).exists():
+            raise InvalidTransition(_("A renewal of this certificate is already under review."))
+        qualification = Qualification.objects.create(
+            shop=shop, qualification_type=qualification_type, kind=qualification_type.kind, number=number,
+            holder=holder, authority=authority, issued_on=issued_on, expires_on=expires_on, brand=brand,
+            renews=renews, submitted_by=actor, submitted_at=now,
+        )
+        if products:
+            qualification.products.set(products)
+        for upload in files:
+            document = QualificationDocument(qualification=qualification, file=upload,
+                                             original_name=original_name(upload))
+            document.full_clean(exclude=["qualification"])
+            document.save()
+        record_event(shop=shop, actor=actor, action=Event.Action.QUALIFICATION_SUBMITTED,
+                     to_status=qualification.status, data=_data(qualification, renews=renews.pk if renews else None),
+                     reason=str(qualification_type), at=now)
+    return qualification
+
+
+# Reviewers ------------------------------------------------------------------------------------
+
+def qualification_review(*, qualification: Qualification, approve: bool, reason: str, actor,
+                         now: datetime.datetime | None = None) -> Qualification:
+    """Approve or reject a submitted certificate. Approval supersedes the
+    certificate it replaces, closes the shop's open notices it answers, and
+    relists what an earlier notice's ticket delisted (SPEC §4)."""
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise DomainError(_("Give the reason for the rejection: the merchant reads it."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        qualification = _lock(qualification.pk)
+        if qualification.status != Qualification.Status.SUBMITTED:
+            raise InvalidTransition(_("This certificate is %(status)s: it has already been reviewed.")
+                                    % {"status": qualification.get_status_display()})
+        if approve and qualification.expires_on and qualification.expires_on < shanghai(now).date():
+            raise DomainError(_("This certificate expired on %(day)s and cannot be approved; reject it.")
+                              % {"day": qualification.expires_on.isoformat()})
+        qualification.status = Qualification.Status.APPROVED if approve else Qualification.Status.REJECTED
+        qualification.reviewed_by, qualification.reviewed_at, qualification.review_reason = actor, now, reason
+        qualification.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])
+        record_event(shop=qualification.shop, actor=actor, action=Event.Action.QUALIFICATION_REVIEWED,
+                     from_status=Qualification.Status.SUBMITTED, to_status=qualification.status, reason=reason,
+                     data=_data(qualification), at=now)
+        if approve:
+            _replace(qualification, actor=actor, now=now)
+        notify_qualification_reviewed(qualification)
+    return qualification
+
+
+def _replaces(new: Qualification, old: Qualification, new_products: set[int]) -> bool:
+    """Whether ``new`` (approved) stands in for ``old``: its renewal, or a
+    certificate of the same type (any brand certificate for a brand) and brand
+    covering at least what the old one covered."""
+    if old.pk == new.pk or old.shop_id != new.shop_id:
+        return False
+    if new.renews_id == old.pk:
+        return True
+    same_type = (old.kind == new.kind == QualificationKind.BRAND) or old.qualification_type_id == new.qualification_type_id
+    if not same_type or old.brand != new.brand:
+        return False
+    old_products = {p.pk for p in old.products.all()}
+    return not new_products or bool(old_products) and old_products <= new_products
+
+
+def _replace(new: Qualification, *, actor, now) -> None:
+    new_products = set(new.products.values_list("pk", flat=True))
+    candidates = (Qualification.objects.filter(shop=new.shop_id, kind=new.kind)
+                  .filter(Q(status=Qualification.Status.APPROVED) | Q(notice__status=RectificationNotice.Status.OPEN)
+                          | Q(notice__outcome=RectificationNotice.Outcome.TICKETED, notice__relisted_at=None))
+                  .exclude(pk=new.pk).prefetch_related("products").select_related("notice"))
+    for old in candidates:
+        if not _replaces(new, old, new_products):
+            continue
+        if old.status == Qualification.Status.APPROVED:
+            old.status, old.lapsed_at = Qualification.Status.SUPERSEDED, now
+            old.lapse_reason = _("Replaced by certificate %(number)s.") % {"number": new.number}
+            old.save(update_fields=["status", "lapsed_at", "lapse_reason"])
+            record_event(shop=new.shop, actor=actor, action=Event.Action.QUALIFICATION_SUPERSEDED,
+                         from_status=Qualification.Status.APPROVED, to_status=old.status, reason=old.lapse_reason,
+                         data=_data(old, by=new.pk), at=now)
+            continue
+        notice = getattr(old, "notice", None)
+        if notice is None:
+            continue
+        if notice.status == RectificationNotice.Status.OPEN:
+            notice.status, notice.closed_at = RectificationNotice.Status.CLOSED, now
+            notice.outcome, notice.replacement = RectificationNotice.Outcome.REPLACED, new
+            notice.save(update_fields=["status", "closed_at", "outcome", "replacement"])
+            record_event(shop=new.shop, actor=actor, action=Event.Action.NOTICE_CLOSED,
+                         from_status=RectificationNotice.Status.OPEN, to_status=notice.status,
+                         reason=_("Replaced in time by certificate %(number)s.") % {"number": new.number},
+                         data=_data(old, notice=notice.pk, replacement=new.pk), at=now)
+        elif notice.ticket_id:
+            _relist(notice, new, actor=actor, now=now)
+
+
+def _relist(notice: RectificationNotice, new: Qualification, *, actor, now) -> None:
+    """SPEC §4: after the ticket, an approved replacement puts back on sale
+    what the notice's ticket delisted; the ticket and its points stand."""
+    delistings = list(Measure.objects.filter(ticket=notice.ticket_id, kind=Measure.Kind.DELIST,
+                                             status=Measure.Status.ACTIVE, node_application=None))
+    m.reverse_measures(delistings, at=now, status=Measure.Status.ENDED)
+    notice.relisted_at, notice.replacement = now, new
+    notice.save(update_fields=["relisted_at", "replacement"])
+    count = MeasureProduct.objects.filter(measure__in=delistings).count()
+    record_event(shop=new.shop, ticket=notice.ticket, actor=actor, action=Event.Action.PRODUCTS_RELISTED,
+                 reason=_("Certificate %(number)s was approved: %(n)d product(s) delisted by this ticket are back "
+                          "on sale.") % {"number": new.number, "n": count},
+                 data=_data(notice.qualification, notice=notice.pk, replacement=new.pk, products=count), at=now)
+
+
+def qualification_withdraw(*, qualification: Qualification, status: str, reason: str, actor,
+                           now: datetime.datetime | None = None) -> Qualification:
+    """The authority withdrew an approved certificate: it is revoked or
+    invalidated, and a rectification notice opens at once (SPEC §4)."""
+    if status not in WITHDRAWN:
+        raise DomainError(_("Choose revoked or invalidated."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason: the merchant reads it."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        qualification = _lock(qualification.pk)
+        _withdraw(qualification, status=status, reason=reason, actor=actor, now=now)
+        notices = open_notices([qualification.pk], now=now)
+        notify_notices_opened(notices)
+    return qualification
+
+
+def _withdraw(qualification, *, status, reason, actor, now) -> None:
+    if qualification.status != Qualification.Status.APPROVED:
+        raise InvalidTransition(_("Only an approved certificate can be withdrawn; this one is %(status)s.")
+                                % {"status": qualification.get_status_display()})
+    qualification.status, qualification.lapsed_at = status, now
+    qualification.lapsed_by, qualification.lapse_reason = actor, reason
+    qualification.save(update_fields=["status", "lapsed_at", "lapsed_by", "lapse_reason"])
+    record_event(shop=qualification.shop, actor=actor, action=Event.Action.QUALIFICATION_LAPSED,
+                 from_status=Qualification.Status.APPROVED, to_status=status, reason=reason,
+                 data=_data(qualification), at=now)
+
+
+def brand_products(qualification: Qualification):
+    return Product.objects.filter(shop=qualification.shop_id, brand=qualification.brand).exclude(
+        status=Product.Status.BANNED)
+
+
+def trademark_event(*, qualification: Qualification, reason: str, ban: bool, clear: bool, actor,
+                    now: datetime.datetime | None = None) -> Ticket:
+    """SPEC §4 last paragraph: an acceptance notice rejected, a registration
+    invalidated or an authorisation withdrawn. The brand certificate is
+    invalidated and a ticket under the trademark rule carries the measures the
+    reviewer chose (ban the brand's products, clear the shop); no
+    rectification notice follows — the ticket is the consequence."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Describe the trademark event: the merchant reads it."))
+    if qualification.kind != QualificationKind.BRAND:
+        raise DomainError(_("Trademark events concern brand certificates only."))
+    now = now or timezone.now()
+    tier = _tier(TRADEMARK_RULE, None, day=shanghai(now).date())
+    with transaction.atomic():
+        qualification = _lock(qualification.pk)
+        _withdraw(qualification, status=Qualification.Status.INVALIDATED, reason=reason, actor=actor, now=now)
+        ticket = ticket_issue(
+            shop=qualification.shop, tier=tier, actor=actor, products=list(brand_products(qualification)) if ban else [],
+            description=reason, occurred_at=now, ban_chosen=ban, clear_chosen=clear, now=now,
+        )
+        qualification.event_ticket = ticket
+        qualification.save(update_fields=["event_ticket"])
+    return ticket
+
+
+# Rectification --------------------------------------------------------------------------------
+
+def open_notices(qualification_ids, *, now=None) -> list[RectificationNotice]:
+    """Open a notice for each lapsed certificate of a trading shop that has
+    none, opened when the certificate lapsed, with the policy's deadline in
+    whole Shanghai days; events in one insert. Returns the new notices."""
+    days = PolicySettings.load().rectification_days
+    lapsed = list(
+        Qualification.objects.filter(pk__in=list(qualification_ids), status__in=Qualification.LAPSED,
+                                     event_ticket=None, notice=None, shop__status__in=TRADING)
+        .select_related("qualification_type").order_by("pk")
+    )
+    notices = RectificationNotice.objects.bulk_create([
+        RectificationNotice(qualification=q, shop_id=q.shop_id, cause=q.status, opened_at=q.lapsed_at,
+                            deadline=appeal_deadline(q.lapsed_at, days))
+        for q in lapsed
+    ])
+    for notice, q in zip(notices, lapsed):
+        notice.qualification = q
+    Event.objects.bulk_create([
+        Event(shop_id=n.shop_id, action=Event.Action.NOTICE_OPENED, to_status=n.status,
+              reason=notice_text(n), data=_data(n.qualification, notice=n.pk, deadline=n.deadline.isoformat()),
+              created_at=n.opened_at)
+        for n in notices
+    ])
+    return notices
+
+
+def notice_text(notice: RectificationNotice) -> str:
+    """Why the notice was opened and by when to act, in the platform language
+    (it is stored on the event and read by the merchant)."""
+    q = notice.qualification
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(type)s %(number)s is %(cause)s. Submit a valid replacement before %(deadline)s, or a ticket "
+                 "under “failure to submit qualification materials” follows and the products it covers are "
+                 "delisted.") % {"type": q.qualification_type, "number": q.number,
+                                 "cause": notice.get_cause_display().lower(),
+                                 "deadline": shanghai(notice.deadline).strftime("%Y-%m-%d %H:%M")}
+
+
+def _tier(rule_code: str | None, tier_code: str | None, *, day: datetime.date):
+    rules = Rule.objects.effective_on(day)
+    rule = (rules.filter(code=rule_code) if rule_code else rules.filter(is_qualification_rule=True)).first()
+    if rule is None:
+        raise DomainError(_("No version of the qualification rule is in effect on %(day)s.") % {"day": day})
+    tiers = rule.tiers.select_related("rule").order_by("position")
+    found = tiers.filter(code=tier_code).first() if tier_code else tiers.first()
+    if found is None:
+        raise DomainError(_("The rule %(rule)s has no tier %(tier)s.") % {"rule": rule.name, "tier": tier_code})
+    return found
+
+
+def qualification_tier(*, shop: Shop, kinds, at: datetime.datetime, complaint=False, especially_serious=False):
+    """SPEC §4 table: which tier of the qualification rule applies to a shop
+    whose certificates of ``kinds`` are missing. A product certificate alone is
+    first and minor without an earlier product-qualification ticket within the
+    policy's look-back; any other kind is the subject/brand/industry row."""
+    day = shanghai(at).date()
+    if set(kinds) - {QualificationKind.PRODUCT}:
+        return _tier(None, TIER_OTHER_SERIOUS if especially_serious else TIER_OTHER, day=day)
+    if complaint:
+        return _tier(None, TIER_PRODUCT_COMPLAINT, day=day)
+    since = at - datetime.timedelta(days=PolicySettings.load().first_minor_days)
+    earlier = Ticket.objects.live().filter(shop=shop, rule__is_qualification_rule=True, tier__code__in=PRODUCT_TIERS,
+                                           issued_at__gte=since, issued_at__lt=at).exists()
+    return _tier(None, TIER_PRODUCT if earlier else TIER_FIRST_MINOR, day=day)
+
+
+def covered_products(qualification: Qualification) -> list[Product]:
+    """What a lapsed certificate stops: the products it lists; else a brand
+    certificate's brand, an industry or product certificate's required
+    categories, a subject certificate's whole shop. Products on sale, or off
+    sale only because of a measure (they would come back when it ends)."""
+    q = qualification
+    products = Product.objects.filter(shop=q.shop_id)
+    listed = list(q.products.values_list("pk", flat=True))
+    if listed:
+        products = products.filter(pk__in=listed)
+    elif q.kind == QualificationKind.BRAND:
+        products = products.filter(brand=q.brand)
+    elif q.kind in (QualificationKind.INDUSTRY, QualificationKind.PRODUCT):
+        categories = QualificationRequirement.objects.filter(
+            is_active=True, accepted_types=q.qualification_type_id).exclude(category="").values("category")
+        products = products.filter(category__in=categories)
+    under_measure = MeasureProduct.objects.filter(measure__shop=q.shop_id, measure__status=Measure.Status.ACTIVE)
+    return list(products.filter(Q(status=Product.Status.ON_SALE) | Q(pk__in=under_measure.values("product_id")))
+                .order_by("pk"))
+
+
+def notice_ticket(notice_id: int) -> Ticket | None:
+    """The deadline passed without a replacement: issue the SPEC §4 ticket as
+    the platform and delist what the certificate covered. Issued at the moment
+    the deadline passed, so that running the job day by day or for a later day
+    at once gives the same tickets."""
+    shop_id = RectificationNotice.objects.values_list("shop_id", flat=True).get(pk=notice_id)
+    with transaction.atomic():
+        shop = lock_shop(shop_id)
+        notice = RectificationNotice.objects.select_for_update(of=("self",), no_key=True).select_related(
+            "qualification__qualification_type").get(pk=notice_id)
+        if notice.status != RectificationNotice.Status.OPEN:
+            return None
+        at = notice.deadline + datetime.timedelta(microseconds=1)
+        q = notice.qualification
+        ticket = None
+        if shop.status in TRADING:
+            tier = qualification_tier(shop=shop, kinds=[q.kind], at=at)
+            with translation.override(settings.LANGUAGE_CODE):
+                description = _("Rectification notice for %(type)s %(number)s (%(cause)s) was not answered by "
+                                "%(deadline)s.") % {"type": q.qualification_type, "number": q.number,
+                                                    "cause": notice.get_cause_display().lower(),
+                                                    "deadline": shanghai(notice.deadline).strftime("%Y-%m-%d %H:%M")}
+            ticket = ticket_issue(shop=shop, tier=tier, actor=platform_actor(), products=covered_products(q),
+                                  description=description, occurred_at=notice.deadline, require_products=False,
+                                  idempotency_key=f"rectification-{notice.pk}", now=at)
+        notice.status, notice.closed_at, notice.ticket = RectificationNotice.Status.CLOSED, at, ticket
+        notice.outcome = RectificationNotice.Outcome.TICKETED if ticket else RectificationNotice.Outcome.VOID
+        notice.save(update_fields=["status", "closed_at", "outcome", "ticket"])
+        record_event(shop=shop, ticket=ticket, action=Event.Action.NOTICE_CLOSED,
+                     from_status=RectificationNotice.Status.OPEN, to_status=notice.status,
+                     reason=notice.get_outcome_display(), data=_data(q, notice=notice.pk), at=at)
+    return ticket
+
+
+# The missing-qualification queue ----------------------------------------------------------------
+
+def missing_groups(products, lacking: dict, *, at, complaint=False, especially_serious=False):
+    """Products of the queue grouped into the tickets they would get: one per
+    shop and tier. ``lacking`` maps product id → requirement rows it misses."""
+    by_shop: dict[int, list] = defaultdict(list)
+    for product in products:
+        if lacking.get(product.pk):
+            by_shop[product.shop_id].append(product)
+    groups = []
+    for shop_products in by_shop.values():
+        shop = shop_products[0].shop
+        tiers: dict[int, tuple] = {}
+        for product in shop_products:
+            kinds = {t.kind for r in lacking[product.pk] for t in r.types}
+            tier = qualification_tier(shop=shop, kinds=kinds, at=at, complaint=complaint,
+                                      especially_serious=especially_serious)
+            tiers.setdefault(tier.pk, (tier, []))[1].append(product)
+        groups.extend((shop, tier, items) for tier, items in tiers.values())
+    return groups
+
+
+def missing_description(products, lacking) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        lines = [_("Products on sale without a required valid certificate:")]
+        for product in products:
+            names = "、".join(sorted({str(t) for r in lacking[product.pk] for t in r.types}))
+            lines.append(_("%(title)s (%(no)s): needs %(types)s") % {"title": product.title, "no": product.product_no,
+                                                                     "types": names})
+        return "\n".join(lines)
+
+
+def missing_ticket_issue(*, groups, lacking, actor, token: str, now=None) -> tuple[list[Ticket], list[str]]:
+    """Issue the queue's tickets, one per shop and tier, each atomic on its
+    own (a shop that stopped trading meanwhile does not stop the others).
+    ``token`` is the confirmation form's: a second submission returns the
+    tickets already issued. Returns the tickets and the errors."""
+    tickets, errors = [], []
+    now = now or timezone.now()
+    for shop, tier, products in groups:
+        try:
+            tickets.append(ticket_issue(
+                shop=shop, tier=tier, actor=actor, products=products, description=missing_description(products, lacking),
+                occurred_at=now, idempotency_key=f"missing-{token}-{shop.pk}-{tier.pk}"[:64], now=now,
+            ))
+        except DomainError as exc:
+            errors.append(f"{shop.shop_no}: {exc.message}")
+    return tickets, errors
+
+
+def shanghai_midnight_after(day: datetime.date) -> datetime.datetime:
+    """The moment a certificate valid until ``day`` expires: the Shanghai
+    midnight that ends that day."""
+    noon = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)), timezone.get_default_timezone())
+    return shanghai_day_start(noon) + datetime.timedelta(days=1)
