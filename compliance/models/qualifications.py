@@ -88,7 +88,7 @@ class Qualification(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
         EXPIRED = "expired", _("Expired")
-        REVOKED = "revoked", _("Revoked")
+        REVOKED = "revoked", _("Revoked by the issuing authority")
         INVALIDATED = "invalidated", _("Invalidated")
         SUPERSEDED = "superseded", _("Superseded")
 
@@ -184,8 +184,8 @@ class RectificationNotice(models.Model):
     until ``deadline`` to get a replacement approved, else a ticket follows."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", _("Awaiting rectification")
+        CLOSED = "closed", _("Notice closed")
 
     class Outcome(models.TextChoices):
         NONE = "", _("—")

@@ -11,7 +11,9 @@ from PIL import Image
 
 from compliance.models import Appeal, Ticket
 from compliance.services.appeals import appeal_decide, appeal_submit
-from tests.factories import fund, issue, make_merchant, make_product, make_shop, pdf_upload, png_upload
+from tests.factories import (
+    approved_certificate, fund, issue, make_merchant, make_product, make_shop, pdf_upload, png_upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +31,9 @@ def world(reviewer, appeal_reviewer):
     appeal = appeal_submit(ticket=ticket, actor=m1, reason="证据不足", statement="附质检报告",
                            files=[pdf_upload("质检报告.pdf")])
     other = issue(shop1, "logistics_mismatch", "serious", reviewer)
+    certificate = approved_certificate(shop1, "business_licence", reviewer, merchant=m1)
     return dict(shop1=shop1, shop1b=shop1b, shop2=shop2, m1=m1, m2=m2, ticket=ticket, appeal=appeal,
-                other=other, reviewer=reviewer, appeal_reviewer=appeal_reviewer)
+                other=other, reviewer=reviewer, appeal_reviewer=appeal_reviewer, certificate=certificate)
 
 
 def object_urls(w):
@@ -41,6 +44,10 @@ def object_urls(w):
         f"/portal/tickets/{ticket.number}/",
         f"/portal/files/ticket/{ticket.evidence.get().pk}/",
         f"/portal/files/appeal/{appeal.evidence.get().pk}/",
+        f"/portal/shops/{w['shop1'].shop_no}/certificates/",
+        f"/portal/shops/{w['shop1'].shop_no}/certificates/new/",
+        f"/portal/shops/{w['shop1'].shop_no}/certificates/new/?renews={w['certificate'].pk}",
+        f"/portal/files/certificate/{w['certificate'].documents.get().pk}/",
     ]
 
 
@@ -63,6 +70,10 @@ def test_access_matrix(client, world):
         assert client.get(url).status_code == 404, url
         assert client.post(url, {"reason": "x", "statement": "y"}).status_code in (404, 405), url
     assert not Appeal.objects.filter(submitted_by=world["m2"]).exists()
+    assert not world["shop1"].qualifications.filter(submitted_by=world["m2"]).exists()
+    # Their own shop's form cannot renew another shop's certificate.
+    own = f"/portal/shops/{world['shop2'].shop_no}/certificates/new/?renews={world['certificate'].pk}"
+    assert client.get(own).status_code == 404
     client.logout()
     for url in object_urls(world):
         response = client.get(url)
