@@ -66,7 +66,7 @@ django.setup()
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.urls import reverse
-from compliance.models import Appeal, Ticket
+from compliance.models import Appeal, Qualification, Ticket
 from compliance.selectors import MerchantScope
 from shops.models import Shop
 user = User.objects.get(username={account!r})
@@ -86,11 +86,28 @@ if user.is_staff:
     pending = Appeal.objects.filter(status="pending").first()
     if pending and user.has_perm("compliance.decide_appeal"):
         pages.append(("appeal-decide", reverse("admin:compliance_appeal_decide", args=[pending.pk])))
+    certificate = Qualification.objects.filter(status="submitted", renews__isnull=False).first()
+    pages.append(("certificate", reverse("admin:compliance_qualification_change", args=[certificate.pk])))
+    if user.has_perm("compliance.review_qualification"):
+        pages.append(("certificate-review", reverse("admin:compliance_qualification_review", args=[certificate.pk])))
+        approved = Qualification.objects.filter(status="approved", kind="brand").first()
+        pages.append(("certificate-withdraw", reverse("admin:compliance_qualification_withdraw", args=[approved.pk])))
+        pages.append(("certificate-trademark", reverse("admin:compliance_qualification_trademark", args=[approved.pk])))
+        from compliance.selectors import missing_qualifications
+        from django.utils import timezone
+        ids = ",".join(str(pk) for pk in missing_qualifications(timezone.localdate()).values_list("pk", flat=True))
+        pages.append(("missing-issue", reverse("admin:compliance_missingqualification_issue") + f"?ids={{ids}}"))
 else:
     scope = MerchantScope(user)
     for shop in scope.shops():
         pages.append((f"health-{{shop.shop_no}}", reverse("portal:standing", args=[shop.shop_no])))
         pages.append((f"tickets-{{shop.shop_no}}", reverse("portal:tickets", args=[shop.shop_no])))
+        pages.append((f"certificates-{{shop.shop_no}}", reverse("portal:certificates", args=[shop.shop_no])))
+    first = scope.shops()[0]
+    pages.append(("certificate-new", reverse("portal:certificate_new", args=[first.shop_no])))
+    renewable = scope.qualifications().filter(status__in=["approved", "expired"]).first()
+    if renewable:
+        pages.append(("certificate-renew", reverse("portal:certificate_new", args=[renewable.shop.shop_no]) + f"?renews={{renewable.pk}}"))
     for ticket in scope.tickets().order_by("-issued_at")[:3]:
         pages.append((f"ticket-{{ticket.number}}", reverse("portal:ticket", args=[ticket.number])))
     pages.append(("password", reverse("portal:password")))

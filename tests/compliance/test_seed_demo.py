@@ -85,3 +85,22 @@ def test_seed_demo_refuses_in_production_mode():
     )
     assert result.returncode != 0
     assert "refuses to run in production mode" in result.stderr
+
+
+def test_demo_certificates_cover_every_kind_and_status():
+    import datetime
+
+    from django.utils import timezone
+
+    from compliance.models import Qualification, QualificationKind, RectificationNotice
+    from compliance.selectors import missing_qualifications
+
+    call_command("seed_demo", stdout=StringIO())
+    assert set(Qualification.objects.values_list("status", flat=True)) == set(Qualification.Status.values)
+    assert set(Qualification.objects.values_list("kind", flat=True)) == set(QualificationKind.values)
+    soon = timezone.localdate() + datetime.timedelta(days=30)
+    assert Qualification.objects.filter(status="approved", expires_on__lte=soon).exists()
+    assert RectificationNotice.objects.filter(status="open").exists()
+    assert RectificationNotice.objects.filter(outcome="ticketed").exists()
+    assert missing_qualifications(timezone.localdate()).exists()
+    assert not Qualification.objects.filter(submitted_by__is_staff=True).exists()  # merchants submit

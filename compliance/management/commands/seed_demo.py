@@ -34,7 +34,7 @@ STAFF = [
     ("appeals", "Appeal reviewer", "申诉审核员 小陈"),
     ("complianceadmin", "Compliance admin", "合规管理员 老王"),
 ]
-MERCHANTS = [("merchant1", "商家 林女士"), ("merchant2", "商家 张先生")]
+MERCHANTS = [("merchant1", "商家 林女士"), ("merchant2", "商家 张先生"), ("merchant3", "商家 刘经理")]
 
 
 # Appeals: (ticket key, submitted days ago, decision or None, decided days ago, reason).
@@ -179,9 +179,10 @@ CERTIFICATES = [
     ("zw-bank", "10000004", "bank_account", "", [], 5, None, "reject", None),
     ("ln-bl", "10000005", "business_licence", "", [], 900, None, "revoke", None),
     ("yzt-tm", "10000010", "trademark_registration", "云织", [], 800, 1000, "invalidate", None),
+    ("sx-food", "10000008", "food_business_licence", "", [], 700, 400, "approve", None),
 ]
 CERTIFICATE_AUTHORITY = {"subject": "杭州市市场监督管理局", "brand": "国家知识产权局商标局",
-                         "product": "中国质量认证中心"}
+                         "industry": "成都市市场监督管理局", "product": "中国质量认证中心"}
 REJECTIONS = {"zw-bank": "开户许可证照片不清晰，账号无法辨认，请重新拍摄上传。",
               "jg-ccc1": "证书上的产品型号与商品不一致，请提交对应型号的 CCC 证书。"}
 
@@ -354,7 +355,10 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=group))
         merchant1 = self._user("merchant1", MERCHANTS[0][1], is_staff=False)
         merchant2 = self._user("merchant2", MERCHANTS[1][1], is_staff=False)
-        for user, shop_no in ((merchant1, "10000001"), (merchant1, "10000002"), (merchant2, "10000004")):
+        merchant3 = self._user("merchant3", MERCHANTS[2][1], is_staff=False)
+        for user, shop_no in ((merchant1, "10000001"), (merchant1, "10000002"), (merchant2, "10000004"),
+                              (merchant3, "10000003"), (merchant3, "10000005"), (merchant3, "10000010"),
+                              (merchant3, "10000008")):
             ShopMember.objects.get_or_create(user=user, shop=shops[shop_no])
 
     def _user(self, username, full_name, *, is_staff):
@@ -373,6 +377,8 @@ class Command(BaseCommand):
             lines.append(f"  {username:<16} staff, group {group}  → http://127.0.0.1:8000/admin/")
         lines.append("  merchant1        merchant of 云织官方旗舰店 and 云织女装专营店 → http://127.0.0.1:8000/portal/")
         lines.append("  merchant2        merchant of 张伟的小店 → http://127.0.0.1:8000/portal/")
+        lines.append("  merchant3        merchant of 极光数码专卖店, 李娜手作饰品, 蜀香食品旗舰店, 云织童装专卖店"
+                     " → http://127.0.0.1:8000/portal/")
         return "\n".join(lines) + "\n"
 
 
