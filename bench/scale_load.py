@@ -14,7 +14,18 @@ clear a shop are not generated. One shop (shop ID 1000000000, member
 ``scale-merchant``) has 500 tickets, for the portal measurements; 1% of the
 tickets are issued with a deadline before today, for the daily job.
 
-Refuses to run on SQLite or on a database that already holds tickets.
+Then the certificates (SPEC §4, ``load_certificates``): products get
+categories that the default requirement matrix covers, and every shop gets
+its business licence, the industry and product certificates its products
+need and a brand certificate per brand in flagship, exclusive and specialty
+stores — mostly approved, some under review, rejected, expiring within 30
+days, expired with a rectification notice, superseded, and some missing
+(the missing-certificate queue); a few are due for the daily job (expired
+yesterday, notices past their deadline). ``--only certificates`` adds them to
+a database loaded before they existed.
+
+Refuses to run on SQLite or on a database that already holds tickets
+(certificates: that already holds certificates).
 """
 
 import argparse
@@ -50,7 +61,8 @@ class Copies:
 
     ORDER = ["shops_controller", "shops_shop", "shops_product", "compliance_ticket", "compliance_ticket_products",
              "compliance_nodeapplication", "compliance_pointentry", "compliance_depositentry", "compliance_measure",
-             "compliance_measureproduct", "compliance_event", "compliance_appeal"]
+             "compliance_measureproduct", "compliance_event", "compliance_appeal", "compliance_qualification",
+             "compliance_qualificationdocument", "compliance_qualification_products", "compliance_rectificationnotice"]
 
     def __init__(self):
         import psycopg
@@ -406,10 +418,171 @@ def load(scale: float, seed: int) -> dict:
     return {**counts, "load_seconds": round(load_seconds, 1), "analyse_seconds": round(analyse_seconds, 1)}
 
 
+# Product categories of the loaded shops: five of eight need a certificate by
+# the default requirement matrix (compliance migration 0020).
+CATEGORIES = ["女装", "数码", "食品", "美妆", "家电", "家居", "童装", "零食"]
+OVERDUE_NOTICES = 50  # notices past their deadline at --scale 1: the daily job's ticket work
+
+
+def load_certificates(seed: int, scale: float) -> dict:
+    from compliance.models import QualificationRequirement, QualificationType
+
+    rnd = random.Random(seed + 1)
+    now = timezone.now()
+    today = timezone.localtime(now, SHANGHAI).date()
+    types = {t.code: t for t in QualificationType.objects.all()}
+    by_category = {}
+    for requirement in QualificationRequirement.objects.filter(is_active=True).exclude(category=""):
+        accepted = sorted(requirement.accepted_types.all(), key=lambda t: t.position)
+        by_category[requirement.category] = accepted[0]
+    brand_shop_types = set(QualificationRequirement.objects.filter(is_active=True, per_brand=True)
+                           .exclude(shop_type="").values_list("shop_type", flat=True))
+    counts = dict.fromkeys(["certificates", "documents", "product_links", "notices", "missing_products"], 0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM compliance_qualification")
+        if cursor.fetchone()[0]:
+            sys.exit("This database already holds certificates.")
+        cursor.execute("SELECT id FROM auth_user WHERE username = 'scale-merchant'")
+        merchant_id = cursor.fetchone()[0]
+        cursor.execute("SELECT id FROM auth_user WHERE username = 'scale-reviewer'")
+        reviewer_id = cursor.fetchone()[0]
+        # Categories the matrix covers, set-based (the products were loaded as "general").
+        cursor.execute("UPDATE shops_product SET category = (%s::text[])[1 + id %% %s]", [CATEGORIES, len(CATEGORIES)])
+        cursor.execute("SELECT p.id, p.shop_id, p.category, p.brand, s.shop_type FROM shops_product p "
+                       "JOIN shops_shop s ON s.id = p.shop_id WHERE s.status IN ('open', 'suspended') "
+                       "ORDER BY p.shop_id, p.id")
+        products = cursor.fetchall()
+        ids = {t: Ids(cursor, t) for t in ["compliance_qualification", "compliance_qualificationdocument",
+                                           "compliance_qualification_products", "compliance_rectificationnotice"]}
+    copy = Copies()
+    C_Q = ("id", "kind", "number", "holder", "authority", "issued_on", "expires_on", "brand", "status",
+           "submitted_at", "reviewed_at", "review_reason", "lapsed_at", "lapse_reason", "expiry_reminded_at",
+           "qualification_type_id", "shop_id", "submitted_by_id", "reviewed_by_id", "renews_id")
+    C_DOC = ("id", "file", "original_name", "uploaded_at", "qualification_id")
+    C_QP = ("id", "qualification_id", "product_id")
+    C_N = ("id", "cause", "opened_at", "deadline", "status", "closed_at", "outcome", "relisted_at",
+           "qualification_id", "shop_id", "ticket_id", "replacement_id")
+    overdue_budget = max(int(OVERDUE_NOTICES * scale), 2)
+
+    def midnight_after(day):
+        return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), tzinfo=SHANGHAI)
+
+    def certificate(shop_id, qtype, *, status, expires_on, brand="", product_ids=(), renews=None, lapsed_at=None,
+                    submitted_at=None):
+        pk = ids["compliance_qualification"].take()
+        submitted_at = submitted_at or now - datetime.timedelta(days=rnd.randint(30, 900))
+        reviewed = status != "submitted"
+        copy("compliance_qualification", C_Q).write_row((
+            pk, qtype.kind, f"ZS{pk:010d}", "持证企业有限公司", "市场监督管理局",
+            min(submitted_at.date(), (expires_on or today) - datetime.timedelta(days=1)) - datetime.timedelta(days=30),
+            expires_on, brand, status, submitted_at,
+            submitted_at + datetime.timedelta(hours=20) if reviewed else None,
+            "照片不清晰，请重新上传。" if status == "rejected" else "", lapsed_at, "", None,
+            qtype.pk, shop_id, merchant_id, reviewer_id if reviewed else None, renews))
+        copy("compliance_qualificationdocument", C_DOC).write_row(
+            (ids["compliance_qualificationdocument"].take(), f"certificates/scale/{pk}.png", f"{pk}.png",
+             submitted_at, pk))
+        for product_id in product_ids:
+            copy("compliance_qualification_products", C_QP).write_row(
+                (ids["compliance_qualification_products"].take(), pk, product_id))
+            counts["product_links"] += 1
+        counts["certificates"] += 1
+        counts["documents"] += 1
+        return pk
+
+    def needed(shop_id, qtype, *, brand="", product_ids=()):
+        """One certificate a shop needs, in a state drawn like a real platform's."""
+        nonlocal overdue_budget
+        roll = rnd.random()
+        valid_until = today + datetime.timedelta(days=rnd.randint(31, 1500))
+        kw = dict(brand=brand, product_ids=product_ids)
+        if roll < 0.03:  # missing: the queue
+            counts["missing_products"] += len(product_ids) or 1
+            return
+        if roll < 0.05:  # under review (with a rejected try before some)
+            if rnd.random() < 0.3:
+                certificate(shop_id, qtype, status="rejected", expires_on=valid_until, **kw)
+            certificate(shop_id, qtype, status="submitted", expires_on=valid_until,
+                        submitted_at=now - datetime.timedelta(hours=rnd.randint(1, 96)), **kw)
+            return
+        if roll < 0.07:  # expiring within the warning window
+            certificate(shop_id, qtype, status="approved", expires_on=today + datetime.timedelta(days=rnd.randint(0, 30)),
+                        **kw)
+            return
+        if roll < 0.075:  # expired yesterday: the daily job expires it today
+            certificate(shop_id, qtype, status="approved", expires_on=today - datetime.timedelta(days=1), **kw)
+            return
+        if roll < 0.09:  # expired earlier, with its notice: open, overdue, or answered by a renewal
+            expired_on = today - datetime.timedelta(days=rnd.randint(2, 60))
+            lapsed = midnight_after(expired_on)
+            deadline = shanghai_day_end(lapsed, 7)
+            old = certificate(shop_id, qtype, status="expired", expires_on=expired_on, lapsed_at=lapsed, **kw)
+            if deadline >= now:
+                status, outcome, closed, replacement = "open", "", None, None
+            elif overdue_budget:
+                overdue_budget -= 1
+                status, outcome, closed, replacement = "open", "", None, None
+            else:
+                replacement = certificate(shop_id, qtype, status="approved", expires_on=valid_until, renews=old,
+                                          submitted_at=lapsed + datetime.timedelta(days=2), **kw)
+                status, outcome, closed = "closed", "replaced", lapsed + datetime.timedelta(days=3)
+            copy("compliance_rectificationnotice", C_N).write_row((
+                ids["compliance_rectificationnotice"].take(), "expired", lapsed, deadline, status, closed, outcome,
+                None, old, shop_id, None, replacement))
+            counts["notices"] += 1
+            return
+        if roll < 0.12:  # renewed before expiry: the old one superseded
+            old = certificate(shop_id, qtype, status="superseded", expires_on=today - datetime.timedelta(days=5),
+                              lapsed_at=now - datetime.timedelta(days=40), **kw)
+            certificate(shop_id, qtype, status="approved", expires_on=valid_until, renews=old, **kw)
+            return
+        certificate(shop_id, qtype, status="approved", expires_on=valid_until, **kw)
+
+    started = time.perf_counter()
+    shop_rows: dict[int, list] = {}
+    for row in products:
+        shop_rows.setdefault(row[1], []).append(row)
+    for shop_id, rows in tqdm(shop_rows.items(), unit="shop", desc="certificates", disable=not sys.stderr.isatty(),
+                              mininterval=1):
+        certificate(shop_id, types["business_licence"], status="approved", expires_on=None)
+        shop_level = {}
+        for product_id, _shop, category, brand, shop_type in rows:
+            qtype = by_category.get(category)
+            if qtype is None:
+                continue
+            if qtype.kind == "product":
+                needed(shop_id, qtype, product_ids=[product_id])
+            else:
+                shop_level[qtype.pk] = qtype
+        for qtype in shop_level.values():
+            needed(shop_id, qtype)
+        if rows[0][4] in brand_shop_types:
+            for brand in sorted({row[3] for row in rows if row[3]}):
+                needed(shop_id, types["trademark_registration"], brand=brand)
+    copy.finish()
+    with connection.cursor() as cursor:
+        for table in ids:
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                           f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
+        cursor.execute("ANALYZE shops_product")
+        for table in ids:
+            cursor.execute(f"ANALYZE {table}")
+    # The missing-certificate queue as the daily job leaves it (one set-based check of every product).
+    from compliance.services.qualifications import gaps_refresh
+
+    checked = time.perf_counter()
+    counts["gaps_opened"] = gaps_refresh()[0]
+    counts["gaps_seconds"] = round(time.perf_counter() - checked, 1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE compliance_qualificationgap")
+    return {**counts, "certificates_seconds": round(time.perf_counter() - started, 1)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 100k shops, 1M tickets; 0.01 for a smoke run")
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--only", choices=["certificates"], help="add this part to a database loaded before")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("scale_load.py loads PostgreSQL with COPY: set DATABASE_URL to a PostgreSQL database.")
@@ -417,7 +590,11 @@ def main():
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
+    if args.only == "certificates":
+        print(json.dumps(load_certificates(args.seed, args.scale), indent=2))
+        return
     result = load(args.scale, args.seed)
+    result.update(load_certificates(args.seed, args.scale))
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     result["scale"] = args.scale
     print(json.dumps(result, indent=2))

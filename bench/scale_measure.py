@@ -65,13 +65,15 @@ def timed(client, url, repeat):
 
 
 def search_terms():
-    from compliance.models import Ticket
+    from compliance.models import Qualification, Ticket
     from shops.models import Shop
 
     hot = Shop.objects.get(shop_no="1000000000")
     number = Ticket.objects.filter(shop=hot).order_by("-issued_at").values_list("number", flat=True).first()
     shop = Shop.objects.filter(shop_no__startswith="1").order_by("-id").values_list("shop_no", "name").first()
-    return {"ticket number": number[:14], "shop ID": shop[0], "shop name": shop[1][2:6]}, hot
+    certificate = Qualification.objects.order_by("-id").values_list("number", flat=True).first() or "ZS"
+    return {"ticket number": number[:14], "shop ID": shop[0], "shop name": shop[1][2:6],
+            "certificate number": certificate[:8]}, hot
 
 
 def shapes_for(site_name, model, model_admin, client, terms):
@@ -108,7 +110,9 @@ def shapes_for(site_name, model, model_admin, client, terms):
             shapes[f"sort: {name}"] = f"{base}?o={index}"
     fields = {f.name for f in opts.get_fields()}
     if cl.search_fields or getattr(model_admin, "search_shapes", None):
-        if "number" in fields or "ticket" in fields:
+        if model.__name__ == "Qualification":
+            shapes["search: certificate number"] = f"{base}?q={terms['certificate number']}"
+        elif "number" in fields or "ticket" in fields:
             shapes["search: ticket number"] = f"{base}?q={terms['ticket number']}"
         if "shop" in fields or model.__name__ == "Shop":
             shapes["search: shop ID"] = f"{base}?q={terms['shop ID']}"
@@ -146,13 +150,16 @@ def measure_lists(repeat, only=(), compare=True):
 def measure_pages(repeat, hot):
     from django.contrib.auth.models import User
 
-    from compliance.models import Ticket
+    from compliance.models import Qualification, QualificationGap, Ticket
 
     staff, merchant = Client(), Client()
     staff.force_login(User.objects.get(username="scale-admin"))
     merchant.force_login(User.objects.get(username="scale-merchant"))
     ticket = Ticket.objects.filter(shop=hot).order_by("-issued_at").first()
     busy = Ticket.objects.order_by("-id").first()
+    submitted = Qualification.objects.filter(status="submitted").order_by("submitted_at").first()
+    queue_page = ",".join(str(pk) for pk in QualificationGap.objects.open().order_by("-found_at", "-id")
+                          .values_list("product_id", flat=True)[:20])
     pages = {
         "admin: ticket change": (staff, reverse("admin:compliance_ticket_change", args=[ticket.pk])),
         "stock: ticket change": (staff, reverse("stock:compliance_ticket_change", args=[ticket.pk])),
@@ -165,6 +172,12 @@ def measure_pages(repeat, hot):
         "portal: tickets, page 20": (merchant, f"/portal/shops/{hot.shop_no}/tickets/?page=20"),
         "portal: tickets, final only": (merchant, f"/portal/shops/{hot.shop_no}/tickets/?status=final"),
         "portal: ticket": (merchant, f"/portal/tickets/{ticket.number}/"),
+        "portal: certificates": (merchant, f"/portal/shops/{hot.shop_no}/certificates/"),
+        "portal: certificate form": (merchant, f"/portal/shops/{hot.shop_no}/certificates/new/"),
+        "admin: certificate change": (staff, reverse("admin:compliance_qualification_change", args=[submitted.pk])),
+        "admin: certificate review": (staff, reverse("admin:compliance_qualification_review", args=[submitted.pk])),
+        "admin: missing certificates, issue preview (20 products)": (
+            staff, reverse("admin:compliance_qualificationgap_issue") + f"?ids={queue_page}"),
     }
     rows = []
     for label, (client, url) in pages.items():
@@ -289,7 +302,7 @@ def measure_daily():
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     out = {"date": day, "seconds": round(seconds, 1), "peak_rss_mb": round(peak_mb, 1),
-           "output": result.stdout.strip().splitlines()[-4:], "returncode": result.returncode}
+           "output": result.stdout.strip().splitlines()[-6:], "returncode": result.returncode}
     print(json.dumps(out, ensure_ascii=False), flush=True)
     return out
 

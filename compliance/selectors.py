@@ -73,6 +73,7 @@ class MerchantHealth:
     appealable: list
     held_products: list
     alliance_min_score: object
+    policy: object = None
 
 
 def merchant_health(shop: Shop, *, now: datetime.datetime | None = None) -> MerchantHealth:
@@ -93,8 +94,24 @@ def merchant_health(shop: Shop, *, now: datetime.datetime | None = None) -> Merc
         .defer("measure__ticket__rule_snapshot", "measure__ticket__description")
         .order_by("product__title")[:50]
     )
-    return MerchantHealth(appealable=appealable, held_products=held,
-                          alliance_min_score=PolicySettings.load().alliance_min_score)
+    policy = PolicySettings.load()
+    return MerchantHealth(appealable=appealable, held_products=held, alliance_min_score=policy.alliance_min_score,
+                          policy=policy)
+
+
+POINT_NODES_CACHE_KEY = "point-nodes"
+
+
+def active_point_nodes() -> list:
+    """The active point nodes for the standing pages (a handful of rows read
+    on every page): cached for a minute, dropped when an admin saves a node.
+    Ticket issuance reads them from the database (services.assessment)."""
+    return cache.get_or_set(POINT_NODES_CACHE_KEY,
+                            lambda: list(PointNode.objects.filter(is_active=True).order_by("threshold")), 60)
+
+
+def forget_point_nodes() -> None:
+    cache.delete(POINT_NODES_CACHE_KEY)
 
 
 def shop_standing(shop: Shop, *, now: datetime.datetime | None = None) -> Standing:
@@ -103,7 +120,7 @@ def shop_standing(shop: Shop, *, now: datetime.datetime | None = None) -> Standi
     now = now or timezone.now()
     year = point_year(now)
     totals = point_totals(shop, year)
-    nodes = list(PointNode.objects.filter(is_active=True).order_by("threshold"))
+    nodes = active_point_nodes()
     classes = []
     for cls, label in ViolationClass.choices:
         upcoming = next((n for n in nodes if n.violation_class == cls and n.threshold > totals[cls]), None)
@@ -310,15 +327,28 @@ def dashboard(user, *, now: datetime.datetime | None = None, days: int = 30) -> 
 
 # Qualification certificates (SPEC §4) ---------------------------------------------------------
 
+REQUIREMENTS_CACHE_KEY = "qualification-requirements"
+
+
 def active_requirements() -> list:
-    """The requirement matrix with each row's accepted type ids (two queries)."""
+    """The requirement matrix with each row's accepted types. A few dozen rows
+    read on every certificate page and queue: kept in the cache for a minute,
+    and dropped at once when a compliance admin saves a requirement or a type
+    (admin.qualifications)."""
     from compliance.models import QualificationRequirement
 
-    rows = list(QualificationRequirement.objects.filter(is_active=True).prefetch_related("accepted_types"))
-    for row in rows:
-        row.type_ids = sorted(t.pk for t in row.accepted_types.all())
-        row.types = list(row.accepted_types.all())
-    return rows
+    def build():
+        rows = list(QualificationRequirement.objects.filter(is_active=True).prefetch_related("accepted_types"))
+        for row in rows:
+            row.types = sorted(row.accepted_types.all(), key=lambda t: (t.position, t.pk))
+            row.type_ids = sorted(t.pk for t in row.types)
+        return rows
+
+    return cache.get_or_set(REQUIREMENTS_CACHE_KEY, build, 60)
+
+
+def forget_requirements() -> None:
+    cache.delete(REQUIREMENTS_CACHE_KEY)
 
 
 def valid_certificates(today: datetime.date):
@@ -376,6 +406,8 @@ def missing_for(products, today: datetime.date, requirements=None) -> dict:
     from shops.models import Product
 
     products = list(products)
+    if not products:
+        return {}
     requirements = active_requirements() if requirements is None else requirements
     type_ids = {pk for r in requirements for pk in r.type_ids}
     certificates = list(
@@ -424,22 +456,26 @@ class Certificates:
 MISSING_SHOWN = 20
 
 
-def shop_certificates(shop: Shop, *, now: datetime.datetime | None = None, full: bool = True) -> Certificates:
+def shop_certificates(shop: Shop, *, now: datetime.datetime | None = None, full: bool = True,
+                      policy=None) -> Certificates:
     """The certificates page (``full``), or what the health page needs: open
     notices, the first missing certificates and those expiring soon."""
-    from compliance.models import PolicySettings, Qualification, RectificationNotice
+    from compliance.models import PolicySettings, Qualification, QualificationGap, RectificationNotice
 
     now = now or timezone.now()
     today = timezone.localtime(now, timezone.get_default_timezone()).date()
-    warning_days = PolicySettings.load().certificate_warning_days
+    warning_days = (policy or PolicySettings.load()).certificate_warning_days
     horizon = today + datetime.timedelta(days=warning_days)
     notices = list(RectificationNotice.objects.filter(shop=shop, status=RectificationNotice.Status.OPEN)
                    .select_related("qualification__qualification_type").order_by("deadline"))
     shown = MISSING_SHOWN if full else 5
-    requirements = active_requirements()
-    products = list(missing_qualifications(today, requirements).filter(shop=shop).select_related("shop")
-                    .order_by("id")[:shown + 1])
-    lacking = missing_for(products[:shown], today, requirements)
+    # The queue's open gaps of this shop (a product delisted since is no longer asked for).
+    gaps = list(QualificationGap.objects.open().filter(shop=shop, product__status="on_sale")
+                .select_related("product__shop").order_by("product_id")[:shown + 1])
+    candidates = [gap.product for gap in gaps]
+    # The certificates page says what each lacks now (the check may be a day old); the health
+    # page only lists the products, one statement fewer on the page merchants open most.
+    lacking = missing_for(candidates[:shown], today) if full else {p.pk: [None] for p in candidates}
     if full:
         certificates = list(Qualification.objects.filter(shop=shop).select_related("qualification_type")
                             .prefetch_related("documents", "products").order_by("-submitted_at", "-id")[:200])
@@ -452,7 +488,8 @@ def shop_certificates(shop: Shop, *, now: datetime.datetime | None = None, full:
         q.days_left = (q.expires_on - today).days if q.expires_on else None
     current = [q for q in certificates if q.status != Qualification.Status.SUPERSEDED]
     return Certificates(
-        notices=notices, missing=[(p, lacking[p.pk]) for p in products[:shown]], missing_more=len(products) > shown,
+        notices=notices, missing=[(p, lacking[p.pk]) for p in candidates[:shown] if lacking.get(p.pk)],
+        missing_more=len(candidates) > shown,
         current=current if full else [], history=[q for q in certificates if q.status == Qualification.Status.SUPERSEDED],
         expiring=[q for q in current if q.expiring], warning_days=warning_days,
     )

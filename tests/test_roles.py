@@ -16,7 +16,7 @@ READ_CERTIFICATES = {
     "compliance.view_qualification", "compliance.view_qualificationdocument", "compliance.view_rectificationnotice",
     "compliance.view_qualificationrequirement", "compliance.view_qualificationtype",
 }
-REVIEW_CERTIFICATES = {"compliance.review_qualification", "compliance.view_missingqualification"}
+REVIEW_CERTIFICATES = {"compliance.review_qualification", "compliance.view_qualificationgap"}
 
 
 def perms(group_name):

@@ -93,10 +93,9 @@ if user.is_staff:
         approved = Qualification.objects.filter(status="approved", kind="brand").first()
         pages.append(("certificate-withdraw", reverse("admin:compliance_qualification_withdraw", args=[approved.pk])))
         pages.append(("certificate-trademark", reverse("admin:compliance_qualification_trademark", args=[approved.pk])))
-        from compliance.selectors import missing_qualifications
-        from django.utils import timezone
-        ids = ",".join(str(pk) for pk in missing_qualifications(timezone.localdate()).values_list("pk", flat=True))
-        pages.append(("missing-issue", reverse("admin:compliance_missingqualification_issue") + f"?ids={{ids}}"))
+        from compliance.models import QualificationGap
+        ids = ",".join(str(pk) for pk in QualificationGap.objects.open().values_list("product_id", flat=True))
+        pages.append(("missing-issue", reverse("admin:compliance_qualificationgap_issue") + f"?ids={{ids}}"))
 else:
     scope = MerchantScope(user)
     for shop in scope.shops():

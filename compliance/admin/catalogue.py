@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from shops.admin_base import BaseModelAdmin, truncated
 
 from ..models import PointNode, PolicySettings, Rule, RuleTier
+from ..selectors import forget_point_nodes
 
 
 @admin.register(PolicySettings)
@@ -71,6 +72,10 @@ class PointNodeAdmin(BaseModelAdmin):
     list_display = ("violation_class", "threshold", "suspend_days", "deposit_amount", "clear_shop", "is_active")
     list_filter = ("violation_class", "is_active")
     list_select_related = ()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        forget_point_nodes()  # the standing pages show the next node from the cache
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -22,15 +22,15 @@ from django.utils.translation import gettext_lazy
 
 from compliance.exceptions import DomainError
 from compliance.models import (
-    MissingQualification, Qualification, QualificationDocument, QualificationRequirement, QualificationType,
+    Qualification, QualificationDocument, QualificationGap, QualificationRequirement, QualificationType,
     RectificationNotice,
 )
 from compliance.models.qualifications import REVIEW_ORDER
-from compliance.selectors import active_requirements, missing_for, missing_qualifications
+from compliance.selectors import active_requirements, forget_requirements, missing_for, missing_qualifications
 from compliance.services.assessment import shanghai
 from compliance.services.qualifications import (
-    brand_products, missing_groups, missing_ticket_issue, qualification_review, qualification_withdraw,
-    trademark_event,
+    brand_products, gaps_refresh, missing_groups, missing_ticket_issue, qualification_review,
+    qualification_withdraw, trademark_event,
 )
 from compliance.services.tickets import ticket_preview
 from compliance.wording import person
@@ -38,7 +38,7 @@ from shops.admin_base import (
     BaseModelAdmin, SearchShape, shop_label, shop_shapes, short_time, status_column, time_column, truncated,
     valid_pk,
 )
-from shops.models import Shop
+from shops.models import Product, Shop
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline, ReadOnlyAdmin
@@ -52,12 +52,26 @@ def _today():
 
 # The catalogue: types and requirements ---------------------------------------------------------
 
+def _refresh_queue(request, model_admin):
+    """A changed requirement changes which products lack a certificate: the
+    queue is checked again at once (one set-based query over the products)."""
+    opened, resolved = gaps_refresh()
+    model_admin.message_user(request, _("The missing-certificate queue was checked again: %(opened)d product(s) "
+                                        "added, %(resolved)d resolved.") % {"opened": opened, "resolved": resolved},
+                             messages.INFO)
+
+
 @admin.register(QualificationType)
 class QualificationTypeAdmin(BaseModelAdmin):
     list_display = ("name_zh", "name_en", "kind", "code", "position", "is_active")
     list_filter = ("kind", "is_active")
     list_select_related = ()
     ordering = ("position", "id")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        forget_requirements()  # the portal and the queue's checks read the matrix from the cache
+        _refresh_queue(request, self)
 
     def has_delete_permission(self, request, obj=None):
         return False  # certificates refer to their type; deactivate instead
@@ -73,6 +87,11 @@ class QualificationRequirementAdmin(BaseModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("accepted_types")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        forget_requirements()  # after the accepted types are saved too
+        _refresh_queue(request, self)
 
     @admin.display(description=gettext_lazy("accepted certificate types"))
     def accepted(self, obj):
@@ -368,66 +387,96 @@ class RectificationNoticeAdmin(ReadOnlyAdmin):
 
 # The queue of products missing a certificate (商品资质缺失) ---------------------------------------
 
-class MissingChangeList(ChangeList):
-    """After the page is read, what each row lacks: one query for the page's
-    shops' certificates, not one per row."""
+class GapChangeList(ChangeList):
+    """After the page is read, what each row's product lacks now: one query
+    for the page's shops' certificates, not one per row."""
 
     def get_results(self, request):
         super().get_results(request)
-        lacking = missing_for(self.result_list, _today(), self.model_admin.requirements)
-        for product in self.result_list:
-            product.lacking = lacking.get(product.pk, [])
+        products = [gap.product for gap in self.result_list]
+        lacking = missing_for(products, _today(), active_requirements())
+        for gap in self.result_list:
+            gap.lacking = lacking.get(gap.product_id, [])
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    """The categories the requirement matrix names (a short list), not every
+    category a product has."""
+
+    title = gettext_lazy("product category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return [(c, c) for c in sorted({r.category for r in active_requirements() if r.category})]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(product__category=self.value())
+        return queryset
 
 
 MAX_BATCH = 200
 
 
-@admin.register(MissingQualification)
-class MissingQualificationAdmin(BaseModelAdmin):
-    list_display = ("product_display", "shop_display", "category", "brand", "missing_display", "issue_link")
+@admin.register(QualificationGap)
+class QualificationGapAdmin(BaseModelAdmin):
+    """The queue 商品资质缺失: products on sale that the last check found
+    without a required certificate, newest first; tickets in one step."""
+
+    list_display = ("product_display", "shop_display", "category_display", "missing_display", "found_display",
+                    "issue_link")
     list_display_links = None
-    list_select_related = ("shop",)
-    list_filter = ("shop__shop_type",)
-    raw_id_fields = ("shop",)
-    search_shapes = (SearchShape(r"\d{1,20}", ("product_no__startswith", "shop__shop_no__startswith")),
-                     shop_shapes()[2])
+    list_select_related = ("product__shop",)
+    list_filter = ("shop__shop_type", CategoryFilter)
+    raw_id_fields = ("product", "shop", "ticket")
+    search_shapes = (shop_shapes()[2],)
     search_help_text = gettext_lazy("Product ID or shop ID, from the start; or words of the shop name.")
     actions = ["issue_tickets"]
-    sortable_by = ()
+    sortable_by = ("found_display",)
+    fields = readonly_fields = ("product", "shop", "found_at", "resolved_at", "ticket")
+    found_display = time_column("found_at", gettext_lazy("found at"), ordering="found_at")
 
     def get_queryset(self, request):
-        self.requirements = active_requirements()
-        return missing_qualifications(_today(), self.requirements, model=MissingQualification).order_by("-id")
+        # Open gaps of products still on sale (another ticket may have delisted one since the check).
+        return (QualificationGap.objects.open().filter(product__status=Product.Status.ON_SALE)
+                .order_by("-found_at", "-id"))
 
     def get_search_results(self, request, queryset, search_term):
-        # A product ID and a shop ID look alike: match either, each by its own index.
+        # A product ID and a shop ID look alike: match either, each found first through its own index.
         term = search_term.strip()
         if term.isdigit():
-            shop_ids = list(Shop.objects.filter(shop_no__startswith=term).values_list("pk", flat=True)[:500])
-            return queryset.filter(Q(product_no__startswith=term) | Q(shop_id__in=shop_ids)), False
+            products = list(Product.objects.filter(product_no__startswith=term).values_list("pk", flat=True)[:500])
+            shops = list(Shop.objects.filter(shop_no__startswith=term).values_list("pk", flat=True)[:500])
+            return queryset.filter(Q(product_id__in=products) | Q(shop_id__in=shops)), False
         return super().get_search_results(request, queryset, search_term)
 
     def get_changelist(self, request, **kwargs):
-        return MissingChangeList
+        return GapChangeList
 
     @admin.display(description=gettext_lazy("product"))
     def product_display(self, obj):
-        return truncated(f"{obj.title} · {obj.product_no}", "16em")
+        return truncated(f"{obj.product.title} · {obj.product.product_no}", "16em")
 
     @admin.display(description=gettext_lazy("shop"))
     def shop_display(self, obj):
-        return shop_label(obj.shop, "12em")
+        return shop_label(obj.product.shop, "12em")
+
+    @admin.display(description=gettext_lazy("category"))
+    def category_display(self, obj):
+        return " · ".join(filter(None, [obj.product.category, obj.product.brand])) or "—"
 
     @admin.display(description=gettext_lazy("missing"))
     def missing_display(self, obj):
-        return truncated("; ".join(_(" or ").join(str(t) for t in r.types) for r in getattr(obj, "lacking", [])),
-                         "18em")
+        lacking = getattr(obj, "lacking", None)
+        if lacking == []:
+            return _("resolved since the check")
+        return truncated(_("; ").join(_(" or ").join(str(t) for t in r.types) for r in lacking or []), "18em")
 
     @admin.display(description="")
     def issue_link(self, obj):
-        if not self._may_issue:
+        if not self._may_issue or not getattr(obj, "lacking", None):
             return ""
-        url = reverse("admin:compliance_missingqualification_issue") + "?" + urlencode({"ids": obj.pk})
+        url = reverse("admin:compliance_qualificationgap_issue") + "?" + urlencode({"ids": obj.product_id})
         return format_html('<a class="button" href="{}">{}</a>', url, _("Issue ticket"))
 
     def changelist_view(self, request, extra_context=None):
@@ -442,12 +491,12 @@ class MissingQualificationAdmin(BaseModelAdmin):
 
     @admin.action(description=gettext_lazy("Issue tickets for the selected products"))
     def issue_tickets(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True)[:MAX_BATCH + 1])
+        ids = list(queryset.values_list("product_id", flat=True)[:MAX_BATCH + 1])
         if len(ids) > MAX_BATCH:
             self.message_user(request, _("Choose at most %(n)d products at a time.") % {"n": MAX_BATCH},
                               messages.ERROR)
             return None
-        url = reverse("admin:compliance_missingqualification_issue") + "?" + urlencode({"ids": ",".join(map(str, ids))})
+        url = reverse("admin:compliance_qualificationgap_issue") + "?" + urlencode({"ids": ",".join(map(str, ids))})
         return HttpResponseRedirect(url)
 
     def has_add_permission(self, request):
@@ -460,18 +509,19 @@ class MissingQualificationAdmin(BaseModelAdmin):
         return False
 
     def get_urls(self):
-        return [path("issue/", self.admin_site.admin_view(self.issue_view), name="compliance_missingqualification_issue"),
+        return [path("issue/", self.admin_site.admin_view(self.issue_view), name="compliance_qualificationgap_issue"),
                 *super().get_urls()]
 
     def issue_view(self, request):
         """The preview of what the tickets would do, then one submission
-        issues them (SPEC §4: one step from the queue)."""
+        issues them (SPEC §4: one step from the queue). ``ids`` are product
+        ids; each is checked again against the certificates now."""
         if not (request.user.has_perm("compliance.add_ticket") and self.has_view_permission(request)):
             raise PermissionDenied
         params = request.POST if request.method == "POST" else request.GET
         raw = [v for v in params.get("ids", "").split(",") if v.strip()]
-        changelist = reverse("admin:compliance_missingqualification_changelist")
-        if not raw or len(raw) > MAX_BATCH or not all(valid_pk(MissingQualification, v) for v in raw):
+        changelist = reverse("admin:compliance_qualificationgap_changelist")
+        if not raw or len(raw) > MAX_BATCH or not all(valid_pk(Product, v) for v in raw):
             self.message_user(request, _("Choose the products again (at most %(n)d).") % {"n": MAX_BATCH},
                               messages.ERROR)
             return HttpResponseRedirect(changelist)
@@ -511,11 +561,12 @@ class MissingQualificationAdmin(BaseModelAdmin):
                 continue
             rows.append({"shop": shop, "tier": tier, "products": items, "c": c})
         context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "title": _("Issue tickets for missing certificates"),
+            **self.admin_site.each_context(request), "opts": self.opts,
+            "title": _("Issue tickets for missing certificates"),
             "rows": rows, "errors": errors, "ids": ",".join(str(p.pk) for p in products), "complaint": complaint,
             "serious": serious, "token": secrets.token_hex(8), "lacking": lacking,
             "total_products": sum(len(r["products"]) for r in rows),
             "total_points": {cls: sum(r["c"].points for r in rows if r["c"].violation_class == cls) for cls in "AB"},
             "nodes": [r for r in rows if r["c"].node],
         }
-        return TemplateResponse(request, "admin/compliance/missingqualification/issue.html", context)
+        return TemplateResponse(request, "admin/compliance/qualificationgap/issue.html", context)

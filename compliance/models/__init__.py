@@ -2,8 +2,8 @@ from .appeals import Appeal, AppealEvidence
 from .base import AppendOnlyModel, ViolationClass
 from .policy import PolicySettings
 from .qualifications import (
-    MissingQualification, Qualification, QualificationDocument, QualificationKind, QualificationRequirement, QualificationType,
-    RectificationNotice,
+    Qualification, QualificationDocument, QualificationGap, QualificationKind, QualificationRequirement,
+    QualificationType, RectificationNotice,
 )
 from .rules import Option, PointNode, Rule, RuleTier
 from .tickets import (
@@ -12,7 +12,7 @@ from .tickets import (
 
 __all__ = [
     "Appeal", "AppealEvidence",
-    "MissingQualification", "Qualification", "QualificationDocument", "QualificationKind", "QualificationRequirement", "QualificationType",
+    "Qualification", "QualificationDocument", "QualificationGap", "QualificationKind", "QualificationRequirement", "QualificationType",
     "RectificationNotice",
     "AppendOnlyModel", "ViolationClass", "PolicySettings", "Option", "PointNode", "Rule", "RuleTier",
     "DepositEntry", "Event", "Measure", "MeasureProduct", "NodeApplication", "PointEntry", "Ticket", "TicketEvidence",

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shops.models import Product, Shop
+from shops.models import Shop
 from shops.uploads import DocumentField, DocumentInfoMixin, PrivateUploadTo
 
 from .base import BilingualNameMixin
@@ -135,6 +135,7 @@ class Qualification(models.Model):
         permissions = [("review_qualification", _("Can review qualification certificates"))]
         indexes = [
             models.Index(REVIEW_ORDER, "submitted_at", "id", name="qual_review_queue"),
+            models.Index(fields=["submitted_at", "-id"], name="qual_submitted"),  # the list sorted by it
             models.Index(fields=["status", "expires_on"], name="qual_status_expiry"),
             models.Index(fields=["shop", "status"], name="qual_shop_status"),
             models.Index(fields=["kind", "status"], name="qual_kind_status"),
@@ -233,11 +234,42 @@ class RectificationNotice(models.Model):
         return f"{self.qualification} · {self.get_status_display()}"
 
 
-class MissingQualification(Product):
-    """The queue of products on sale that lack a certificate their category or
-    shop type requires (商品资质缺失, SPEC §4); rows are products."""
+
+class QualificationGapQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(resolved_at=None)
+
+
+class QualificationGap(models.Model):
+    """A product on sale without a certificate its category or shop type
+    requires (商品资质缺失, SPEC §4), as the last check found it: opened when
+    a check finds the product lacking, resolved when a later check does not.
+    The checks are one set-based query (services.qualifications.gaps_refresh),
+    run by the daily job for everything and at once for a shop whose
+    certificates change; the queue reads this table, so it stays fast however
+    many products there are."""
+
+    product = models.ForeignKey("shops.Product", models.PROTECT, related_name="qualification_gaps",
+                                verbose_name=_("product"))
+    shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="qualification_gaps", verbose_name=_("shop"))
+    found_at = models.DateTimeField(_("found at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    ticket = models.ForeignKey("compliance.Ticket", models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("ticket"))
+
+    objects = QualificationGapQuerySet.as_manager()
 
     class Meta:
-        proxy = True
         verbose_name = _("product missing a qualification")
         verbose_name_plural = _("products missing a qualification")
+        ordering = ["-found_at", "-id"]
+        indexes = [
+            models.Index(fields=["-found_at", "-id"], condition=Q(resolved_at=None), name="gap_open_found"),
+            models.Index(fields=["shop", "resolved_at"], name="gap_shop"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["product"], condition=Q(resolved_at=None), name="gap_one_open_per_product"),
+        ]
+
+    def __str__(self):
+        return str(self.product)

@@ -76,10 +76,11 @@ def home(request, scope):
 @merchant_view
 def standing(request, scope, shop_no):
     shop = scope.shop(shop_no)
+    health = merchant_health(shop)
     context = _context(
         request, scope, shop,
-        tab="standing", standing=shop_standing(shop), health=merchant_health(shop),
-        certificates=shop_certificates(shop, full=False),
+        tab="standing", standing=shop_standing(shop), health=health,
+        certificates=shop_certificates(shop, full=False, policy=health.policy),
         recent=scope.tickets().filter(shop=shop).select_related("rule").order_by("-issued_at")[:5],
     )
     return render(request, "portal/standing.html", context)

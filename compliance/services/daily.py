@@ -107,6 +107,7 @@ def expire_certificates(cutoff: datetime.datetime) -> int:
                     for pk, shop_id in rows
                 ], batch_size=BATCH)
                 notify_notices_opened(quals.open_notices(ids))
+                quals.gaps_refresh(shop_ids={shop_id for _pk, shop_id in rows}, now=at)
                 total += len(rows)
     return total
 
@@ -117,14 +118,25 @@ def ticket_overdue_notices(cutoff: datetime.datetime) -> int:
     workflow with its own locks); one that cannot be issued is logged and left
     open for the next run."""
     due = RectificationNotice.objects.filter(status=RectificationNotice.Status.OPEN, deadline__lt=cutoff)
-    issued = 0
-    for notice_id in list(due.order_by("deadline", "id").values_list("id", flat=True)):
+    issued, shops = 0, set()
+    for notice_id, shop_id in list(due.order_by("deadline", "id").values_list("id", "shop_id")):
         try:
             if quals.notice_ticket(notice_id):
                 issued += 1
+                shops.add(shop_id)
         except DomainError as exc:
             logger.error("rectification notice %s: no ticket issued: %s", notice_id, exc.message)
+    if shops:  # what the tickets delisted leaves the queue: one check for all their shops
+        quals.gaps_refresh(shop_ids=shops, now=cutoff)
     return issued
+
+
+def refresh_qualification_gaps(cutoff: datetime.datetime) -> int:
+    """The missing-certificate queue against every product on sale: catches
+    what no certificate change announced (new products, changed categories,
+    shops reopened). One set-based SELECT, then writes for the changes only."""
+    opened, _resolved = quals.gaps_refresh(now=cutoff)
+    return opened
 
 
 def certificate_reminders(cutoff: datetime.datetime) -> int:
@@ -151,6 +163,7 @@ def certificate_reminders(cutoff: datetime.datetime) -> int:
 STEPS = [
     ("expire_certificates", expire_certificates),
     ("ticket_overdue_notices", ticket_overdue_notices),
+    ("refresh_qualification_gaps", refresh_qualification_gaps),
     ("end_suspensions", end_suspensions),
     ("finalise_tickets", finalise_tickets),
     ("certificate_reminders", certificate_reminders),

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from compliance.exceptions import DomainError, InvalidTransition
 from compliance.models import (
-    Event, Measure, MeasureProduct, PolicySettings, Qualification, QualificationDocument, QualificationKind,
-    QualificationRequirement, RectificationNotice, Rule, Ticket,
+    Event, Measure, MeasureProduct, PolicySettings, Qualification, QualificationDocument, QualificationGap,
+    QualificationKind, QualificationRequirement, RectificationNotice, Rule, Ticket,
 )
 from compliance.wording import PLATFORM_USERNAME
 from compliance.notifications import notify_notices_opened, notify_qualification_reviewed
@@ -143,6 +143,7 @@ def qualification_review(*, qualification: Qualification, approve: bool, reason:
                      data=_data(qualification), at=now)
         if approve:
             _replace(qualification, actor=actor, now=now)
+            gaps_refresh(shop_ids=[qualification.shop_id], now=now)
         notify_qualification_reviewed(qualification)
     return qualification
 
@@ -237,6 +238,7 @@ def _withdraw(qualification, *, status, reason, actor, now) -> None:
     record_event(shop=qualification.shop, actor=actor, action=Event.Action.QUALIFICATION_LAPSED,
                  from_status=Qualification.Status.APPROVED, to_status=status, reason=reason,
                  data=_data(qualification), at=now)
+    gaps_refresh(shop_ids=[qualification.shop_id], now=now)
 
 
 def brand_products(qualification: Qualification):
@@ -267,6 +269,7 @@ def trademark_event(*, qualification: Qualification, reason: str, ban: bool, cle
         )
         qualification.event_ticket = ticket
         qualification.save(update_fields=["event_ticket"])
+        gaps_refresh(shop_ids=[qualification.shop_id], now=now)  # banned products leave the queue
     return ticket
 
 
@@ -310,7 +313,12 @@ def notice_text(notice: RectificationNotice) -> str:
                                  "deadline": shanghai(notice.deadline).strftime("%Y-%m-%d %H:%M")}
 
 
-def _tier(rule_code: str | None, tier_code: str | None, *, day: datetime.date):
+def _tier(rule_code: str | None, tier_code: str | None, *, day: datetime.date, memo: dict | None = None):
+    if memo is not None:
+        key = ("tier", rule_code, tier_code, day)
+        if key not in memo:
+            memo[key] = _tier(rule_code, tier_code, day=day)
+        return memo[key]
     rules = Rule.objects.effective_on(day)
     rule = (rules.filter(code=rule_code) if rule_code else rules.filter(is_qualification_rule=True)).first()
     if rule is None:
@@ -322,20 +330,26 @@ def _tier(rule_code: str | None, tier_code: str | None, *, day: datetime.date):
     return found
 
 
-def qualification_tier(*, shop: Shop, kinds, at: datetime.datetime, complaint=False, especially_serious=False):
+def qualification_tier(*, shop: Shop, kinds, at: datetime.datetime, complaint=False, especially_serious=False,
+                       memo: dict | None = None):
     """SPEC §4 table: which tier of the qualification rule applies to a shop
     whose certificates of ``kinds`` are missing. A product certificate alone is
     first and minor without an earlier product-qualification ticket within the
-    policy's look-back; any other kind is the subject/brand/industry row."""
+    policy's look-back; any other kind is the subject/brand/industry row.
+    ``memo`` keeps the tiers and each shop's history across a batch."""
     day = shanghai(at).date()
     if set(kinds) - {QualificationKind.PRODUCT}:
-        return _tier(None, TIER_OTHER_SERIOUS if especially_serious else TIER_OTHER, day=day)
+        return _tier(None, TIER_OTHER_SERIOUS if especially_serious else TIER_OTHER, day=day, memo=memo)
     if complaint:
-        return _tier(None, TIER_PRODUCT_COMPLAINT, day=day)
-    since = at - datetime.timedelta(days=PolicySettings.load().first_minor_days)
-    earlier = Ticket.objects.live().filter(shop=shop, rule__is_qualification_rule=True, tier__code__in=PRODUCT_TIERS,
-                                           issued_at__gte=since, issued_at__lt=at).exists()
-    return _tier(None, TIER_PRODUCT if earlier else TIER_FIRST_MINOR, day=day)
+        return _tier(None, TIER_PRODUCT_COMPLAINT, day=day, memo=memo)
+    memo = {} if memo is None else memo
+    if ("earlier", shop.pk) not in memo:
+        if "since" not in memo:
+            memo["since"] = at - datetime.timedelta(days=PolicySettings.load().first_minor_days)
+        memo[("earlier", shop.pk)] = Ticket.objects.live().filter(
+            shop=shop, rule__is_qualification_rule=True, tier__code__in=PRODUCT_TIERS, issued_at__gte=memo["since"],
+            issued_at__lt=at).exists()
+    return _tier(None, TIER_PRODUCT if memo[("earlier", shop.pk)] else TIER_FIRST_MINOR, day=day, memo=memo)
 
 
 def covered_products(qualification: Qualification) -> list[Product]:
@@ -363,7 +377,8 @@ def notice_ticket(notice_id: int) -> Ticket | None:
     """The deadline passed without a replacement: issue the SPEC §4 ticket as
     the platform and delist what the certificate covered. Issued at the moment
     the deadline passed, so that running the job day by day or for a later day
-    at once gives the same tickets."""
+    at once gives the same tickets. The caller refreshes the shops' gaps
+    (once for all the notices it handles)."""
     shop_id = RectificationNotice.objects.values_list("shop_id", flat=True).get(pk=notice_id)
     with transaction.atomic():
         shop = lock_shop(shop_id)
@@ -395,6 +410,35 @@ def notice_ticket(notice_id: int) -> Ticket | None:
 
 # The missing-qualification queue ----------------------------------------------------------------
 
+GAP_BATCH = 2000
+
+
+def gaps_refresh(*, shop_ids=None, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Bring the queue (QualificationGap) in line with the requirement matrix:
+    one set-based SELECT of the products lacking a certificate — every shop's
+    for the daily job, or ``shop_ids``' when their certificates changed — then
+    open a gap for each newly found product and resolve the gaps of products
+    no longer found, in batches. Returns (opened, resolved)."""
+    from compliance.selectors import missing_qualifications
+
+    now = now or timezone.now()
+    found = missing_qualifications(shanghai(now).date())
+    known = QualificationGap.objects.open()
+    if shop_ids is not None:
+        shop_ids = list(shop_ids)
+        found, known = found.filter(shop_id__in=shop_ids), known.filter(shop_id__in=shop_ids)
+    current = dict(found.values_list("pk", "shop_id"))
+    open_products = set(known.values_list("product_id", flat=True))
+    new = [QualificationGap(product_id=pk, shop_id=shop_id, found_at=now)
+           for pk, shop_id in current.items() if pk not in open_products]
+    # A concurrent refresh may have opened the same gap: the partial unique index keeps one.
+    QualificationGap.objects.bulk_create(new, batch_size=GAP_BATCH, ignore_conflicts=True)
+    gone = sorted(open_products - current.keys())
+    for start in range(0, len(gone), GAP_BATCH):
+        QualificationGap.objects.open().filter(product_id__in=gone[start:start + GAP_BATCH]).update(resolved_at=now)
+    return len(new), len(gone)
+
+
 def missing_groups(products, lacking: dict, *, at, complaint=False, especially_serious=False):
     """Products of the queue grouped into the tickets they would get: one per
     shop and tier. ``lacking`` maps product id → requirement rows it misses."""
@@ -402,14 +446,14 @@ def missing_groups(products, lacking: dict, *, at, complaint=False, especially_s
     for product in products:
         if lacking.get(product.pk):
             by_shop[product.shop_id].append(product)
-    groups = []
+    groups, memo = [], {}
     for shop_products in by_shop.values():
         shop = shop_products[0].shop
         tiers: dict[int, tuple] = {}
         for product in shop_products:
             kinds = {t.kind for r in lacking[product.pk] for t in r.types}
             tier = qualification_tier(shop=shop, kinds=kinds, at=at, complaint=complaint,
-                                      especially_serious=especially_serious)
+                                      especially_serious=especially_serious, memo=memo)
             tiers.setdefault(tier.pk, (tier, []))[1].append(product)
         groups.extend((shop, tier, items) for tier, items in tiers.values())
     return groups
@@ -434,12 +478,18 @@ def missing_ticket_issue(*, groups, lacking, actor, token: str, now=None) -> tup
     now = now or timezone.now()
     for shop, tier, products in groups:
         try:
-            tickets.append(ticket_issue(
-                shop=shop, tier=tier, actor=actor, products=products, description=missing_description(products, lacking),
-                occurred_at=now, idempotency_key=f"missing-{token}-{shop.pk}-{tier.pk}"[:64], now=now,
-            ))
+            with transaction.atomic():
+                ticket = ticket_issue(
+                    shop=shop, tier=tier, actor=actor, products=products,
+                    description=missing_description(products, lacking), occurred_at=now,
+                    idempotency_key=f"missing-{token}-{shop.pk}-{tier.pk}"[:64], now=now,
+                )
+                # The delisted products leave the queue with the ticket that took them off sale.
+                QualificationGap.objects.open().filter(product__in=products).update(ticket=ticket, resolved_at=now)
         except DomainError as exc:
             errors.append(f"{shop.shop_no}: {exc.message}")
+        else:
+            tickets.append(ticket)
     return tickets, errors
 
 

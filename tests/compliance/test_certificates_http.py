@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from compliance.models import Qualification, RectificationNotice, Ticket
 from compliance.services.daily import expire_certificates
+from compliance.services.qualifications import gaps_refresh
 from shops.models import Product
 from tests.factories import (
     approved_certificate, fund, issue, make_merchant, make_product, make_shop, pdf_upload,
@@ -41,6 +42,7 @@ def form_data(**extra):
 
 def test_merchant_submits_a_certificate(client, shop, merchant):
     product = make_product(shop, category="数码", brand="极光")
+    gaps_refresh()
     client.force_login(merchant)
     page = client.get(f"/portal/shops/{shop.shop_no}/certificates/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     # Missing: CCC for the digital product, and a brand certificate in an exclusive store.
@@ -159,7 +161,7 @@ def test_only_reviewers_review(client, shop, merchant, appeal_reviewer):
     assert client.get("/admin/compliance/qualification/").status_code == 200  # may see
     for view in ("review", "withdraw", "trademark"):
         assert client.post(f"/admin/compliance/qualification/{q.pk}/{view}/", {}).status_code == 403
-    assert client.get("/admin/compliance/missingqualification/").status_code == 403
+    assert client.get("/admin/compliance/qualificationgap/").status_code == 403
 
 
 def test_withdraw_opens_a_notice(client, shop, merchant, reviewer):
@@ -197,28 +199,34 @@ def test_missing_queue_preview_then_issue_in_one_step(client, reviewer):
     covered = make_product(shops[1], category="数码")
     approved_certificate(shops[1], "ccc", reviewer, products=[covered])
     make_product(shops[0], category="女装")  # no requirement
+    gaps_refresh()
     client.force_login(reviewer)
-    listing = client.get("/admin/compliance/missingqualification/")
-    rows = set(listing.context["cl"].result_list)
+    listing = client.get("/admin/compliance/qualificationgap/")
+    rows = {gap.product for gap in listing.context["cl"].result_list}
     assert rows == {*digital, food}
     assert "强制性产品认证证书" in listing.content.decode()
 
     ids = ",".join(str(p.pk) for p in (*digital, food))
-    preview = client.get("/admin/compliance/missingqualification/issue/", {"ids": ids})
+    preview = client.get("/admin/compliance/qualificationgap/issue/", {"ids": ids})
     assert preview.status_code == 200
     groups = {(r["shop"].pk, r["tier"].code) for r in preview.context["rows"]}
     # Shop 0: the food licence is industry (A 12); its digital product alone would be first minor.
     assert groups == {(shops[0].pk, "other"), (shops[0].pk, "product_first_minor"), (shops[1].pk, "product_first_minor")}
     token = preview.context["token"]
     data = {"ids": ids, "token": token, "confirm": "1"}
-    assert client.post("/admin/compliance/missingqualification/issue/", data).status_code == 302
+    assert client.post("/admin/compliance/qualificationgap/issue/", data).status_code == 302
     assert Ticket.objects.count() == 3
-    client.post("/admin/compliance/missingqualification/issue/", data)  # a second submission: nothing new
+    client.post("/admin/compliance/qualificationgap/issue/", data)  # a second submission: nothing new
     assert Ticket.objects.count() == 3
     for p in (*digital, food):
         p.refresh_from_db()
         assert p.status == Product.Status.DELISTED
-    assert not list(client.get("/admin/compliance/missingqualification/").context["cl"].result_list)
+    assert not list(client.get("/admin/compliance/qualificationgap/").context["cl"].result_list)
+    # The gaps are resolved by the tickets that delisted their products.
+    from compliance.models import QualificationGap
+    assert {g.ticket.number for g in QualificationGap.objects.filter(product__in=digital)} <= {
+        t.number for t in Ticket.objects.all()}
+    assert not QualificationGap.objects.open().exists()
 
 
 def test_missing_queue_complaint_and_bad_input(client, reviewer):
@@ -226,13 +234,15 @@ def test_missing_queue_complaint_and_bad_input(client, reviewer):
     product = make_product(shop, category="美妆")
     issue(shop, "qualification_materials", "product_first_minor", reviewer, products=[make_product(shop)])
     client.force_login(reviewer)
-    preview = client.get("/admin/compliance/missingqualification/issue/", {"ids": product.pk, "complaint": "1"})
+    preview = client.get("/admin/compliance/qualificationgap/issue/", {"ids": product.pk, "complaint": "1"})
     assert [r["tier"].code for r in preview.context["rows"]] == ["product_complaint"]
     for bad in ("", "abc", "1,,x", "99999999999999999999", ",".join(["1"] * 300)):
-        response = client.get("/admin/compliance/missingqualification/issue/", {"ids": bad})
+        response = client.get("/admin/compliance/qualificationgap/issue/", {"ids": bad})
         assert response.status_code == 302, bad
-    action = client.post("/admin/compliance/missingqualification/", {
-        "action": "issue_tickets", "_selected_action": [product.pk]})
+    gaps_refresh()
+    gap = product.qualification_gaps.get()
+    action = client.post("/admin/compliance/qualificationgap/", {
+        "action": "issue_tickets", "_selected_action": [gap.pk]})
     assert action.status_code == 302 and "/issue/?ids=" in action["Location"]
 
 
@@ -240,7 +250,27 @@ def test_missing_queue_queries_do_not_grow_with_rows(client, reviewer, django_as
     shop = fund(make_shop(shop_type="flagship"), 20000)
     for i in range(30):
         make_product(shop, category="数码", brand=f"品牌{i % 3}")
+    gaps_refresh()
     client.force_login(reviewer)
     with django_assert_max_num_queries(14):
-        response = client.get("/admin/compliance/missingqualification/")
+        response = client.get("/admin/compliance/qualificationgap/")
     assert len(response.context["cl"].result_list) == 30
+
+
+def test_a_requirement_edited_in_the_admin_applies_at_once(client, compliance_admin, reviewer):
+    shop = fund(make_shop(), 20000)
+    dress = make_product(shop, category="女装")
+    gaps_refresh()
+    client.force_login(compliance_admin)
+
+    def queue():
+        return {gap.product for gap in client.get("/admin/compliance/qualificationgap/").context["cl"].result_list}
+
+    assert dress not in queue()
+    response = client.post("/admin/compliance/qualificationrequirement/add/", {
+        "category": "女装", "shop_type": "", "accepted_types": [qualification_type("business_licence").pk],
+        "per_brand": "", "is_active": "on", "note": ""})
+    assert response.status_code == 302
+    assert dress in queue()  # checked again when the requirement was saved
+    client.force_login(reviewer)
+    assert client.get("/admin/compliance/qualificationrequirement/add/").status_code == 403

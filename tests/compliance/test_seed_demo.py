@@ -103,4 +103,6 @@ def test_demo_certificates_cover_every_kind_and_status():
     assert RectificationNotice.objects.filter(status="open").exists()
     assert RectificationNotice.objects.filter(outcome="ticketed").exists()
     assert missing_qualifications(timezone.localdate()).exists()
+    from compliance.models import QualificationGap
+    assert QualificationGap.objects.open().exists()  # the daily job at the end checked the queue
     assert not Qualification.objects.filter(submitted_by__is_staff=True).exists()  # merchants submit

@@ -1,4 +1,5 @@
 import datetime
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -27,5 +28,6 @@ class Command(BaseCommand):
         cutoff = cutoff_for(day)
         self.stdout.write(f"compliance_daily for {day} (cut-off {timezone.localtime(cutoff):%Y-%m-%d %H:%M:%S %Z})")
         for name, step in STEPS:
+            started = time.perf_counter()
             count = step(cutoff)
-            self.stdout.write(f"  {name}: {count}")
+            self.stdout.write(f"  {name}: {count} ({time.perf_counter() - started:.1f} s)")
