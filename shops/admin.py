@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .admin_base import BaseModelAdmin, SearchShape, badge, money_column, short_time, truncated
+from .admin_base import BaseModelAdmin, SearchShape, badge, money_column, shop_label, short_time, truncated
 from .identifiers import mask_identifier
 from .models import VIEW_PERSONAL_DATA, Controller, Product, Shop, ShopMember
 from .uploads import attachment_response
@@ -237,7 +237,7 @@ class ShopMemberAdmin(BaseModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(BaseModelAdmin):
-    list_display = ("product_no", "title", "shop", "brand", "price", "status")
+    list_display = ("product_no", "title_display", "shop_display", "category", "brand", "price", "status")
     list_filter = ("status",)
     list_select_related = ("shop",)
     search_shapes = (
@@ -248,6 +248,14 @@ class ProductAdmin(BaseModelAdmin):
     sortable_by = ("product_no",)
     autocomplete_fields = ("shop",)
     readonly_fields = ("status", "created_at")
+
+    @admin.display(description=_("title"), ordering="title")
+    def title_display(self, obj):
+        return truncated(obj.title, "16em")
+
+    @admin.display(description=_("shop"))
+    def shop_display(self, obj):
+        return shop_label(obj.shop, "14em")
 
 
 # Third-party and contrib admins adopt the project's base as well.

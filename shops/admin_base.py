@@ -268,12 +268,14 @@ def time_column(field: str, description, *, ordering: str | None = None, empty: 
     return column
 
 
-def status_column(description):
-    """The ``status`` field as a coloured badge."""
+def status_column(description, *, prefix: str = ""):
+    """The ``status`` field as a coloured badge; ``prefix`` gives a model's
+    statuses colours of their own (a revoked certificate is bad news, a
+    revoked ticket good news)."""
 
     @admin.display(description=description)
     def column(self, obj):
-        return badge(obj.status, obj.get_status_display())
+        return badge(f"{prefix}{obj.status}", obj.get_status_display())
 
     return column
 

@@ -152,9 +152,62 @@ def test_issue_appeal_approve_in_a_browser(live_server, chromium, tmp_path):
 
 
 
+def test_certificate_submitted_on_a_phone_and_approved_in_the_admin(live_server, chromium, tmp_path):
+    """SPEC §4 in a browser: the merchant sees a product missing its CCC
+    certificate, submits it from that row with a PDF on a phone, the reviewer
+    approves it beside the scan, and the product leaves the list."""
+    from compliance.models import Qualification
+    from compliance.services.qualifications import gaps_refresh
+
+    reviewer = make_staff("b-cert-reviewer", "Reviewer")
+    shop = fund(make_shop(name="证书测试店"), 10000)
+    charger = make_product(shop, title="65W 充电器", category="数码")
+    merchant = make_merchant("b-cert-merchant", shop)
+    for user in (reviewer, merchant):
+        user.set_password("browser-pass-2026")
+        user.save()
+    gaps_refresh()
+    pdf = tmp_path / "CCC证书.pdf"
+    pdf.write_bytes(pdf_upload().read())
+
+    portal = new_page(chromium, viewport={"width": 390, "height": 844})
+    log_in(portal, f"{live_server.url}/portal/login/", "b-cert-merchant")
+    assert "65W 充电器" in portal.inner_text("#todo")  # the health page's to-do names the product
+    portal.goto(f"{live_server.url}/portal/shops/{shop.shop_no}/certificates/")
+    assert "65W 充电器" in portal.inner_text("#missing")
+    portal.click("#missing a")  # submit from the row: type and product filled in
+    assert portal.input_value("#id_product_nos") == charger.product_no
+    portal.fill("#id_number", "2024010901234567")
+    portal.fill("#id_holder", shop.company_name)
+    portal.fill("#id_authority", "中国质量认证中心")
+    portal.fill("#id_issued_on", "2024-01-09")
+    portal.fill("#id_expires_on", "2029-01-08")
+    portal.set_input_files("#id_documents", str(pdf))
+    portal.click("#certificate-form button[type=submit]")
+    portal.wait_for_selector("#certificate-list .badge.cert-submitted")
+    shot(portal, "7-certificate-submitted")
+    q = Qualification.objects.get(shop=shop)
+
+    admin = new_page(chromium)
+    log_in(admin, f"{live_server.url}/admin/login/", "b-cert-reviewer")
+    admin.goto(f"{live_server.url}/admin/compliance/qualification/")
+    admin.click(f"a:has-text('{q.number}')")  # under review: the row opens the review view
+    admin.wait_for_selector("#review-documents iframe.evidence-preview")  # the scan beside the data
+    shot(admin, "8-certificate-review")
+    admin.check("input[value=approve]")
+    admin.click("input[type=submit]")
+    admin.wait_for_url("**/admin/compliance/qualification/")
+
+    portal.goto(f"{live_server.url}/portal/shops/{shop.shop_no}/certificates/")
+    assert portal.locator("#certificate-list .badge.cert-approved").count() == 1
+    assert portal.locator("#missing").count() == 0  # the product has its certificate now
+    shot(portal, "9-certificate-approved")
+
+
 LIST_PATHS = ["shops/shop", "compliance/ticket", "compliance/appeal", "compliance/rule", "compliance/event",
               "compliance/depositentry", "compliance/pointentry", "compliance/measure", "compliance/nodeapplication",
-              "shops/product", "shops/controller", "shops/shopmember", "compliance/pointnode"]
+              "shops/product", "shops/controller", "shops/shopmember", "compliance/pointnode",
+              "compliance/qualification", "compliance/rectificationnotice", "compliance/qualificationgap"]
 
 
 def test_admin_lists_fit_1280_px(live_server, chromium):
@@ -174,6 +227,15 @@ def test_admin_lists_fit_1280_px(live_server, chromium):
         ticket = issue(shop, "trademark_event", "brand_lapsed", admin_user, products=[product], ban_chosen=True)
         issue(shop, "false_advertising", "general", admin_user, products=[make_product(shop)])
     appeal_submit(ticket=ticket, actor=merchant, reason="授权已补齐", statement="附授权书")
+    # Certificates in every list state: under review, approved, withdrawn with a notice, and a queue row.
+    from compliance.services.qualifications import gaps_refresh, qualification_withdraw
+    from tests.factories import approved_certificate, submit_certificate
+
+    submit_certificate(shops[0], "brand_authorisation", merchant, brand="云织")
+    withdrawn = approved_certificate(shops[1], "food_business_licence", admin_user, merchant=merchant)
+    qualification_withdraw(qualification=withdrawn, status="revoked", reason="发证机关已吊销", actor=admin_user)
+    make_product(shops[2], category="数码", title="云织 超长商品名称示例 65W 氮化镓快充充电器")
+    gaps_refresh()
     page = new_page(chromium, viewport={"width": 1280, "height": 800})
     log_in(page, f"{live_server.url}/admin/login/", "b-admin")
     for language in ("zh-hans", "en"):

@@ -209,16 +209,16 @@ class QualificationAdmin(BaseModelAdmin):
 
         return (open_link, *self.list_display[1:])
 
-    status_display = status_column(gettext_lazy("status"))
+    status_display = status_column(gettext_lazy("status"), prefix="q-")
     submitted_display = time_column("submitted_at", gettext_lazy("submitted at"), ordering="submitted_at")
 
     @admin.display(description=gettext_lazy("certificate type"))
     def type_display(self, obj):
-        return truncated(str(obj.qualification_type), "12em")
+        return truncated(str(obj.qualification_type), "10em")
 
     @admin.display(description=gettext_lazy("shop"))
     def shop_display(self, obj):
-        return shop_label(obj.shop, "12em")
+        return shop_label(obj.shop, "10em")
 
     @admin.display(description=gettext_lazy("brand"))
     def brand_display(self, obj):
@@ -366,14 +366,14 @@ class QualificationAdmin(BaseModelAdmin):
 @admin.register(RectificationNotice)
 class RectificationNoticeAdmin(ReadOnlyAdmin):
     list_display = ("certificate_display", "shop_display", "cause", "status_display", "opened_display",
-                    "deadline_display", "outcome", "ticket_display")
+                    "deadline_display", "outcome_display", "ticket_display")
     list_filter = ("status", "outcome", "cause")
     list_select_related = ("shop", "qualification__qualification_type", "ticket")
     search_shapes = shop_shapes()[1:]
     search_help_text = gettext_lazy("Shop ID from the start, or words of the shop name.")
     fields = readonly_fields = ("qualification", "shop", "cause", "opened_at", "deadline", "status", "closed_at",
                                 "outcome", "ticket", "replacement", "relisted_at")
-    status_display = status_column(gettext_lazy("status"))
+    status_display = status_column(gettext_lazy("status"), prefix="notice-")
     opened_display = time_column("opened_at", gettext_lazy("opened at"), ordering="opened_at")
     deadline_display = time_column("deadline", gettext_lazy("deadline"))
     sortable_by = ("opened_display",)
@@ -382,7 +382,11 @@ class RectificationNoticeAdmin(ReadOnlyAdmin):
     def certificate_display(self, obj):
         url = reverse("admin:compliance_qualification_change", args=[obj.qualification_id])
         return format_html('<a href="{}">{}</a>', url, truncated(f"{obj.qualification.qualification_type} "
-                                                                  f"{obj.qualification.number}", "16em"))
+                                                                  f"{obj.qualification.number}", "11em"))
+
+    @admin.display(description=gettext_lazy("outcome"))
+    def outcome_display(self, obj):
+        return truncated(obj.get_outcome_display(), "8em") if obj.outcome else "—"
 
 
 # The queue of products missing a certificate (商品资质缺失) ---------------------------------------

@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
                 ('issued_on', models.DateField(verbose_name='issued on')),
                 ('expires_on', models.DateField(blank=True, help_text='Empty for a permanent certificate.', null=True, verbose_name='valid until')),
                 ('brand', models.CharField(blank=True, max_length=100, verbose_name='brand')),
-                ('status', models.CharField(choices=[('submitted', 'Under review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('expired', 'Expired'), ('revoked', 'Revoked by the issuing authority'), ('invalidated', 'Invalidated'), ('superseded', 'Superseded')], default='submitted', max_length=12, verbose_name='status')),
+                ('status', models.CharField(choices=[('submitted', 'Under review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('expired', 'Expired'), ('revoked', 'Revoked'), ('invalidated', 'Invalidated'), ('superseded', 'Superseded')], default='submitted', max_length=12, verbose_name='status')),
                 ('submitted_at', models.DateTimeField(verbose_name='submitted at')),
                 ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='reviewed at')),
                 ('review_reason', models.TextField(blank=True, verbose_name='reason for the decision')),
@@ -121,7 +121,7 @@ class Migration(migrations.Migration):
             name='RectificationNotice',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cause', models.CharField(choices=[('submitted', 'Under review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('expired', 'Expired'), ('revoked', 'Revoked by the issuing authority'), ('invalidated', 'Invalidated'), ('superseded', 'Superseded')], max_length=12, verbose_name='cause')),
+                ('cause', models.CharField(choices=[('submitted', 'Under review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('expired', 'Expired'), ('revoked', 'Revoked'), ('invalidated', 'Invalidated'), ('superseded', 'Superseded')], max_length=12, verbose_name='cause')),
                 ('opened_at', models.DateTimeField(verbose_name='opened at')),
                 ('deadline', models.DateTimeField(verbose_name='deadline')),
                 ('status', models.CharField(choices=[('open', 'Awaiting rectification'), ('closed', 'Notice closed')], default='open', max_length=10, verbose_name='status')),

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shops.models import Shop
 from shops.uploads import DocumentField, DocumentInfoMixin, PrivateUploadTo
@@ -88,7 +89,7 @@ class Qualification(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
         EXPIRED = "expired", _("Expired")
-        REVOKED = "revoked", _("Revoked by the issuing authority")
+        REVOKED = "revoked", pgettext_lazy("certificate status", "Revoked")
         INVALIDATED = "invalidated", _("Invalidated")
         SUPERSEDED = "superseded", _("Superseded")
 
@@ -198,7 +199,8 @@ class RectificationNotice(models.Model):
                                          verbose_name=_("certificate"))
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="rectification_notices",
                              verbose_name=_("shop"))
-    cause = models.CharField(_("cause"), max_length=12, choices=Qualification.Status.choices)
+    cause = models.CharField(_("cause"), max_length=12, choices=[
+        (status, label) for status, label in Qualification.Status.choices if status in Qualification.LAPSED])
     opened_at = models.DateTimeField(_("opened at"))
     deadline = models.DateTimeField(_("deadline"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)

@@ -180,3 +180,60 @@ def test_daily_job_and_an_appeal_racing_never_lose_the_appeal(pg):
     statuses = set(Ticket.objects.filter(shop=shop).exclude(pk__in=appealed).values_list("status", flat=True))
     assert statuses == {Ticket.Status.FINAL}
     assert Event.objects.filter(action="ticket_final").count() == 30 - len(appealed)
+
+
+# Certificates (SPEC §4) -----------------------------------------------------------------------------
+
+def test_two_reviewers_approving_one_certificate_record_one_review(pg):
+    from compliance.exceptions import InvalidTransition
+    from compliance.models import Event, Qualification
+    from compliance.services.qualifications import qualification_review
+    from tests.factories import submit_certificate
+
+    reviewers = [make_staff(f"race-cert-{i}", "Reviewer") for i in range(4)]
+    shop = make_shop()
+    q = submit_certificate(shop, "business_licence", reviewers[0])
+    results = race(lambda i: qualification_review(qualification=q, approve=i % 2 == 0, reason="核验", actor=reviewers[i]),
+                   n=4)
+    assert sum(isinstance(r, InvalidTransition) for r in results) == 3
+    assert Event.objects.filter(action="qualification_reviewed").count() == 1
+    assert Qualification.objects.get().status in ("approved", "rejected")
+
+
+def test_replacement_approved_while_the_job_tickets_the_notice(pg):
+    """The review and the daily job both lock the shop first: whichever
+    commits first, the end is consistent — either the notice closed as
+    replaced with no ticket, or ticketed and the product relisted."""
+    import datetime
+
+    from django.utils import timezone
+
+    from compliance.models import RectificationNotice
+    from compliance.services.daily import expire_certificates, ticket_overdue_notices
+    from compliance.services.qualifications import qualification_review
+    from tests.factories import approved_certificate, submit_certificate
+
+    reviewer = make_staff("race-cert-reviewer", "Reviewer")
+    shop = fund(make_shop(), 10000)
+    product = make_product(shop, category="数码")
+    at = timezone.make_aware(datetime.datetime(2026, 3, 1, 12))
+    old = approved_certificate(shop, "ccc", reviewer, products=[product], expires_on=datetime.date(2026, 3, 10),
+                               now=at)
+    expire_certificates(timezone.make_aware(datetime.datetime(2026, 3, 11, 1)))
+    notice = RectificationNotice.objects.get()
+    RectificationNotice.objects.filter(pk=notice.pk).update(deadline=timezone.now() - datetime.timedelta(minutes=1))
+    renewal = submit_certificate(shop, "ccc", reviewer, renews=old, products=[product],
+                                 expires_on=datetime.date(2031, 3, 10))
+
+    def work(i):
+        if i == 0:
+            return ticket_overdue_notices(timezone.now())
+        return qualification_review(qualification=renewal, approve=True, reason="", actor=reviewer)
+
+    race(work, n=2)
+    notice.refresh_from_db()
+    product.refresh_from_db()
+    assert notice.status == "closed" and notice.replacement_id == renewal.pk
+    assert (notice.outcome == "replaced" and notice.ticket_id is None) or (
+        notice.outcome == "ticketed" and notice.relisted_at is not None)
+    assert product.status == "on_sale"
