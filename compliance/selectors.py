@@ -251,6 +251,8 @@ class Dashboard:
     my_under_appeal: int | None = None
     issued_today: int | None = None
     shops_flagged: int | None = None
+    alliance_applied: int | None = None
+    alliance_overdue: int | None = None
 
     @property
     def y_ticks(self) -> list[tuple[int, float]]:
@@ -321,6 +323,12 @@ def dashboard(user, *, now: datetime.datetime | None = None, days: int = 30) -> 
             issued_today=Ticket.objects.filter(issued_at__gte=start_of_today).count(),
             shops_flagged=Shop.objects.filter(review_flagged_at__isnull=False).count(),
         )
+    if user.has_perm("compliance.decide_alliance"):
+        from compliance.models import AllianceMembership
+
+        counts = AllianceMembership.objects.filter(status=AllianceMembership.Status.APPLIED).aggregate(
+            applied=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+        mine.update(alliance_applied=counts["applied"], alliance_overdue=counts["overdue"])
     return Dashboard(pending, due_today, overdue, bars, top, width, height,
                      tickets_total=sum(v["A"] + v["B"] for v in per_day.values()), **mine)
 
@@ -493,3 +501,55 @@ def shop_certificates(shop: Shop, *, now: datetime.datetime | None = None, full:
         current=current if full else [], history=[q for q in certificates if q.status == Qualification.Status.SUPERSEDED],
         expiring=[q for q in current if q.expiring], warning_days=warning_days,
     )
+
+
+# Selected Alliance and the experience score (SPEC §8, §3) ------------------------------------
+
+@dataclass
+class ScoreTrend:
+    """The last days' experience scores as a small server-drawn line."""
+
+    points: list  # (day, score)
+    width: int = 240
+    height: int = 48
+
+    @property
+    def polyline(self) -> str:
+        if len(self.points) < 2:
+            return ""
+        first = self.points[0][0]
+        span = max((self.points[-1][0] - first).days, 1)
+        low = float(min(s for _d, s in self.points)) - 1
+        high = float(max(s for _d, s in self.points)) + 1
+        return " ".join(
+            f"{round((day - first).days / span * (self.width - 4) + 2, 1)},"
+            f"{round(self.height - 2 - (float(score) - low) / (high - low) * (self.height - 4), 1)}"
+            for day, score in self.points)
+
+    @property
+    def change(self):
+        return self.points[-1][1] - self.points[0][1] if len(self.points) >= 2 else None
+
+
+def score_trend(shop: Shop, *, now: datetime.datetime | None = None, days: int = 30) -> ScoreTrend:
+    from shops.models import ShopScore
+
+    today = timezone.localtime(now or timezone.now(), timezone.get_default_timezone()).date()
+    rows = (ShopScore.objects.filter(shop=shop, day__gt=today - datetime.timedelta(days=days))
+            .order_by("day").values_list("day", "score"))
+    return ScoreTrend(points=list(rows))
+
+
+def alliance_summary(shop: Shop, *, cached: bool = False):
+    """The shop's membership and, when it is not active, its eligibility.
+    The health page keeps the evaluation for a minute (``cached``); applying
+    and deciding always evaluate afresh (services.alliance)."""
+    from compliance.services.alliance import alliance_eligibility, membership_of
+
+    membership = membership_of(shop)
+    if membership.status == membership.Status.ACTIVE:
+        return membership, None
+    if not cached:
+        return membership, alliance_eligibility(shop, membership=membership)
+    key = f"alliance-eligibility:{shop.pk}:{membership.status}"
+    return membership, cache.get_or_set(key, lambda: alliance_eligibility(shop, membership=membership), 60)

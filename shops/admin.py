@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .admin_base import BaseModelAdmin, SearchShape, badge, money_column, shop_label, short_time, truncated
 from .identifiers import mask_identifier
-from .models import VIEW_PERSONAL_DATA, Controller, Product, Shop, ShopMember
+from .models import VIEW_PERSONAL_DATA, Controller, Product, Shop, ShopMember, ShopScore
 from .uploads import attachment_response
 
 MASKED = "masked_"
@@ -256,6 +256,40 @@ class ProductAdmin(BaseModelAdmin):
     @admin.display(description=_("shop"))
     def shop_display(self, obj):
         return shop_label(obj.shop, "14em")
+
+
+def _shop_ids_starting(value):
+    """The shops whose ID starts so, found first (their own index), then the
+    big table through its shop index."""
+    return Q(shop_id__in=list(Shop.objects.filter(shop_no__startswith=value).values_list("pk", flat=True)[:500]))
+
+
+_shop_ids_starting.lookup_path = "shop__shop_no"
+
+
+@admin.register(ShopScore)
+class ShopScoreAdmin(BaseModelAdmin):
+    """The imported history of experience scores (import_experience_scores): read-only."""
+
+    list_display = ("shop_display", "day", "score", "imported_at")
+    list_select_related = ("shop",)
+    raw_id_fields = ("shop",)
+    search_shapes = (SearchShape(r"\d{1,20}", (_shop_ids_starting,)),)
+    search_help_text = _("Shop ID, from the start.")
+    sortable_by = ("day",)
+
+    @admin.display(description=_("shop"))
+    def shop_display(self, obj):
+        return shop_label(obj.shop, "14em")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # Third-party and contrib admins adopt the project's base as well.

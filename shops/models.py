@@ -316,3 +316,28 @@ class Product(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.product_no})"
+
+
+class ShopScore(models.Model):
+    """The experience score 店铺体验分 of a shop on a day, as the platform's
+    scoring system reported it (SPEC §3): the history, one row a shop and
+    day. ``Shop.experience_score`` is the latest day's score."""
+
+    shop = models.ForeignKey(Shop, models.PROTECT, related_name="scores", verbose_name=_("shop"))
+    day = models.DateField(_("day"))
+    score = models.DecimalField(_("experience score"), max_digits=5, decimal_places=2,
+                                validators=[MinValueValidator(0), MaxValueValidator(100)])
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("experience score")
+        verbose_name_plural = _("experience scores")
+        ordering = ["-day", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "day"], name="shopscore_one_a_day"),
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="shopscore_range"),
+        ]
+        indexes = [models.Index(fields=["-day", "-id"], name="shopscore_day")]
+
+    def __str__(self):
+        return f"{self.shop_id} {self.day} {self.score}"

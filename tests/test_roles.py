@@ -17,6 +17,8 @@ READ_CERTIFICATES = {
     "compliance.view_qualificationrequirement", "compliance.view_qualificationtype",
 }
 REVIEW_CERTIFICATES = {"compliance.review_qualification", "compliance.view_qualificationgap"}
+READ_ALLIANCE = {"compliance.view_alliancemembership", "compliance.view_allianceclosure", "shops.view_shopscore"}
+DECIDE_ALLIANCE = {"compliance.decide_alliance"}
 
 
 def perms(group_name):
@@ -25,10 +27,12 @@ def perms(group_name):
 
 
 def test_groups_have_exactly_their_permissions():
-    assert perms("Reviewer") == READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES | REVIEW_CERTIFICATES
-    assert perms("Appeal reviewer") == READ_SHOPS | READ_TICKETS | READ_CERTIFICATES | {"compliance.decide_appeal"}
+    assert perms("Reviewer") == (READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES | REVIEW_CERTIFICATES
+                                 | READ_ALLIANCE | DECIDE_ALLIANCE)
+    assert perms("Appeal reviewer") == (READ_SHOPS | READ_TICKETS | READ_CERTIFICATES | READ_ALLIANCE
+                                        | {"compliance.decide_appeal"})
     assert perms("Compliance admin") == (READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES
-                                         | REVIEW_CERTIFICATES) | {
+                                         | REVIEW_CERTIFICATES | READ_ALLIANCE | DECIDE_ALLIANCE) | {
         "compliance.add_qualificationrequirement", "compliance.change_qualificationrequirement",
         "compliance.add_qualificationtype", "compliance.change_qualificationtype",
         "compliance.decide_appeal",

@@ -1,3 +1,4 @@
+from .alliance import AllianceClosure, AllianceMembership
 from .appeals import Appeal, AppealEvidence
 from .base import AppendOnlyModel, ViolationClass
 from .policy import PolicySettings
@@ -11,7 +12,7 @@ from .tickets import (
 )
 
 __all__ = [
-    "Appeal", "AppealEvidence",
+    "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence",
     "Qualification", "QualificationDocument", "QualificationGap", "QualificationKind", "QualificationRequirement", "QualificationType",
     "RectificationNotice",
     "AppendOnlyModel", "ViolationClass", "PolicySettings", "Option", "PointNode", "Rule", "RuleTier",

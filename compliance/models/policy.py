@@ -44,6 +44,25 @@ class PolicySettings(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("A shop's experience score must be greater than this for the Selected Alliance."),
     )
+    alliance_ticket_days = models.PositiveSmallIntegerField(
+        _("alliance: no upheld ticket within (days)"), default=365,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("A shop with an upheld ticket this recent is not eligible for the Selected Alliance; the same "
+                    "look-back applies to serious violations of the controller's other shops."),
+    )
+    alliance_b_ticket_days = models.PositiveSmallIntegerField(
+        _("alliance: no B-class ticket within (days)"), default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+    )
+    alliance_max_closures = models.PositiveSmallIntegerField(
+        _("alliance: violation closures allowed"), default=3,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("After more closures for violations than this, the shop can never reopen its membership."),
+    )
+    alliance_review_working_days = models.PositiveSmallIntegerField(
+        _("alliance: decision target (working days)"), default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
     rectification_days = models.PositiveSmallIntegerField(
         _("rectification deadline (days)"),
         default=7,

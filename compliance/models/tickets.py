@@ -378,6 +378,9 @@ class Event(AppendOnlyModel):
         NOTICE_OPENED = "notice_opened", _("Rectification notice opened")
         NOTICE_CLOSED = "notice_closed", _("Rectification notice closed")
         PRODUCTS_RELISTED = "products_relisted", _("Products relisted")
+        ALLIANCE_APPLIED = "alliance_applied", _("Applied to the Selected Alliance")
+        ALLIANCE_DECIDED = "alliance_decided", _("Alliance application decided")
+        ALLIANCE_CLOSED = "alliance_closed", _("Alliance membership closed")
 
     ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="events",
                                verbose_name=_("ticket"))
@@ -404,9 +407,10 @@ class Event(AppendOnlyModel):
     def status_label(value: str) -> str:
         from shops.models import Shop
 
+        from .alliance import AllianceMembership
         from .qualifications import Qualification, RectificationNotice
 
-        labels = {**dict(Qualification.Status.choices), **dict(RectificationNotice.Status.choices),
+        labels = {**dict(AllianceMembership.Status.choices), **dict(Qualification.Status.choices), **dict(RectificationNotice.Status.choices),
                   **dict(Shop.Status.choices), **dict(Ticket.Status.choices)}
         return str(labels.get(value, value))
 

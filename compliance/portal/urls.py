@@ -15,6 +15,7 @@ urlpatterns = [
     path("shops/<str:shop_no>/", views.standing, name="standing"),
     path("shops/<str:shop_no>/tickets/", views.ticket_list, name="tickets"),
     path("shops/<str:shop_no>/certificates/", views.certificates, name="certificates"),
+    path("shops/<str:shop_no>/alliance/", views.alliance, name="alliance"),
     path("shops/<str:shop_no>/certificates/new/", views.certificate_new, name="certificate_new"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
     path("files/ticket/<int:pk>/", views.ticket_evidence_file, name="ticket_file"),

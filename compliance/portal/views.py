@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from compliance.exceptions import DomainError
-from compliance.models import Appeal, Ticket, ViolationClass
+from compliance.models import Appeal, PolicySettings, Ticket, ViolationClass
 from compliance.selectors import (
-    MerchantScope, merchant_health, shop_certificates, shop_standing, ticket_measures, ticket_timeline,
+    MerchantScope, alliance_summary, merchant_health, score_trend, shop_certificates, shop_standing,
+    ticket_measures, ticket_timeline,
 )
+from compliance.services.alliance import alliance_apply, counted_closures, settlement_materials
 from compliance.services.appeals import appeal_block_reason, appeal_days_left, appeal_submit, chances
 from compliance.services.qualifications import qualification_submit
 from shops.uploads import attachment_response
@@ -81,6 +83,7 @@ def standing(request, scope, shop_no):
         request, scope, shop,
         tab="standing", standing=shop_standing(shop), health=health,
         certificates=shop_certificates(shop, full=False, policy=health.policy),
+        alliance=alliance_summary(shop, cached=True), trend=score_trend(shop),
         recent=scope.tickets().filter(shop=shop).select_related("rule").order_by("-issued_at")[:5],
     )
     return render(request, "portal/standing.html", context)
@@ -211,3 +214,28 @@ def certificate_file(request, scope, pk):
     if item is None:
         raise Http404
     return attachment_response(item.file, download_stem=f"{item.qualification.number}-{item.pk}")
+
+
+@merchant_view
+@require_http_methods(["GET", "POST"])
+def alliance(request, scope, shop_no):
+    """The Selected Alliance: status, every criterion with its reason, and
+    the application (SPEC §8)."""
+    shop = scope.shop(shop_no)
+    if request.method == "POST":
+        try:
+            alliance_apply(shop=shop, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Application submitted. You will be told the decision by e-mail."))
+            return redirect("portal:alliance", shop_no=shop.shop_no)
+    membership, eligibility = alliance_summary(shop)
+    _materials, missing = settlement_materials(shop)
+    policy = PolicySettings.load()
+    closures = list(membership.closures.select_related("ticket").order_by("-created_at")) if membership.pk else []
+    return render(request, "portal/alliance.html", _context(
+        request, scope, shop, tab="alliance", membership=membership, eligibility=eligibility, missing=missing,
+        closures=closures, counted=counted_closures(membership), limit=policy.alliance_max_closures,
+        review_days=policy.alliance_review_working_days,
+        trend=score_trend(shop)), status=400 if request.method == "POST" else 200)

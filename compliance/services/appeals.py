@@ -14,21 +14,10 @@ from compliance.wording import person
 from shops.models import ShopMember
 from shops.uploads import original_name
 
-from .assessment import shanghai
+from .assessment import add_working_days, shanghai
 from .events import record_event
 from .locks import lock_ticket
 from .tickets import ticket_revoke
-
-def add_working_days(start: datetime.datetime, days: int) -> datetime.datetime:
-    """``days`` working days (Monday–Friday, Shanghai calendar) after ``start``,
-    at the same time of day. Public holidays are not modelled."""
-    moment = shanghai(start)
-    while days > 0:
-        moment += datetime.timedelta(days=1)
-        if moment.weekday() < 5:
-            days -= 1
-    return moment
-
 
 def chances(ticket: Ticket) -> int:
     return int((ticket.rule_snapshot or {}).get("appeal_chances") or ticket.rule.appeal_chances)

@@ -248,3 +248,14 @@ def appeal_deadline(issued_at: datetime.datetime, window_days: int) -> datetime.
     1 May with a 7-day window may be appealed until 23:59:59 on 8 May."""
     last_day = shanghai_day_start(issued_at) + datetime.timedelta(days=window_days + 1)
     return shanghai(last_day - datetime.timedelta(microseconds=1))
+
+
+def add_working_days(start: datetime.datetime, days: int) -> datetime.datetime:
+    """``days`` working days (Monday–Friday, Shanghai calendar) after ``start``,
+    at the same time of day. Public holidays are not modelled."""
+    moment = shanghai(start)
+    while days > 0:
+        moment += datetime.timedelta(days=1)
+        if moment.weekday() < 5:
+            days -= 1
+    return moment

@@ -18,6 +18,7 @@ from compliance.notifications import notify_certificates_expiring, notify_notice
 
 from . import measures as m
 from . import qualifications as quals
+from .alliance import alliance_recheck
 from .assessment import shanghai, shanghai_day_start
 from .locks import lock_shop
 
@@ -165,6 +166,7 @@ STEPS = [
     ("ticket_overdue_notices", ticket_overdue_notices),
     ("refresh_qualification_gaps", refresh_qualification_gaps),
     ("end_suspensions", end_suspensions),
+    ("recheck_alliance", alliance_recheck),
     ("finalise_tickets", finalise_tickets),
     ("certificate_reminders", certificate_reminders),
 ]

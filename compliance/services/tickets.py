@@ -15,6 +15,7 @@ from shops.models import Shop
 from shops.uploads import original_name
 
 from . import measures as m
+from .alliance import Cause, alliance_close, alliance_ticket_revoked
 from .assessment import Consequences, appeal_deadline, assess, shanghai
 from .deposits import deposit_deduct, deposit_refund_ticket
 from .events import record_event
@@ -163,6 +164,10 @@ def _apply(c: Consequences, *, ticket: Ticket, actor) -> None:
     nodes_apply(c, ticket=ticket, actor=actor)
     if c.shop_cleared or c.suspended_until:  # only these change the shop's status (SPEC §6.3)
         m.refresh_shop_status(shop, now=now, actor=actor, ticket=ticket)
+    if c.alliance_close or c.shop_cleared:
+        # SPEC §8: a B-class ticket (or a clearance) closes an active membership at once.
+        alliance_close(shop=shop, cause=Cause.CLEARED if c.shop_cleared else Cause.B_TICKET, ticket=ticket,
+                       actor=actor, reason=_("Ticket %(number)s.") % {"number": ticket.number}, now=now)
 
 
 def ticket_revoke(*, ticket: Ticket, actor, reason: str, now: datetime.datetime | None = None) -> Ticket:
@@ -193,5 +198,6 @@ def ticket_revoke(*, ticket: Ticket, actor, reason: str, now: datetime.datetime 
                      to_status=ticket.status, reason=ticket.revoke_reason, at=now)
         nodes_reevaluate(shop=shop, violation_class=ticket.violation_class, year=ticket.point_year,
                          revoked=ticket, actor=actor, now=now)
+        alliance_ticket_revoked(ticket=ticket, now=now)
         m.refresh_shop_status(shop, now=now, actor=actor, ticket=ticket, reason=ticket.revoke_reason)
     return ticket

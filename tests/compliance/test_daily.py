@@ -81,8 +81,9 @@ def test_daily_cost_grows_with_the_rows_that_change(reviewer, django_assert_max_
     untouched = issue(shops[0], "fake_shipment", "per_order", reviewer, order_count=1,
                       now=issued + datetime.timedelta(days=20))
     # 12 for the tickets' steps; the certificate steps with nothing due add one statement each, and the
-    # queue's check four (the requirement matrix, read once and cached; the products lacking; the open gaps).
-    with django_assert_max_num_queries(19):
+    # queue's check four (the requirement matrix, read once and cached; the products lacking; the open gaps),
+    # the alliance re-check four (the policy and one selection per trigger).
+    with django_assert_max_num_queries(23):
         out = run("2026-11-09")
     assert "finalise_tickets: 12" in out
     assert Ticket.objects.filter(status=Ticket.Status.FINAL).count() == 12

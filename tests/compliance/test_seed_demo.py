@@ -45,7 +45,7 @@ def test_demo_world_covers_every_type_and_status_and_is_valid():
     assert Controller.objects.filter(barred_at__isnull=False).exists()
     m1 = set(ShopMember.objects.filter(user__username="merchant1").values_list("shop_id", flat=True))
     m2 = set(ShopMember.objects.filter(user__username="merchant2").values_list("shop_id", flat=True))
-    assert len(m1) == 2 and m2 and not m1 & m2
+    assert len(m1) == 3 and m2 and not m1 & m2
 
 
 def test_demo_history_has_tickets_and_appeals_in_every_state():

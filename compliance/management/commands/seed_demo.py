@@ -98,6 +98,11 @@ SHOPS = {
     "10000008": ("shuxiang", "蜀香食品旗舰店", "enterprise", "flagship", "84.70", "50000"),
     "10000009": ("jiguang", "极光潮玩专营店", "enterprise", "specialty", "69.90", "20000"),
     "10000010": ("yunzhi", "云织童装专卖店", "enterprise", "exclusive", "74.20", "30000"),
+    # Clean shops for the Selected Alliance: eligible, a member, an application, a rejection.
+    "10000011": ("yunzhi", "云织家居生活馆", "enterprise", "ordinary", "86.50", "20000"),
+    "10000012": ("yunzhi", "云织配饰小铺", "enterprise", "ordinary", "90.10", "20000"),
+    "10000013": ("yunzhi", "云织床品家纺店", "enterprise", "ordinary", "82.30", "20000"),
+    "10000014": ("yunzhi", "云织箱包小店", "enterprise", "ordinary", "77.80", "20000"),
 }
 
 PRODUCTS = {
@@ -114,6 +119,10 @@ PRODUCTS = {
     "10000009": [("极光 盲盒 第一弹", "极光", "潮玩", "59.00"), ("极光 手办 限定款", "极光", "潮玩", "299.00"),
                  ("极光 积木 城堡", "极光", "潮玩", "199.00"), ("极光 拼图 1000片", "极光", "潮玩", "69.00")],
     "10000010": [("云织 儿童羽绒服", "云织", "童装", "399.00"), ("云织 儿童卫衣", "云织", "童装", "129.00")],
+    "10000011": [("亚麻抱枕套", "", "家居", "49.00"), ("北欧陶瓷花瓶", "", "家居", "89.00")],
+    "10000012": [("珍珠发夹", "", "饰品", "19.90")],
+    "10000013": [("纯棉四件套", "", "家纺", "299.00")],
+    "10000014": [("帆布托特包", "", "箱包", "69.00")],
 }
 
 # The demo's penalty history: (key, shop, rule, tier, days ago, options). Issued
@@ -211,6 +220,8 @@ class Command(BaseCommand):
             self._tickets(shops, now)
             self._appeals(now)
             self._certificates(now)
+            self._scores(now)
+            self._alliance(now)
             self._history(shops, now)
             # What the daily job would have done since: suspensions that ran out
             # ended, appeal windows that closed made their tickets final,
@@ -339,6 +350,62 @@ class Command(BaseCommand):
                     reason="发证机关已吊销该营业执照。" if plan == "revoke" else "商标注册已被宣告无效，原证书失效。",
                     now=now - datetime.timedelta(days=2))
 
+    def _scores(self, now):
+        """30 days of experience scores ending at each shop's current score,
+        as the scoring system would have sent them (the history the portal's
+        trend line draws)."""
+        from shops.models import ShopScore
+
+        today = timezone.localdate()
+        if ShopScore.objects.exists():
+            return
+        rows = []
+        for shop in Shop.objects.exclude(experience_score=None):
+            for back in range(30):
+                wobble = Decimal((back * 37 + int(shop.shop_no[-2:]) * 11) % 9 - 4) / 10
+                drift = Decimal(back) / 10 if shop.experience_score < 75 else -Decimal(back) / 20
+                score = min(max(shop.experience_score + drift + wobble, Decimal(0)), Decimal(100))
+                rows.append(ShopScore(shop=shop, day=today - datetime.timedelta(days=back),
+                                      score=shop.experience_score if back == 0 else score.quantize(Decimal("0.01"))))
+        ShopScore.objects.bulk_create(rows)
+
+    def _alliance(self, now):
+        """Memberships in every status (SPEC §8): 云织家居生活馆 (merchant1) is
+        eligible and has not applied; 张伟的小店 (merchant2) fails criteria.
+        Decisions and closures go through the services; a membership's past
+        activations before the demo starts are written as history."""
+        from compliance.models import AllianceMembership
+        from compliance.services.alliance import alliance_apply, alliance_close, alliance_decide
+
+        if AllianceMembership.objects.filter(shop__shop_no="10000011").exists():
+            return  # seeded before
+        reviewer = User.objects.get(username="reviewer")
+        members = {m.shop.shop_no: m.user for m in ShopMember.objects.select_related("shop", "user")}
+        shop = {no: Shop.objects.get(shop_no=no) for no in ("10000009", "10000010", "10000011", "10000012",
+                                                            "10000013", "10000014")}
+        AllianceMembership.objects.create(shop=shop["10000011"])  # eligible, not applied
+        joined = alliance_apply(shop=shop["10000012"], actor=members["10000012"], now=now - datetime.timedelta(days=40))
+        alliance_decide(membership=joined, approve=True, reason="", actor=reviewer,
+                        now=now - datetime.timedelta(days=35))
+        alliance_apply(shop=shop["10000013"], actor=members["10000013"], now=now - datetime.timedelta(days=12))
+        rejected = alliance_apply(shop=shop["10000014"], actor=members["10000014"],
+                                  now=now - datetime.timedelta(days=20))
+        alliance_decide(membership=rejected, approve=False, reason="店铺近 90 天动销商品过少，暂不适合推广，请丰富商品后再申请。",
+                        actor=reviewer, now=now - datetime.timedelta(days=15))
+        # History: 云织童装 was a member until a reviewer closed it; 极光潮玩 was closed by
+        # each of its four B-class tickets in turn, the last time for good.
+        history = now - datetime.timedelta(days=200)
+        for no in ("10000010", "10000009"):
+            AllianceMembership.objects.create(shop=shop[no], status=AllianceMembership.Status.ACTIVE,
+                                              applied_at=history, decided_at=history, activated_at=history,
+                                              decided_by=reviewer, due_at=history)
+        alliance_close(shop=shop["10000010"], cause=AllianceMembership.Cause.UNSUITABLE, actor=reviewer,
+                       reason="近期商品描述多次被投诉，暂不适合推广。", now=now - datetime.timedelta(days=60))
+        for ticket in Ticket.objects.filter(shop=shop["10000009"]).order_by("issued_at"):
+            AllianceMembership.objects.filter(shop=shop["10000009"]).update(status=AllianceMembership.Status.ACTIVE)
+            alliance_close(shop=shop["10000009"], cause=AllianceMembership.Cause.B_TICKET, ticket=ticket,
+                           reason=f"违规单 {ticket.number}", now=ticket.issued_at)
+
     def _history(self, shops, now):
         """Shops that left before the demo starts: one by the end of its term,
         one closed. (No ticket caused these; they are the merchants' doing.)"""
@@ -357,9 +424,10 @@ class Command(BaseCommand):
         merchant1 = self._user("merchant1", MERCHANTS[0][1], is_staff=False)
         merchant2 = self._user("merchant2", MERCHANTS[1][1], is_staff=False)
         merchant3 = self._user("merchant3", MERCHANTS[2][1], is_staff=False)
-        for user, shop_no in ((merchant1, "10000001"), (merchant1, "10000002"), (merchant2, "10000004"),
-                              (merchant3, "10000003"), (merchant3, "10000005"), (merchant3, "10000010"),
-                              (merchant3, "10000008")):
+        for user, shop_no in ((merchant1, "10000001"), (merchant1, "10000002"), (merchant1, "10000011"),
+                              (merchant2, "10000004"), (merchant3, "10000003"), (merchant3, "10000005"),
+                              (merchant3, "10000010"), (merchant3, "10000008"), (merchant3, "10000009"),
+                              (merchant3, "10000012"), (merchant3, "10000013"), (merchant3, "10000014")):
             ShopMember.objects.get_or_create(user=user, shop=shops[shop_no])
 
     def _user(self, username, full_name, *, is_staff):
@@ -376,10 +444,11 @@ class Command(BaseCommand):
         lines = ["", "Demo accounts (password for all: %s)" % DEMO_PASSWORD]
         for username, group, _ in STAFF:
             lines.append(f"  {username:<16} staff, group {group}  → http://127.0.0.1:8000/admin/")
-        lines.append("  merchant1        merchant of 云织官方旗舰店 and 云织女装专营店 → http://127.0.0.1:8000/portal/")
-        lines.append("  merchant2        merchant of 张伟的小店 → http://127.0.0.1:8000/portal/")
-        lines.append("  merchant3        merchant of 极光数码专卖店, 李娜手作饰品, 蜀香食品旗舰店, 云织童装专卖店"
+        lines.append("  merchant1        merchant of 云织官方旗舰店, 云织女装专营店 and 云织家居生活馆 (eligible for the alliance)"
                      " → http://127.0.0.1:8000/portal/")
+        lines.append("  merchant2        merchant of 张伟的小店 → http://127.0.0.1:8000/portal/")
+        lines.append("  merchant3        merchant of 极光数码专卖店, 李娜手作饰品, 蜀香食品旗舰店, 云织童装专卖店, 极光潮玩专营店"
+                     " and the alliance demo shops 10000012–14 → http://127.0.0.1:8000/portal/")
         return "\n".join(lines) + "\n"
 
 
