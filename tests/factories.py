@@ -1,5 +1,6 @@
 """Test data builders: real-shaped identifiers that pass their checksums."""
 
+import datetime
 import io
 import itertools
 from decimal import Decimal
@@ -60,10 +61,12 @@ def make_shop(controller: Controller | None = None, **fields) -> Shop:
     defaults = dict(
         shop_no=f"2{n:07d}", name=f"测试店铺{n}", controller=controller,
         entity_type="enterprise", shop_type="ordinary", experience_score=Decimal("80"),
-        company_name=controller.name, uscc=uscc(n),
+        company_name=controller.name, uscc=uscc(n), business_term_start=datetime.date(2020, 1, 1),
+        business_address="浙江省杭州市西湖区文三路 1 号",
     )
     if fields.get("entity_type") == "individual":
-        defaults.update(company_name="", uscc="", id_card_number=resident_id(n), bank_card_number=bank_card(n))
+        defaults.update(company_name="", uscc="", id_card_number=resident_id(n), bank_card_number=bank_card(n),
+                        business_term_start=None, business_address="")
     shop = Shop(**{**defaults, **fields})
     shop.full_clean()
     shop.save()

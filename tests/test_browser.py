@@ -204,10 +204,44 @@ def test_certificate_submitted_on_a_phone_and_approved_in_the_admin(live_server,
     shot(portal, "9-certificate-approved")
 
 
+def test_merchant_applies_to_the_alliance_and_a_reviewer_approves(live_server, chromium):
+    """SPEC §8 in a browser: every criterion is shown to the merchant, who
+    applies on a phone; the reviewer approves beside the same criteria."""
+    from compliance.models import AllianceMembership
+
+    reviewer = make_staff("b-alliance-reviewer", "Reviewer")
+    shop = fund(make_shop(name="联盟测试店", experience_score=88), 10000)
+    merchant = make_merchant("b-alliance-merchant", shop)
+    for user in (reviewer, merchant):
+        user.set_password("browser-pass-2026")
+        user.save()
+    portal = new_page(chromium, viewport={"width": 390, "height": 844})
+    log_in(portal, f"{live_server.url}/portal/login/", "b-alliance-merchant")
+    portal.goto(f"{live_server.url}/portal/shops/{shop.shop_no}/alliance/")
+    assert portal.locator(".criteria li.met").count() == 7
+    portal.click("#alliance-apply button[type=submit]")
+    portal.wait_for_selector(".badge.alliance-applied")
+    shot(portal, "10-alliance-applied")
+    membership = AllianceMembership.objects.get(shop=shop)
+
+    admin = new_page(chromium)
+    log_in(admin, f"{live_server.url}/admin/login/", "b-alliance-reviewer")
+    admin.goto(f"{live_server.url}/admin/compliance/alliancemembership/")
+    admin.click(f"a[href='/admin/compliance/alliancemembership/{membership.pk}/decide/']")
+    admin.wait_for_selector("#alliance-criteria")
+    admin.check("input[value=approve]")
+    admin.click("input[type=submit]")
+    admin.wait_for_url("**/admin/compliance/alliancemembership/")
+    portal.goto(f"{live_server.url}/portal/shops/{shop.shop_no}/")
+    assert "已加入" in portal.inner_text("#alliance-slot")
+    shot(portal, "11-alliance-member")
+
+
 LIST_PATHS = ["shops/shop", "compliance/ticket", "compliance/appeal", "compliance/rule", "compliance/event",
               "compliance/depositentry", "compliance/pointentry", "compliance/measure", "compliance/nodeapplication",
               "shops/product", "shops/controller", "shops/shopmember", "compliance/pointnode",
-              "compliance/qualification", "compliance/rectificationnotice", "compliance/qualificationgap"]
+              "compliance/qualification", "compliance/rectificationnotice", "compliance/qualificationgap",
+              "compliance/alliancemembership", "compliance/allianceclosure", "shops/shopscore"]
 
 
 def test_admin_lists_fit_1280_px(live_server, chromium):
@@ -236,6 +270,17 @@ def test_admin_lists_fit_1280_px(live_server, chromium):
     qualification_withdraw(qualification=withdrawn, status="revoked", reason="发证机关已吊销", actor=admin_user)
     make_product(shops[2], category="数码", title="云织 超长商品名称示例 65W 氮化镓快充充电器")
     gaps_refresh()
+    # Alliance rows: an application, a membership closed by a B ticket; scores.
+    from compliance.models import AllianceMembership
+    from compliance.services.alliance import alliance_apply
+    from shops.models import ShopScore
+
+    clean = fund(make_shop(name=long_name + "二店", experience_score=90), 100000)
+    make_merchant("b-lists-2", clean)
+    alliance_apply(shop=clean, actor=clean.members.first().user)
+    AllianceMembership.objects.create(shop=shops[1], status="active")
+    issue(shops[1], "counterfeit", "general", admin_user, products=[make_product(shops[1])])
+    ShopScore.objects.create(shop=shops[0], day=timezone.localdate(), score=88)
     page = new_page(chromium, viewport={"width": 1280, "height": 800})
     log_in(page, f"{live_server.url}/admin/login/", "b-admin")
     for language in ("zh-hans", "en"):

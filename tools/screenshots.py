@@ -88,6 +88,12 @@ if user.is_staff:
         pages.append(("appeal-decide", reverse("admin:compliance_appeal_decide", args=[pending.pk])))
     certificate = Qualification.objects.filter(status="submitted", renews__isnull=False).first()
     pages.append(("certificate", reverse("admin:compliance_qualification_change", args=[certificate.pk])))
+    from compliance.models import AllianceMembership
+    if user.has_perm("compliance.decide_alliance"):
+        applied = AllianceMembership.objects.filter(status="applied").first()
+        active = AllianceMembership.objects.filter(status="active").first()
+        pages.append(("alliance-decide", reverse("admin:compliance_alliancemembership_decide", args=[applied.pk])))
+        pages.append(("alliance-close", reverse("admin:compliance_alliancemembership_close", args=[active.pk])))
     if user.has_perm("compliance.review_qualification"):
         pages.append(("certificate-review", reverse("admin:compliance_qualification_review", args=[certificate.pk])))
         approved = Qualification.objects.filter(status="approved", kind="brand").first()
@@ -102,6 +108,7 @@ else:
         pages.append((f"health-{{shop.shop_no}}", reverse("portal:standing", args=[shop.shop_no])))
         pages.append((f"tickets-{{shop.shop_no}}", reverse("portal:tickets", args=[shop.shop_no])))
         pages.append((f"certificates-{{shop.shop_no}}", reverse("portal:certificates", args=[shop.shop_no])))
+        pages.append((f"alliance-{{shop.shop_no}}", reverse("portal:alliance", args=[shop.shop_no])))
     first = scope.shops()[0]
     pages.append(("certificate-new", reverse("portal:certificate_new", args=[first.shop_no])))
     renewable = scope.qualifications().filter(status__in=["approved", "expired"]).first()

@@ -45,6 +45,7 @@ def object_urls(w):
         f"/portal/files/ticket/{ticket.evidence.get().pk}/",
         f"/portal/files/appeal/{appeal.evidence.get().pk}/",
         f"/portal/shops/{w['shop1'].shop_no}/certificates/",
+        f"/portal/shops/{w['shop1'].shop_no}/alliance/",
         f"/portal/shops/{w['shop1'].shop_no}/certificates/new/",
         f"/portal/shops/{w['shop1'].shop_no}/certificates/new/?renews={w['certificate'].pk}",
         f"/portal/files/certificate/{w['certificate'].documents.get().pk}/",

@@ -42,7 +42,7 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"{file}: no such file.")
         progress = sys.stderr.isatty() and options.get("verbosity", 1) > 0
-        errors, valid = self.check(file, progress)
+        errors, valid = self.validate_file(file, progress)
         for line, message in errors[:SHOWN_ERRORS]:
             self.stderr.write(f"line {line}: {message}")
         if len(errors) > SHOWN_ERRORS:
@@ -89,7 +89,7 @@ class Command(BaseCommand):
             raise ValueError(f"score {score_text} has more than two decimals")
         return shop_no, day, score.quantize(Decimal("0.01"))
 
-    def check(self, file: Path, progress: bool) -> tuple[list, int]:
+    def validate_file(self, file: Path, progress: bool) -> tuple[list, int]:
         today = timezone.localdate()
         errors, seen, valid, pending = [], {}, 0, []
 
