@@ -26,6 +26,10 @@ a database loaded before they existed.
 
 Refuses to run on SQLite or on a database that already holds tickets
 (certificates: that already holds certificates).
+
+Then the Selected Alliance (``load_alliance``, ``--only alliance``): 30 days of
+experience scores for every shop (3 million rows at --scale 1) and a
+membership for a third of the open shops, in every status, with closures.
 """
 
 import argparse
@@ -62,7 +66,8 @@ class Copies:
     ORDER = ["shops_controller", "shops_shop", "shops_product", "compliance_ticket", "compliance_ticket_products",
              "compliance_nodeapplication", "compliance_pointentry", "compliance_depositentry", "compliance_measure",
              "compliance_measureproduct", "compliance_event", "compliance_appeal", "compliance_qualification",
-             "compliance_qualificationdocument", "compliance_qualification_products", "compliance_rectificationnotice"]
+             "compliance_qualificationdocument", "compliance_qualification_products", "compliance_rectificationnotice",
+             "shops_shopscore", "compliance_alliancemembership", "compliance_allianceclosure"]
 
     def __init__(self):
         import psycopg
@@ -578,11 +583,88 @@ def load_certificates(seed: int, scale: float) -> dict:
     return {**counts, "certificates_seconds": round(time.perf_counter() - started, 1)}
 
 
+SCORE_DAYS = 30  # days of score history a shop has (import_experience_scores writes one row a shop and day)
+
+
+def load_alliance(seed: int, scale: float) -> dict:
+    """Experience-score history (30 days a shop, ending at its current score)
+    and Selected Alliance memberships in every status with their closures:
+    a third of the open shops have a membership row, half of those active."""
+    rnd = random.Random(seed + 2)
+    now = timezone.now()
+    today = timezone.localtime(now, SHANGHAI).date()
+    counts = dict.fromkeys(["scores", "memberships", "closures"], 0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM shops_shopscore")
+        if cursor.fetchone()[0]:
+            sys.exit("This database already holds experience scores.")
+        cursor.execute("SELECT id, experience_score, status FROM shops_shop ORDER BY id")
+        shops = cursor.fetchall()
+        cursor.execute("SELECT id FROM auth_user WHERE username = 'scale-merchant'")
+        merchant_id = cursor.fetchone()[0]
+        cursor.execute("SELECT id FROM auth_user WHERE username = 'scale-reviewer'")
+        reviewer_id = cursor.fetchone()[0]
+        ids = {t: Ids(cursor, t) for t in ["shops_shopscore", "compliance_alliancemembership",
+                                           "compliance_allianceclosure"]}
+    copy = Copies()
+    C_SCORE = ("id", "day", "score", "imported_at", "shop_id")
+    C_M = ("id", "status", "applied_at", "due_at", "materials", "decided_at", "decision_reason", "activated_at",
+           "closed_at", "close_cause", "close_reason", "applied_by_id", "decided_by_id", "shop_id")
+    C_C = ("id", "cause", "counted", "reason", "created_at", "voided_at", "actor_id", "membership_id", "shop_id",
+           "ticket_id")
+    started = time.perf_counter()
+    for shop_id, score, status in tqdm(shops, unit="shop", desc="scores", disable=not sys.stderr.isatty(),
+                                       mininterval=1):
+        score = score if score is not None else D(75)
+        for back in range(SCORE_DAYS):
+            value = score if back == 0 else min(max(score + D(rnd.randint(-150, 150)) / 100, D(0)), D(100))
+            copy("shops_shopscore", C_SCORE).write_row((ids["shops_shopscore"].take(),
+                                                        today - datetime.timedelta(days=back), value, now, shop_id))
+            counts["scores"] += 1
+        if status != "open" or rnd.random() > 0.33:
+            continue
+        roll = rnd.random()
+        applied = now - datetime.timedelta(days=rnd.randint(1, 400))
+        materials = '{"entity_type": "enterprise"}'
+        mid = ids["compliance_alliancemembership"].take()
+        if roll < 0.5:
+            row = ("active", applied, applied, materials, applied + datetime.timedelta(days=5), "", applied, None, "",
+                   "")
+        elif roll < 0.6:
+            applied = now - datetime.timedelta(days=rnd.randint(0, 12))
+            row = ("applied", applied, applied + datetime.timedelta(days=9), materials, None, "", None, None, "", "")
+        elif roll < 0.7:
+            row = ("rejected", applied, applied, materials, applied + datetime.timedelta(days=6), "商品结构单一", None,
+                   None, "", "")
+        else:
+            closures = 4 if roll > 0.97 else rnd.randint(1, 3)
+            closed = applied + datetime.timedelta(days=30)
+            row = ("closed_for_good" if closures > 3 else "closed", applied, applied, materials,
+                   applied + datetime.timedelta(days=5), "", applied, closed, "b_ticket", "B 类违规")
+            for i in range(closures):
+                copy("compliance_allianceclosure", C_C).write_row((
+                    ids["compliance_allianceclosure"].take(), "b_ticket", True, "B 类违规",
+                    closed - datetime.timedelta(days=100 * i), None, None, mid, shop_id, None))
+                counts["closures"] += 1
+        status_, applied_at, due_at, materials_, decided_at, reason, activated, closed_at, cause, close_reason = row
+        copy("compliance_alliancemembership", C_M).write_row((
+            mid, status_, applied_at, due_at, materials_, decided_at, reason, activated, closed_at, cause, close_reason,
+            merchant_id, reviewer_id if decided_at else None, shop_id))
+        counts["memberships"] += 1
+    copy.finish()
+    with connection.cursor() as cursor:
+        for table in ids:
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                           f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
+            cursor.execute(f"ANALYZE {table}")
+    return {**counts, "alliance_seconds": round(time.perf_counter() - started, 1)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 100k shops, 1M tickets; 0.01 for a smoke run")
     parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--only", choices=["certificates"], help="add this part to a database loaded before")
+    parser.add_argument("--only", choices=["certificates", "alliance"], help="add this part to a database loaded before")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("scale_load.py loads PostgreSQL with COPY: set DATABASE_URL to a PostgreSQL database.")
@@ -590,11 +672,13 @@ def main():
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    if args.only == "certificates":
-        print(json.dumps(load_certificates(args.seed, args.scale), indent=2))
+    if args.only:
+        part = load_certificates if args.only == "certificates" else load_alliance
+        print(json.dumps(part(args.seed, args.scale), indent=2))
         return
     result = load(args.scale, args.seed)
     result.update(load_certificates(args.seed, args.scale))
+    result.update(load_alliance(args.seed, args.scale))
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     result["scale"] = args.scale
     print(json.dumps(result, indent=2))

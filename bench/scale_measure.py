@@ -150,7 +150,7 @@ def measure_lists(repeat, only=(), compare=True):
 def measure_pages(repeat, hot):
     from django.contrib.auth.models import User
 
-    from compliance.models import Qualification, QualificationGap, Ticket
+    from compliance.models import AllianceMembership, Qualification, QualificationGap, Ticket
 
     staff, merchant = Client(), Client()
     staff.force_login(User.objects.get(username="scale-admin"))
@@ -176,6 +176,9 @@ def measure_pages(repeat, hot):
         "portal: certificate form": (merchant, f"/portal/shops/{hot.shop_no}/certificates/new/"),
         "admin: certificate change": (staff, reverse("admin:compliance_qualification_change", args=[submitted.pk])),
         "admin: certificate review": (staff, reverse("admin:compliance_qualification_review", args=[submitted.pk])),
+        "portal: alliance": (merchant, f"/portal/shops/{hot.shop_no}/alliance/"),
+        "admin: alliance decide": (staff, reverse("admin:compliance_alliancemembership_decide", args=[
+            AllianceMembership.objects.filter(status="applied").order_by("due_at").values_list("pk", flat=True)[0]])),
         "admin: missing certificates, issue preview (20 products)": (
             staff, reverse("admin:compliance_qualificationgap_issue") + f"?ids={queue_page}"),
     }

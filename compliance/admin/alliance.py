@@ -61,7 +61,7 @@ class AllianceMembershipAdmin(BaseModelAdmin):
                                 "decided_by", "decision_reason", "activated_at", "closed_at", "close_cause",
                                 "close_reason")
     status_display = status_column(gettext_lazy("status"), prefix="alliance-")
-    applied_display = time_column("applied_at", gettext_lazy("applied at"))
+    applied_display = time_column("applied_at", gettext_lazy("submitted at"))
 
     def get_ordering(self, request):
         # An expression, not an annotation: other admins that show a membership order by this too.

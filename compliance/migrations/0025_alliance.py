@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('status', models.CharField(choices=[('not_applied', 'Not applied'), ('applied', 'Application under review'), ('active', 'Member'), ('rejected', 'Application rejected'), ('closed', 'Closed'), ('closed_for_good', 'Closed for good')], default='not_applied', max_length=16, verbose_name='status')),
-                ('applied_at', models.DateTimeField(blank=True, null=True, verbose_name='applied at')),
+                ('applied_at', models.DateTimeField(blank=True, null=True, verbose_name='submitted at')),
                 ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='decision due')),
                 ('materials', models.JSONField(blank=True, default=dict, help_text='The settlement data on file when the shop applied (SPEC §3).', verbose_name='settlement materials')),
                 ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),

@@ -34,7 +34,7 @@ class AllianceMembership(models.Model):
 
     shop = models.OneToOneField("shops.Shop", models.PROTECT, related_name="alliance", verbose_name=_("shop"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NOT_APPLIED)
-    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
                                    verbose_name=_("applied by"))
     due_at = models.DateTimeField(_("decision due"), null=True, blank=True)
