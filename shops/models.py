@@ -341,3 +341,85 @@ class ShopScore(models.Model):
 
     def __str__(self):
         return f"{self.shop_id} {self.day} {self.score}"
+
+
+class ServiceProvider(models.Model):
+    """An industry-belt service provider 产业带服务商 (SPEC §9): certified
+    (转正) on a date, formally converted on another; its deposit; whether it
+    is still certified."""
+
+    class Status(models.TextChoices):
+        CERTIFIED = "certified", _("Certified")
+        REVOKED = "revoked", _("Certification revoked")
+        EXITED = "exited", _("Exited")
+
+    name = models.CharField(_("name"), max_length=100)
+    certified_on = models.DateField(_("certified on"), help_text=_("转正: the day it became a certified provider."))
+    converted_on = models.DateField(_("formally converted on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CERTIFIED)
+    deposit_paid = models.DecimalField(_("deposit paid (CNY)"), max_digits=12, decimal_places=2, default=0,
+                                       validators=[MinValueValidator(0)])
+    deposit_paid_on = models.DateField(_("deposit paid in full on"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("certification revoked at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("service provider")
+        verbose_name_plural = _("service providers")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(deposit_paid__gte=0), name="provider_deposit_non_negative"),
+            models.CheckConstraint(condition=Q(status__in=["certified", "revoked", "exited"]),
+                                   name="provider_status_allowed"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ProviderBinding(models.Model):
+    """A shop bound to a provider in the service market, from a day to a day
+    (both included; open-ended while it lasts)."""
+
+    provider = models.ForeignKey(ServiceProvider, models.PROTECT, related_name="bindings", verbose_name=_("provider"))
+    shop = models.ForeignKey(Shop, models.PROTECT, related_name="provider_bindings", verbose_name=_("shop"))
+    starts_on = models.DateField(_("bound from"))
+    ends_on = models.DateField(_("bound until"), null=True, blank=True, help_text=_("Empty while still bound."))
+
+    class Meta:
+        verbose_name = _("provider binding")
+        verbose_name_plural = _("provider bindings")
+        ordering = ["-starts_on", "-id"]
+        indexes = [models.Index(fields=["provider", "starts_on"], name="binding_provider")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                                   name="binding_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} ↔ {self.shop}"
+
+
+class ShopDailyOrders(models.Model):
+    """A shop's paid orders on a day, as the order system reported them
+    (import_orders): ``paid_orders`` all of them, ``gift_orders`` how many of
+    those were gifts (SPEC §9 counts ``paid_orders - gift_orders``)."""
+
+    shop = models.ForeignKey(Shop, models.PROTECT, related_name="daily_orders", verbose_name=_("shop"))
+    day = models.DateField(_("day"))
+    paid_orders = models.PositiveIntegerField(_("paid orders"))
+    gift_orders = models.PositiveIntegerField(_("gift orders"), default=0)
+
+    class Meta:
+        verbose_name = _("daily orders")
+        verbose_name_plural = _("daily orders")
+        ordering = ["-day", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "day"], name="dailyorders_one_a_day"),
+            models.CheckConstraint(condition=Q(gift_orders__lte=models.F("paid_orders")),
+                                   name="dailyorders_gifts_within_paid"),
+        ]
+        indexes = [models.Index(fields=["-day", "-id"], name="dailyorders_day")]
+
+    def __str__(self):
+        return f"{self.shop_id} {self.day} {self.paid_orders}"

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from shops.admin_base import money_column, shop_shapes, status_column, time_column
+from compliance.wording import person
+from shops.admin_base import money_column, shop_shapes, status_column, time_column, truncated
 
 from ..models import DepositEntry, Event, Measure, NodeApplication, PointEntry
 from .base import ReadOnlyAdmin
@@ -71,20 +72,25 @@ class NodeApplicationAdmin(ReadOnlyAdmin):
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
+    # Labels of every workflow share these columns: each is cut to keep a row on one line.
+    @admin.display(description=gettext_lazy("action"))
+    def action_display(self, obj):
+        return truncated(obj.get_action_display(), "11em")
+
     @admin.display(description=gettext_lazy("from"))
     def from_display(self, obj):
-        return obj.from_label
+        return truncated(obj.from_label, "6em")
 
     @admin.display(description=gettext_lazy("to"))
     def to_display(self, obj):
-        return obj.to_label
+        return truncated(obj.to_label, "6em")
 
     @admin.display(description=gettext_lazy("by"))
     def actor_display(self, obj):
-        return (obj.actor.get_full_name() or obj.actor.username) if obj.actor_id else gettext_lazy("platform")
+        return truncated(person(obj.actor) if obj.actor_id else gettext_lazy("platform"), "7em")
 
-    list_display = ("time_display", "shop_display", "ticket_display", "action", "from_display", "to_display",
-                    "actor_display")
+    list_display = ("time_display", "shop_display", "ticket_display", "action_display", "from_display",
+                    "to_display", "actor_display")
     list_select_related = ("shop", "ticket", "actor")
     search_shapes = shop_shapes()
     search_help_text = SEARCH_HELP

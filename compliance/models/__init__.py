@@ -2,6 +2,7 @@ from .alliance import AllianceClosure, AllianceMembership
 from .appeals import Appeal, AppealEvidence
 from .base import AppendOnlyModel, ViolationClass
 from .policy import PolicySettings
+from .providers import ProviderRequest, RenewalCampaign, RenewalResult
 from .qualifications import (
     Qualification, QualificationDocument, QualificationGap, QualificationKind, QualificationRequirement,
     QualificationType, RectificationNotice,
@@ -12,6 +13,7 @@ from .tickets import (
 )
 
 __all__ = [
+    "ProviderRequest", "RenewalCampaign", "RenewalResult",
     "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence",
     "Qualification", "QualificationDocument", "QualificationGap", "QualificationKind", "QualificationRequirement", "QualificationType",
     "RectificationNotice",

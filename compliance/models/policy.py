@@ -63,6 +63,12 @@ class PolicySettings(models.Model):
         _("alliance: decision target (working days)"), default=7,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
+    provider_reapply_days = models.PositiveSmallIntegerField(
+        _("providers: no new application after a revocation (days)"), default=90,
+        validators=[MinValueValidator(0), MaxValueValidator(3650)],
+        help_text=_("A provider whose certification was revoked may not apply again within this many days, "
+                    "unless a reviewer marks the application a special case."),
+    )
     rectification_days = models.PositiveSmallIntegerField(
         _("rectification deadline (days)"),
         default=7,

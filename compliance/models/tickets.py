@@ -428,8 +428,17 @@ class Event(AppendOnlyModel):
 
     @property
     def from_label(self) -> str:
-        return self.status_label(self.from_status)
+        return self._label(self.from_status)
 
     @property
     def to_label(self) -> str:
-        return self.status_label(self.to_status)
+        return self._label(self.to_status)
+
+    def _label(self, value: str) -> str:
+        """Statuses of different workflows share values ("open", "closed"):
+        a notice's event reads the notice's label."""
+        if self.action in (self.Action.NOTICE_OPENED, self.Action.NOTICE_CLOSED):
+            from .qualifications import RectificationNotice
+
+            return str(dict(RectificationNotice.Status.choices).get(value, value))
+        return self.status_label(value)

@@ -106,3 +106,17 @@ def test_demo_certificates_cover_every_kind_and_status():
     from compliance.models import QualificationGap
     assert QualificationGap.objects.open().exists()  # the daily job at the end checked the queue
     assert not Qualification.objects.filter(submitted_by__is_staff=True).exists()  # merchants submit
+
+
+def test_demo_alliance_has_every_status_and_the_promised_merchants():
+    from compliance.models import AllianceMembership
+    from compliance.services.alliance import alliance_eligibility
+
+    call_command("seed_demo", stdout=StringIO())
+    assert set(AllianceMembership.objects.values_list("status", flat=True)) == set(AllianceMembership.Status.values)
+    merchant1 = Shop.objects.filter(members__user__username="merchant1")
+    assert any(alliance_eligibility(shop).eligible for shop in merchant1)
+    merchant2 = Shop.objects.get(members__user__username="merchant2")
+    assert not alliance_eligibility(merchant2).eligible
+    from shops.models import ShopScore
+    assert ShopScore.objects.filter(shop=merchant2).count() == 30
