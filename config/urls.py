@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from compliance.public import delisting_notices
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("portal/", include("compliance.portal.urls")),
+    path("notices/", delisting_notices, name="notices"),
 ]
 
 handler400 = "config.views.bad_request"

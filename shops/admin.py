@@ -13,7 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from .admin_base import BaseModelAdmin, SearchShape, badge, money_column, shop_label, short_time, truncated
 from .identifiers import mask_identifier
-from .models import VIEW_PERSONAL_DATA, Controller, Product, Shop, ShopMember, ShopScore
+from .models import (
+    VIEW_PERSONAL_DATA, Controller, Product, ProviderBinding, ServiceProvider, Shop, ShopDailyOrders, ShopMember,
+    ShopScore,
+)
 from .uploads import attachment_response
 
 MASKED = "masked_"
@@ -290,6 +293,46 @@ class ShopScoreAdmin(BaseModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ServiceProvider)
+class ServiceProviderAdmin(BaseModelAdmin):
+    """Industry-belt service providers (SPEC §9). Their certification changes
+    only through the renewal results and requests (compliance)."""
+
+    list_display = ("name", "status", "certified_on", "converted_on", "deposit_display", "deposit_paid_on")
+    list_filter = ("status",)
+    list_select_related = ()
+    search_fields = ("name",)
+    readonly_fields = ("status", "revoked_at", "created_at")
+    deposit_display = money_column("deposit_paid", _("deposit paid (CNY)"))
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProviderBinding)
+class ProviderBindingAdmin(BaseModelAdmin):
+    list_display = ("provider", "shop_display", "starts_on", "ends_on")
+    list_filter = ("provider",)
+    list_select_related = ("provider", "shop")
+    raw_id_fields = ("provider", "shop")
+    search_shapes = (SearchShape(r"\d{1,20}", (_shop_ids_starting,)),)
+    search_help_text = _("Shop ID, from the start.")
+
+    @admin.display(description=_("shop"))
+    def shop_display(self, obj):
+        return shop_label(obj.shop, "14em")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ShopDailyOrders)
+class ShopDailyOrdersAdmin(ShopScoreAdmin):
+    """Imported by import_orders: read-only."""
+
+    list_display = ("shop_display", "day", "paid_orders", "gift_orders")
 
 
 # Third-party and contrib admins adopt the project's base as well.

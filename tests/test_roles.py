@@ -19,6 +19,9 @@ READ_CERTIFICATES = {
 REVIEW_CERTIFICATES = {"compliance.review_qualification", "compliance.view_qualificationgap"}
 READ_ALLIANCE = {"compliance.view_alliancemembership", "compliance.view_allianceclosure", "shops.view_shopscore"}
 DECIDE_ALLIANCE = {"compliance.decide_alliance"}
+READ_PROVIDERS = {"shops.view_serviceprovider", "shops.view_providerbinding", "shops.view_shopdailyorders",
+                  "compliance.view_renewalcampaign", "compliance.view_renewalresult", "compliance.view_providerrequest"}
+CONFIRM_RENEWALS = {"compliance.confirm_renewal"}
 
 
 def perms(group_name):
@@ -28,11 +31,13 @@ def perms(group_name):
 
 def test_groups_have_exactly_their_permissions():
     assert perms("Reviewer") == (READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES | REVIEW_CERTIFICATES
-                                 | READ_ALLIANCE | DECIDE_ALLIANCE)
-    assert perms("Appeal reviewer") == (READ_SHOPS | READ_TICKETS | READ_CERTIFICATES | READ_ALLIANCE
+                                 | READ_ALLIANCE | DECIDE_ALLIANCE | READ_PROVIDERS | CONFIRM_RENEWALS)
+    assert perms("Appeal reviewer") == (READ_SHOPS | READ_TICKETS | READ_CERTIFICATES | READ_ALLIANCE | READ_PROVIDERS
                                         | {"compliance.decide_appeal"})
     assert perms("Compliance admin") == (READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES
-                                         | REVIEW_CERTIFICATES | READ_ALLIANCE | DECIDE_ALLIANCE) | {
+                                         | REVIEW_CERTIFICATES | READ_ALLIANCE | DECIDE_ALLIANCE | READ_PROVIDERS
+                                         | CONFIRM_RENEWALS) | {
+        "compliance.add_renewalcampaign", "compliance.change_renewalcampaign",
         "compliance.add_qualificationrequirement", "compliance.change_qualificationrequirement",
         "compliance.add_qualificationtype", "compliance.change_qualificationtype",
         "compliance.decide_appeal",

@@ -120,3 +120,14 @@ def test_demo_alliance_has_every_status_and_the_promised_merchants():
     assert not alliance_eligibility(merchant2).eligible
     from shops.models import ShopScore
     assert ShopScore.objects.filter(shop=merchant2).count() == 30
+
+
+def test_demo_providers_with_a_revoked_one_and_its_public_notice(client):
+    from compliance.models import RenewalResult
+    from shops.models import ServiceProvider, ShopDailyOrders
+
+    call_command("seed_demo", stdout=StringIO())
+    assert ServiceProvider.objects.filter(status="revoked").count() == 1
+    assert ShopDailyOrders.objects.count() > 300
+    assert RenewalResult.objects.filter(published_at__isnull=False).count() == 1
+    assert "义乌小商品产业带服务商" in client.get("/notices/").content.decode()

@@ -222,6 +222,7 @@ class Command(BaseCommand):
             self._certificates(now)
             self._scores(now)
             self._alliance(now)
+            self._providers(now)
             self._history(shops, now)
             # What the daily job would have done since: suspensions that ran out
             # ended, appeal windows that closed made their tickets final,
@@ -405,6 +406,48 @@ class Command(BaseCommand):
             AllianceMembership.objects.filter(shop=shop["10000009"]).update(status=AllianceMembership.Status.ACTIVE)
             alliance_close(shop=shop["10000009"], cause=AllianceMembership.Cause.B_TICKET, ticket=ticket,
                            reason=f"违规单 {ticket.number}", now=ticket.issued_at)
+
+    def _providers(self, now):
+        """Industry-belt service providers (SPEC §9): bindings, five months of
+        daily orders around the 2024 assessment period, the assessment, and
+        one failure confirmed — a revoked provider with its public notice."""
+        from compliance.models import RenewalCampaign, RenewalResult
+        from compliance.services.providers import renewal_confirm, renewals_assess
+        from shops.models import ProviderBinding, ServiceProvider, ShopDailyOrders
+
+        if ServiceProvider.objects.exists():
+            return
+        d = datetime.date
+        providers = {}
+        for key, name, certified, deposit, paid_on in [
+            ("sjq", "杭州四季青女装产业带服务商", d(2023, 3, 1), "100000", d(2023, 10, 15)),
+            ("yw", "义乌小商品产业带服务商", d(2023, 5, 1), "60000", None),
+            ("hqb", "深圳华强北数码产业带服务商", d(2023, 8, 1), "100000", d(2024, 3, 5)),
+            ("by", "广州白云日化产业带服务商", d(2024, 1, 15), "100000", d(2024, 1, 20)),
+        ]:
+            providers[key] = ServiceProvider.objects.create(
+                name=name, certified_on=certified, converted_on=certified, deposit_paid=Decimal(deposit),
+                deposit_paid_on=paid_on)
+        bindings = [("sjq", "10000001", d(2023, 6, 1), None), ("sjq", "10000002", d(2024, 1, 10), None),
+                    ("yw", "10000005", d(2023, 7, 1), None), ("hqb", "10000003", d(2023, 9, 1), d(2024, 1, 31)),
+                    ("by", "10000006", d(2024, 2, 1), None)]
+        for key, shop_no, start, end in bindings:
+            ProviderBinding.objects.create(provider=providers[key], shop=Shop.objects.get(shop_no=shop_no),
+                                           starts_on=start, ends_on=end)
+        rows = []
+        for _key, shop_no, _start, _end in bindings:
+            shop = Shop.objects.get(shop_no=shop_no)
+            day = d(2023, 11, 1)
+            while day <= d(2024, 3, 31):
+                paid = 20 + (day.day * 7 + int(shop_no[-2:]) * 13) % 40
+                rows.append(ShopDailyOrders(shop=shop, day=day, paid_orders=paid, gift_orders=paid // 10))
+                day += datetime.timedelta(days=1)
+        ShopDailyOrders.objects.bulk_create(rows, ignore_conflicts=True)
+        campaign = RenewalCampaign.objects.get(name="2024年产业带服务商续牌考核")
+        renewals_assess(campaign=campaign, now=now - datetime.timedelta(days=260))
+        failed = RenewalResult.objects.get(campaign=campaign, provider=providers["yw"])
+        renewal_confirm(result=failed, actor=User.objects.get(username="reviewer"),
+                        now=now - datetime.timedelta(days=255))
 
     def _history(self, shops, now):
         """Shops that left before the demo starts: one by the end of its term,
