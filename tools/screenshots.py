@@ -88,7 +88,12 @@ if user.is_staff:
         pages.append(("appeal-decide", reverse("admin:compliance_appeal_decide", args=[pending.pk])))
     certificate = Qualification.objects.filter(status="submitted", renews__isnull=False).first()
     pages.append(("certificate", reverse("admin:compliance_qualification_change", args=[certificate.pk])))
-    from compliance.models import AllianceMembership
+    from compliance.models import AllianceMembership, RenewalResult
+    pages.append(("public-notices", reverse("notices")))
+    if user.has_perm("compliance.confirm_renewal"):
+        assessed = RenewalResult.objects.filter(status="assessed", passed=False).first()
+        pages.append(("renewal-confirm", reverse("admin:compliance_renewalresult_confirm", args=[assessed.pk])))
+        pages.append(("provider-request", reverse("admin:compliance_providerrequest_record")))
     if user.has_perm("compliance.decide_alliance"):
         applied = AllianceMembership.objects.filter(status="applied").first()
         active = AllianceMembership.objects.filter(status="active").first()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from compliance.exceptions import DomainError, InvalidTransition
 from compliance.models import PolicySettings, ProviderRequest, RenewalCampaign, RenewalResult
+from compliance.models.base import in_chinese
 from shops.formats import money
 from shops.models import ProviderBinding, ServiceProvider
 
@@ -65,7 +66,7 @@ def _explain(campaign, *, orders, deposit, paid_on, orders_ok, deposit_ok) -> st
             failed = [text for ok, text in ((orders_ok, _("too few orders")), (deposit_ok, _("deposit not paid in full "
                                                                                              "in time"))) if not ok]
             parts.append(_("Failed: %(why)s.") % {"why": _(", ").join(failed)})
-        return " ".join(parts)
+        return ("" if in_chinese() else " ").join(parts)  # Chinese sentences run on without spaces
 
 
 def renewals_assess(*, campaign: RenewalCampaign, now: datetime.datetime | None = None) -> list[RenewalResult]:
