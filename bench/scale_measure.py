@@ -177,6 +177,7 @@ def measure_pages(repeat, hot):
         "admin: certificate change": (staff, reverse("admin:compliance_qualification_change", args=[submitted.pk])),
         "admin: certificate review": (staff, reverse("admin:compliance_qualification_review", args=[submitted.pk])),
         "portal: alliance": (merchant, f"/portal/shops/{hot.shop_no}/alliance/"),
+        "public: delisting notices": (Client(), "/notices/"),
         "admin: alliance decide": (staff, reverse("admin:compliance_alliancemembership_decide", args=[
             AllianceMembership.objects.filter(status="applied").order_by("due_at").values_list("pk", flat=True)[0]])),
         "admin: missing certificates, issue preview (20 products)": (

@@ -319,6 +319,7 @@ class ProviderBindingAdmin(BaseModelAdmin):
     raw_id_fields = ("provider", "shop")
     search_shapes = (SearchShape(r"\d{1,20}", (_shop_ids_starting,)),)
     search_help_text = _("Shop ID, from the start.")
+    sortable_by = ("starts_on",)  # the indexed order (binding_starts)
 
     @admin.display(description=_("shop"))
     def shop_display(self, obj):

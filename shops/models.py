@@ -390,7 +390,8 @@ class ProviderBinding(models.Model):
         verbose_name = _("provider binding")
         verbose_name_plural = _("provider bindings")
         ordering = ["-starts_on", "-id"]
-        indexes = [models.Index(fields=["provider", "starts_on"], name="binding_provider")]
+        indexes = [models.Index(fields=["provider", "starts_on"], name="binding_provider"),
+                   models.Index(fields=["-starts_on", "-id"], name="binding_starts")]
         constraints = [
             models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                                    name="binding_range"),
