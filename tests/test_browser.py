@@ -241,7 +241,9 @@ LIST_PATHS = ["shops/shop", "compliance/ticket", "compliance/appeal", "complianc
               "compliance/depositentry", "compliance/pointentry", "compliance/measure", "compliance/nodeapplication",
               "shops/product", "shops/controller", "shops/shopmember", "compliance/pointnode",
               "compliance/qualification", "compliance/rectificationnotice", "compliance/qualificationgap",
-              "compliance/alliancemembership", "compliance/allianceclosure", "shops/shopscore"]
+              "compliance/alliancemembership", "compliance/allianceclosure", "shops/shopscore",
+              "shops/serviceprovider", "shops/providerbinding", "shops/shopdailyorders", "compliance/renewalresult",
+              "compliance/providerrequest"]
 
 
 def test_admin_lists_fit_1280_px(live_server, chromium):
@@ -281,6 +283,17 @@ def test_admin_lists_fit_1280_px(live_server, chromium):
     AllianceMembership.objects.create(shop=shops[1], status="active")
     issue(shops[1], "counterfeit", "general", admin_user, products=[make_product(shops[1])])
     ShopScore.objects.create(shop=shops[0], day=timezone.localdate(), score=88)
+    # Providers: a long name, bindings, orders, an assessed result and a request.
+    from compliance.models import RenewalCampaign
+    from compliance.services.providers import provider_request, renewals_assess
+    from shops.models import ProviderBinding, ServiceProvider, ShopDailyOrders
+
+    provider = ServiceProvider.objects.create(name="杭州四季青女装产业带服务商（滨江分公司）", certified_on=datetime.date(2023, 3, 1),
+                                              deposit_paid=100000, deposit_paid_on=datetime.date(2023, 10, 1))
+    ProviderBinding.objects.create(provider=provider, shop=shops[0], starts_on=datetime.date(2023, 6, 1))
+    ShopDailyOrders.objects.create(shop=shops[0], day=datetime.date(2024, 1, 5), paid_orders=120, gift_orders=4)
+    renewals_assess(campaign=RenewalCampaign.objects.get(name="2024年产业带服务商续牌考核"))
+    provider_request(provider=provider, kind="exit", actor=admin_user, note="业务调整，申请退出并退还保证金")
     page = new_page(chromium, viewport={"width": 1280, "height": 800})
     log_in(page, f"{live_server.url}/admin/login/", "b-admin")
     for language in ("zh-hans", "en"):

@@ -89,3 +89,8 @@ def test_import_orders_errors_and_reimport(tmp_path):
     assert "1 day(s) of orders imported" in out.getvalue()
     call_command("import_orders", str(path), "--skip-invalid", stdout=out, stderr=StringIO())
     assert list(ShopDailyOrders.objects.values_list("paid_orders", "gift_orders")) == [(10, 1)]
+
+
+def test_public_page_takes_junk_page_numbers(client, db):
+    for query in ("?page=abc", "?page=99999", "?page=-1", "?page=%00"):
+        assert client.get("/notices/" + query).status_code == 200
