@@ -1,7 +1,7 @@
-"""Messages to merchants. Every one goes through ``notify``: after the
-transaction commits (STYLE §3: a rolled-back ticket never announces itself)
-it renders the message and sends the e-mail copy. The portal's message
-centre (SPEC §11) plugs in here, in ``_send``, once it exists."""
+"""Messages to merchants. Every one goes through ``notify``: the message is
+written to the portal's message centre (SPEC §11) in the caller's
+transaction — a rolled-back ticket leaves no message — and its e-mail copy
+is sent after the transaction commits (STYLE §3)."""
 
 import logging
 
@@ -14,28 +14,32 @@ from django.utils import translation
 logger = logging.getLogger(__name__)
 
 
-def _recipients(shop) -> list[str]:
-    return sorted({m.user.email for m in shop.members.select_related("user") if m.user.email and m.user.is_active})
+def _mail(subject: str, body: str, recipients: list[str], template: str, shop_id: int) -> None:
+    try:
+        send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for to in recipients])
+    except Exception:  # a mail server outage must not undo a committed decision
+        logger.exception("could not send %s e-mail for shop %s", template, shop_id)
 
 
-def _send(shop, template: str, context: dict) -> None:
-    recipients = _recipients(shop)
-    if not recipients:
+def notify(shop, template: str, build_context) -> None:
+    """The one way to tell a shop's merchants something: one message per
+    active member, and the e-mail copy to those with an address."""
+    from compliance.models import Message
+
+    users = [m.user for m in shop.members.select_related("user") if m.user.is_active]
+    if not users:
         return
+    context = build_context()
     # Merchants read the platform's language (zh-hans) unless told otherwise.
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
         body = render_to_string(f"emails/{template}.txt", context)
-    try:
-        send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for to in recipients])
-    except Exception:  # a mail server outage must not undo a committed decision
-        logger.exception("could not send %s e-mail for shop %s", template, shop.pk)
-
-
-def notify(shop, template: str, build_context) -> None:
-    """The one way to tell a shop's merchants something. ``build_context`` runs
-    after commit, so it reads what was committed."""
-    transaction.on_commit(lambda: _send(shop, template, build_context()))
+    link = context.get("url", "")
+    Message.objects.bulk_create([Message(user=user, shop_id=shop.pk, kind=template, subject=subject[:200], body=body,
+                                         link=link[:300]) for user in users])
+    recipients = sorted({user.email for user in users if user.email})
+    if recipients:
+        transaction.on_commit(lambda: _mail(subject, body, recipients, template, shop.pk))
 
 
 def _portal_url(name: str, *args) -> str:

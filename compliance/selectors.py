@@ -201,6 +201,15 @@ class MerchantScope:
 
         return AppealEvidence.objects.filter(appeal__ticket__shop_id__in=self.shop_ids)
 
+    def messages(self):
+        """The merchant's own messages (a message belongs to a user, not a shop)."""
+        from compliance.models import Message
+
+        return Message.objects.filter(user=self.user)
+
+    def unread_messages(self) -> int:
+        return self.messages().filter(read_at=None).count()
+
     def qualifications(self):
         from compliance.models import Qualification
 

@@ -121,6 +121,7 @@ else:
         pages.append(("certificate-renew", reverse("portal:certificate_new", args=[renewable.shop.shop_no]) + f"?renews={{renewable.pk}}"))
     for ticket in scope.tickets().order_by("-issued_at")[:3]:
         pages.append((f"ticket-{{ticket.number}}", reverse("portal:ticket", args=[ticket.number])))
+    pages.append(("messages", reverse("portal:messages")))
     pages.append(("password", reverse("portal:password")))
 print(json.dumps(pages))
 """

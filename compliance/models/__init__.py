@@ -1,6 +1,7 @@
 from .alliance import AllianceClosure, AllianceMembership
 from .appeals import Appeal, AppealEvidence
 from .base import AppendOnlyModel, ViolationClass
+from .messages import Message
 from .policy import PolicySettings
 from .providers import ProviderRequest, RenewalCampaign, RenewalResult
 from .qualifications import (
@@ -13,7 +14,7 @@ from .tickets import (
 )
 
 __all__ = [
-    "ProviderRequest", "RenewalCampaign", "RenewalResult",
+    "Message", "ProviderRequest", "RenewalCampaign", "RenewalResult",
     "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence",
     "Qualification", "QualificationDocument", "QualificationGap", "QualificationKind", "QualificationRequirement", "QualificationType",
     "RectificationNotice",

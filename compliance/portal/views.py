@@ -3,17 +3,19 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from compliance.exceptions import DomainError
-from compliance.models import Appeal, PolicySettings, Ticket, ViolationClass
+from compliance.models import Appeal, Message, PolicySettings, Ticket, ViolationClass
 from compliance.selectors import (
     MerchantScope, alliance_summary, merchant_health, score_trend, shop_certificates, shop_standing,
     ticket_measures, ticket_timeline,
@@ -43,7 +45,7 @@ def merchant_view(view):
 
 
 def _context(request, scope, shop=None, **extra):
-    return {"shops": scope.shops(), "current_shop": shop, **extra}
+    return {"shops": scope.shops(), "current_shop": shop, "unread": scope.unread_messages(), **extra}
 
 
 class LoginView(auth_views.LoginView):
@@ -239,3 +241,37 @@ def alliance(request, scope, shop_no):
         closures=closures, counted=counted_closures(membership), limit=policy.alliance_max_closures,
         review_days=policy.alliance_review_working_days,
         trend=score_trend(shop)), status=400 if request.method == "POST" else 200)
+
+
+@merchant_view
+def messages_inbox(request, scope):
+    """The message centre: every notice sent to this merchant, newest first."""
+    kind = request.GET.get("kind", "")
+    inbox = scope.messages().select_related("shop").order_by("-created_at", "-id")
+    if kind in Message.Kind.values:
+        inbox = inbox.filter(kind=kind)
+    page = Paginator(inbox, 20).get_page(request.GET.get("page"))
+    shops = scope.shops()
+    return render(request, "portal/messages.html", _context(
+        request, scope, shops[0] if shops else None, tab="messages", page=page, kind=kind, kinds=Message.Kind.choices))
+
+
+@merchant_view
+@require_http_methods(["POST"])
+def message_open(request, scope, pk):
+    """Mark one message read and follow its link (or back to the inbox)."""
+    message = scope.messages().filter(pk=pk).first()
+    if message is None:
+        raise Http404
+    if message.read_at is None:
+        scope.messages().filter(pk=pk, read_at=None).update(read_at=timezone.now())
+    target = message.link if message.link.startswith(settings.SITE_URL) else ""
+    return redirect(target[len(settings.SITE_URL):] if target else "portal:messages")
+
+
+@merchant_view
+@require_http_methods(["POST"])
+def messages_read_all(request, scope):
+    scope.messages().filter(read_at=None).update(read_at=timezone.now())
+    messages.success(request, _("All messages are marked read."))
+    return redirect("portal:messages")

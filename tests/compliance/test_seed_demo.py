@@ -131,3 +131,12 @@ def test_demo_providers_with_a_revoked_one_and_its_public_notice(client):
     assert ShopDailyOrders.objects.count() > 300
     assert RenewalResult.objects.filter(published_at__isnull=False).count() == 1
     assert "义乌小商品产业带服务商" in client.get("/notices/").content.decode()
+
+
+def test_demo_merchants_have_read_and_unread_messages():
+    from compliance.models import Message
+
+    call_command("seed_demo", stdout=StringIO())
+    for username in ("merchant1", "merchant2"):
+        mine = Message.objects.filter(user__username=username)
+        assert mine.filter(read_at=None).exists() and mine.exclude(read_at=None).exists(), username

@@ -223,6 +223,7 @@ class Command(BaseCommand):
             self._scores(now)
             self._alliance(now)
             self._providers(now)
+            self._messages(now)
             self._history(shops, now)
             # What the daily job would have done since: suspensions that ran out
             # ended, appeal windows that closed made their tickets final,
@@ -448,6 +449,17 @@ class Command(BaseCommand):
         failed = RenewalResult.objects.get(campaign=campaign, provider=providers["yw"])
         renewal_confirm(result=failed, actor=User.objects.get(username="reviewer"),
                         now=now - datetime.timedelta(days=255))
+
+    def _messages(self, now):
+        """The demo's notices were written as messages while it was made;
+        each merchant has read all but the newest three."""
+        from compliance.models import Message
+
+        if Message.objects.filter(read_at__isnull=False).exists():
+            return
+        for user_id in Message.objects.values_list("user", flat=True).distinct():
+            newest = Message.objects.filter(user_id=user_id).order_by("-created_at", "-id").values_list("pk", flat=True)[:3]
+            Message.objects.filter(user_id=user_id).exclude(pk__in=list(newest)).update(read_at=now)
 
     def _history(self, shops, now):
         """Shops that left before the demo starts: one by the end of its term,

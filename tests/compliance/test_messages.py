@@ -1,0 +1,64 @@
+"""The message centre (SPEC §11): every notice is a message, written with
+the change it announces; the e-mail is its copy, sent after commit."""
+
+import pytest
+from django.db import transaction
+
+from compliance.models import Message
+from tests.factories import fund, issue, make_merchant, make_product, make_shop
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(db):
+    return fund(make_shop(), 20000)
+
+
+def test_a_ticket_writes_a_message_per_member_and_mails_a_copy_after_commit(
+        shop, reviewer, mailoutbox, django_capture_on_commit_callbacks):
+    owner = make_merchant("msg-owner", shop)
+    owner.email = "owner@shop.example"
+    owner.save()
+    operator = make_merchant("msg-operator", shop)  # no e-mail address: the message only
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        ticket = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    assert Message.objects.filter(kind="ticket_issued").count() == 2 and mailoutbox == []
+    for callback in callbacks:
+        callback()
+    assert len(mailoutbox) == 1 and mailoutbox[0].subject == Message.objects.get(user=owner).subject
+    message = Message.objects.get(user=operator)
+    assert ticket.number in message.subject and message.link.endswith(f"/portal/tickets/{ticket.number}/")
+
+
+def test_a_rolled_back_ticket_leaves_no_message(shop, reviewer):
+    make_merchant("msg-rollback", shop)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+        raise RuntimeError
+    assert not Message.objects.exists()
+
+
+def test_inbox_unread_count_read_and_access(client, shop, reviewer):
+    merchant = make_merchant("msg-inbox", shop)
+    stranger = make_merchant("msg-stranger", fund(make_shop(), 1000))
+    ticket = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    issue(shop, "logistics_mismatch", "general", reviewer, products=[make_product(shop)])
+    client.force_login(merchant)
+    page = client.get(f"/portal/shops/{shop.shop_no}/").content.decode()
+    assert '<span class="count">2</span>' in page
+    inbox = client.get("/portal/messages/")
+    assert len(inbox.context["page"].object_list) == 2
+    assert len(client.get("/portal/messages/", {"kind": "appeal_decided"}).context["page"].object_list) == 0
+    assert client.get("/portal/messages/", {"kind": "junk", "page": "x"}).status_code == 200
+    message = Message.objects.filter(user=merchant).order_by("id").first()
+    response = client.post(f"/portal/messages/{message.pk}/open/")
+    assert response.status_code == 302 and response["Location"] == f"/portal/tickets/{ticket.number}/"
+    message.refresh_from_db()
+    assert message.read_at is not None
+    assert client.get(f"/portal/messages/{message.pk}/open/").status_code == 405
+    client.post("/portal/messages/read-all/")
+    assert not Message.objects.filter(user=merchant, read_at=None).exists()
+    client.force_login(stranger)
+    assert client.post(f"/portal/messages/{message.pk}/open/").status_code == 404
+    assert not client.get("/portal/messages/").context["page"].object_list
