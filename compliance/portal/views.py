@@ -252,8 +252,11 @@ def messages_inbox(request, scope):
         inbox = inbox.filter(kind=kind)
     page = Paginator(inbox, 20).get_page(request.GET.get("page"))
     shops = scope.shops()
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "portal/messages.html", _context(
-        request, scope, shops[0] if shops else None, tab="messages", page=page, kind=kind, kinds=Message.Kind.choices))
+        request, scope, shops[0] if shops else None, tab="messages", page=page, kind=kind, kinds=Message.Kind.choices,
+        query=query.urlencode()))
 
 
 @merchant_view
