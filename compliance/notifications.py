@@ -63,6 +63,11 @@ def notify_ticket_issued(ticket) -> None:
     notify(ticket.shop, "ticket_issued", context)
 
 
+def notify_appeal_closing(ticket) -> None:
+    """SPEC §10: the appeal window closes tomorrow."""
+    notify(ticket.shop, "appeal_closing", lambda: {"ticket": ticket, "shop": ticket.shop, "url": _ticket_url(ticket)})
+
+
 def notify_appeal_decided(appeal) -> None:
     ticket = appeal.ticket
     notify(ticket.shop, "appeal_decided",

@@ -10,6 +10,7 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         TICKET_ISSUED = "ticket_issued", _("Ticket issued")
         APPEAL_DECIDED = "appeal_decided", _("Appeal decided")
+        APPEAL_CLOSING = "appeal_closing", _("Appeal window closing")
         QUALIFICATION_REVIEWED = "qualification_reviewed", _("Certificate reviewed")
         NOTICES_OPENED = "notices_opened", _("Rectification notice")
         CERTIFICATES_EXPIRING = "certificates_expiring", _("Certificates expiring")

@@ -55,6 +55,7 @@ class Ticket(models.Model):
     appeal_deadline = models.DateTimeField(_("appeal deadline"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoke_reason = models.TextField(_("reason for revocation"), blank=True)
+    appeal_reminded_at = models.DateTimeField(_("appeal reminder sent at"), null=True, blank=True, editable=False)
 
     objects = TicketQuerySet.as_manager()
 

@@ -14,7 +14,7 @@ import logging
 
 from compliance.exceptions import DomainError
 from compliance.models import Event, Measure, PolicySettings, Qualification, RectificationNotice, Ticket
-from compliance.notifications import notify_certificates_expiring, notify_notices_opened
+from compliance.notifications import notify_appeal_closing, notify_certificates_expiring, notify_notices_opened
 
 from . import measures as m
 from . import qualifications as quals
@@ -160,7 +160,26 @@ def certificate_reminders(cutoff: datetime.datetime) -> int:
     return len(rows)
 
 
-# SPEC §10's order; later issues add theirs (alliance) in place.
+def appeal_reminders(cutoff: datetime.datetime) -> int:
+    """SPEC §10: remind the merchant, once, of each ticket they can still
+    appeal whose window closes on the next Shanghai day. The selection is the
+    (status, appeal_deadline) index; each reminded ticket is marked."""
+    due = Ticket.objects.filter(status=Ticket.Status.ISSUED, appeal_deadline__gt=cutoff,
+                                appeal_deadline__lte=cutoff + datetime.timedelta(days=1), appeal_reminded_at=None)
+    reminded = 0
+    while True:
+        with transaction.atomic():
+            tickets = list(due.select_for_update(skip_locked=True, no_key=True, of=("self",))
+                           .select_related("shop").order_by("id")[:BATCH])
+            if not tickets:
+                return reminded
+            Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(appeal_reminded_at=cutoff)
+            for ticket in tickets:
+                notify_appeal_closing(ticket)
+            reminded += len(tickets)
+
+
+# SPEC §10's order; later issues add theirs in place.
 STEPS = [
     ("expire_certificates", expire_certificates),
     ("ticket_overdue_notices", ticket_overdue_notices),
@@ -168,5 +187,6 @@ STEPS = [
     ("end_suspensions", end_suspensions),
     ("recheck_alliance", alliance_recheck),
     ("finalise_tickets", finalise_tickets),
+    ("appeal_reminders", appeal_reminders),
     ("certificate_reminders", certificate_reminders),
 ]

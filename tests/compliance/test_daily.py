@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from compliance.models import Event, Ticket
 from shops.models import Shop
-from tests.factories import fund, issue, make_shop
+from tests.factories import fund, issue, make_product, make_shop
 
 pytestmark = pytest.mark.django_db
 
@@ -82,11 +82,31 @@ def test_daily_cost_grows_with_the_rows_that_change(reviewer, django_assert_max_
                       now=issued + datetime.timedelta(days=20))
     # 12 for the tickets' steps; the certificate steps with nothing due add one statement each, and the
     # queue's check four (the requirement matrix, read once and cached; the products lacking; the open gaps),
-    # the alliance re-check four (the policy and one selection per trigger).
-    with django_assert_max_num_queries(23):
+    # the alliance re-check four (the policy and one selection per trigger), the appeal reminders three
+    # (an empty batch in its savepoint).
+    with django_assert_max_num_queries(26):
         out = run("2026-11-09")
     assert "finalise_tickets: 12" in out
     assert Ticket.objects.filter(status=Ticket.Status.FINAL).count() == 12
     assert Event.objects.filter(action="ticket_final").count() == 12
     untouched.refresh_from_db()
     assert untouched.status == Ticket.Status.ISSUED
+
+
+def test_appeal_reminder_the_day_before_the_window_closes_once(reviewer):
+    from compliance.models import Message
+    from compliance.services.appeals import appeal_submit
+    from tests.factories import make_merchant
+
+    shop = fund(make_shop(), 10000)
+    merchant = make_merchant("remind-me", shop)
+    issued = timezone.make_aware(datetime.datetime(2026, 5, 1, 10, 0))
+    ticket = issue(shop, "false_advertising", "general", reviewer, now=issued, products=[make_product(shop)])
+    appealed = issue(shop, "false_advertising", "general", reviewer, now=issued, products=[make_product(shop)])
+    appeal_submit(ticket=appealed, actor=merchant, reason="r", statement="s",
+                  now=issued + datetime.timedelta(days=1))
+    assert "appeal_reminders: 0" in run("2026-05-06")
+    assert "appeal_reminders: 1" in run("2026-05-07")  # the window closes at the end of 8 May
+    assert "appeal_reminders: 0" in run("2026-05-07")
+    message = Message.objects.get(kind="appeal_closing")
+    assert ticket.number in message.subject and message.user == merchant
