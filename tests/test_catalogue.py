@@ -14,14 +14,17 @@ PO = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po
 
 
 def entries(po_text):
-    """msgid → (msgstr list, is_fuzzy) for every entry but the header."""
+    """msgid → (msgstr list, is_fuzzy) for every entry but the header; an
+    entry with a context is keyed as gettext keys it, context\x04msgid."""
     found = {}
     for block in po_text.split("\n\n"):
         msgid = re.search(r'^msgid "(.*)"$', block, re.M)
         if not msgid or msgid.group(1) == "":
             continue
+        context = re.search(r'^msgctxt "(.*)"$', block, re.M)
+        key = f"{context.group(1)}\x04{msgid.group(1)}" if context else msgid.group(1)
         strs = re.findall(r'^msgstr(?:\[\d\])? "(.*)"$', block, re.M)
-        found[msgid.group(1)] = (strs, "#, fuzzy" in block or ", fuzzy" in block)
+        found[key] = (strs, "#, fuzzy" in block or ", fuzzy" in block)
     return found
 
 
