@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from _setup import throwaway_database, write_result  # noqa: E402  (sets Django up)
 
-from django.db import connection, connections  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 

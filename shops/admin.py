@@ -11,7 +11,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .admin_base import BaseModelAdmin, SearchShape, badge, money_column, shop_label, short_time, truncated
+from .admin_base import (
+    BaseModelAdmin, SearchShape, badge, money_column, shop_id_prefix, shop_label, short_time, truncated,
+)
 from .identifiers import mask_identifier
 from .models import (
     VIEW_PERSONAL_DATA, Controller, Product, ProviderBinding, ServiceProvider, Shop, ShopDailyOrders, ShopMember,
@@ -261,15 +263,6 @@ class ProductAdmin(BaseModelAdmin):
         return shop_label(obj.shop, "14em")
 
 
-def _shop_ids_starting(value):
-    """The shops whose ID starts so, found first (their own index), then the
-    big table through its shop index."""
-    return Q(shop_id__in=list(Shop.objects.filter(shop_no__startswith=value).values_list("pk", flat=True)[:500]))
-
-
-_shop_ids_starting.lookup_path = "shop__shop_no"
-
-
 @admin.register(ShopScore)
 class ShopScoreAdmin(BaseModelAdmin):
     """The imported history of experience scores (import_experience_scores): read-only."""
@@ -277,7 +270,7 @@ class ShopScoreAdmin(BaseModelAdmin):
     list_display = ("shop_display", "day", "score", "imported_at")
     list_select_related = ("shop",)
     raw_id_fields = ("shop",)
-    search_shapes = (SearchShape(r"\d{1,20}", (_shop_ids_starting,)),)
+    search_shapes = (SearchShape(r"\d{1,20}", (shop_id_prefix(),)),)
     search_help_text = _("Shop ID, from the start.")
     sortable_by = ("day",)
 
@@ -317,7 +310,7 @@ class ProviderBindingAdmin(BaseModelAdmin):
     list_filter = ("provider",)
     list_select_related = ("provider", "shop")
     raw_id_fields = ("provider", "shop")
-    search_shapes = (SearchShape(r"\d{1,20}", (_shop_ids_starting,)),)
+    search_shapes = (SearchShape(r"\d{1,20}", (shop_id_prefix(),)),)
     search_help_text = _("Shop ID, from the start.")
     sortable_by = ("starts_on",)  # the indexed order (binding_starts)
 

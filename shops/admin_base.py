@@ -109,6 +109,21 @@ def shops_named(path: str):
     return lookup
 
 
+def shop_id_prefix(path: str = "shop"):
+    """``<path>_id`` among the shops whose ID starts with the digits typed:
+    the shops are found first through their own index, then the big table
+    through its foreign-key index (a join would walk the big table)."""
+
+    def lookup(value) -> Q:
+        from .models import Shop
+
+        ids = Shop.objects.filter(shop_no__startswith=value).values_list("pk", flat=True)[:SHOP_IDS_CAP]
+        return Q(**{f"{path}_id__in": list(ids)})
+
+    lookup.lookup_path = f"{path}__shop_no"
+    return lookup
+
+
 # The shapes most lists share: a ticket number, a shop ID, words of a shop name.
 def ticket_shapes(prefix: str = "") -> tuple[SearchShape, ...]:
     """``prefix`` is the path to the ticket ("" on the ticket itself)."""

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from compliance.exceptions import DomainError
 from compliance.models import (
-    Qualification, QualificationDocument, QualificationGap, QualificationRequirement, QualificationType,
+    PolicySettings, Qualification, QualificationDocument, QualificationGap, QualificationRequirement, QualificationType,
     RectificationNotice,
 )
 from compliance.models.qualifications import REVIEW_ORDER
@@ -35,10 +35,10 @@ from compliance.services.qualifications import (
 from compliance.services.tickets import ticket_preview
 from compliance.wording import person
 from shops.admin_base import (
-    BaseModelAdmin, SearchShape, shop_label, shop_shapes, short_time, status_column, time_column, truncated,
-    valid_pk,
+    BaseModelAdmin, SearchShape, shop_id_prefix, shop_label, shop_shapes, short_time, status_column, time_column,
+    truncated, valid_pk,
 )
-from shops.models import Product, Shop
+from shops.models import Product
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline, ReadOnlyAdmin
@@ -121,8 +121,7 @@ class ExpiringFilter(admin.SimpleListFilter):
 def _number_or_shop(value) -> Q:
     """Digits are a certificate number (CCC numbers are digits) or a shop ID:
     both are looked up through their own index on the certificate table."""
-    shop_ids = list(Shop.objects.filter(shop_no__startswith=value).values_list("pk", flat=True)[:500])
-    return Q(number__startswith=value) | Q(shop_id__in=shop_ids)
+    return Q(number__startswith=value) | shop_id_prefix()(value)
 
 
 _number_or_shop.lookup_path = "number"
@@ -197,6 +196,11 @@ class QualificationAdmin(BaseModelAdmin):
     def get_ordering(self, request):
         return ["queue", "submitted_at", "id"]
 
+    def changelist_view(self, request, extra_context=None):
+        # Expiring within the policy's warning window (SPEC §10) is marked in the list.
+        self._warn_until = _today() + datetime.timedelta(days=PolicySettings.load().certificate_warning_days)
+        return super().changelist_view(request, extra_context)
+
     def get_list_display(self, request):
         may_review = request.user.has_perm(REVIEW)
 
@@ -229,7 +233,7 @@ class QualificationAdmin(BaseModelAdmin):
         if obj.expires_on is None:
             return _("permanent")
         label = obj.expires_on.isoformat()
-        if obj.status == Qualification.Status.APPROVED and obj.expires_on <= _today() + datetime.timedelta(days=30):
+        if obj.status == Qualification.Status.APPROVED and obj.expires_on <= self._warn_until:
             return format_html('<strong class="due-today">{}</strong>', label)
         return label
 
@@ -450,8 +454,7 @@ class QualificationGapAdmin(BaseModelAdmin):
         term = search_term.strip()
         if term.isdigit():
             products = list(Product.objects.filter(product_no__startswith=term).values_list("pk", flat=True)[:500])
-            shops = list(Shop.objects.filter(shop_no__startswith=term).values_list("pk", flat=True)[:500])
-            return queryset.filter(Q(product_id__in=products) | Q(shop_id__in=shops)), False
+            return queryset.filter(Q(product_id__in=products) | shop_id_prefix()(term)), False
         return super().get_search_results(request, queryset, search_term)
 
     def get_changelist(self, request, **kwargs):

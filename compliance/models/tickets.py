@@ -404,17 +404,6 @@ class Event(AppendOnlyModel):
     def __str__(self):
         return f"{self.get_action_display()}: {self.from_label} → {self.to_label}"
 
-    @staticmethod
-    def status_label(value: str) -> str:
-        from shops.models import Shop
-
-        from .alliance import AllianceMembership
-        from .qualifications import Qualification, RectificationNotice
-
-        labels = {**dict(AllianceMembership.Status.choices), **dict(Qualification.Status.choices), **dict(RectificationNotice.Status.choices),
-                  **dict(Shop.Status.choices), **dict(Ticket.Status.choices)}
-        return str(labels.get(value, value))
-
     @property
     def summary(self) -> str:
         """The line the timeline shows under the action, in the active language."""
@@ -436,10 +425,14 @@ class Event(AppendOnlyModel):
         return self._label(self.to_status)
 
     def _label(self, value: str) -> str:
-        """Statuses of different workflows share values ("open", "closed"):
-        a notice's event reads the notice's label."""
-        if self.action in (self.Action.NOTICE_OPENED, self.Action.NOTICE_CLOSED):
-            from .qualifications import RectificationNotice
+        """A status in the words of the workflow the event belongs to: the
+        workflows share values ("open", "closed") with different meanings."""
+        from shops.models import Shop
 
-            return str(dict(RectificationNotice.Status.choices).get(value, value))
-        return self.status_label(value)
+        from .alliance import AllianceMembership
+        from .qualifications import Qualification, RectificationNotice
+
+        statuses = {"alliance": AllianceMembership.Status, "qualification": Qualification.Status,
+                    "notice": RectificationNotice.Status, "shop": Shop.Status}.get(self.action.split("_")[0],
+                                                                                   Ticket.Status)
+        return str(dict(statuses.choices).get(value, value))

@@ -34,6 +34,13 @@ def shanghai_day_start(moment: datetime.datetime) -> datetime.datetime:
     return shanghai(moment).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def shanghai_midnight_after(day: datetime.date) -> datetime.datetime:
+    """The Shanghai midnight that ends ``day``: when a certificate valid until
+    that day expires, and the cut-off of the daily job's run for it."""
+    noon = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)), timezone.get_default_timezone())
+    return shanghai_day_start(noon) + datetime.timedelta(days=1)
+
+
 def point_totals(shop: Shop, year: int) -> dict[str, int]:
     """A and B points of ``year`` from the ledger, both classes always present."""
     rows = (

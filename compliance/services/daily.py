@@ -19,7 +19,7 @@ from compliance.notifications import notify_appeal_closing, notify_certificates_
 from . import measures as m
 from . import qualifications as quals
 from .alliance import alliance_recheck
-from .assessment import shanghai, shanghai_day_start
+from .assessment import shanghai, shanghai_midnight_after
 from .locks import lock_shop
 
 logger = logging.getLogger(__name__)
@@ -29,9 +29,7 @@ BATCH = 2000
 
 def cutoff_for(day: datetime.date, *, now: datetime.datetime | None = None) -> datetime.datetime:
     """The end of ``day`` in Shanghai, or now if that is earlier (today)."""
-    now = now or timezone.now()
-    noon = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)), timezone.get_default_timezone())
-    return min(shanghai_day_start(noon) + datetime.timedelta(days=1), now)
+    return min(shanghai_midnight_after(day), now or timezone.now())
 
 
 def end_suspensions(cutoff: datetime.datetime) -> int:
@@ -91,7 +89,7 @@ def expire_certificates(cutoff: datetime.datetime) -> int:
     due = Qualification.objects.filter(status=Qualification.Status.APPROVED, expires_on__lt=today)
     total = 0
     for expires_on in sorted(set(due.values_list("expires_on", flat=True))):
-        at = quals.shanghai_midnight_after(expires_on)
+        at = shanghai_midnight_after(expires_on)
         while True:
             with transaction.atomic():
                 rows = list(due.filter(expires_on=expires_on).select_for_update(skip_locked=True, no_key=True)

@@ -27,7 +27,7 @@ from shops.models import Product, Shop
 from shops.uploads import original_name
 
 from . import measures as m
-from .assessment import appeal_deadline, shanghai, shanghai_day_start
+from .assessment import appeal_deadline, shanghai
 from .events import record_event
 from .locks import lock_shop
 from .tickets import ticket_issue
@@ -492,9 +492,3 @@ def missing_ticket_issue(*, groups, lacking, actor, token: str, now=None) -> tup
             tickets.append(ticket)
     return tickets, errors
 
-
-def shanghai_midnight_after(day: datetime.date) -> datetime.datetime:
-    """The moment a certificate valid until ``day`` expires: the Shanghai
-    midnight that ends that day."""
-    noon = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)), timezone.get_default_timezone())
-    return shanghai_day_start(noon) + datetime.timedelta(days=1)

@@ -49,7 +49,7 @@ def test_private_document_download_is_permission_checked(client, reviewer, compl
     assert response["Content-Type"] == "image/png"
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
     assert client.get(f"/admin/shops/shop/{person_shop.pk}/document/controller/").status_code == 404
-    assert client.get(f"/admin/shops/shop/999999/document/id_card_front/").status_code == 404
+    assert client.get("/admin/shops/shop/999999/document/id_card_front/").status_code == 404
 
 
 def test_uploaded_files_are_not_under_a_public_path(person_shop, settings):
