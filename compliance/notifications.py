@@ -14,32 +14,49 @@ from django.utils import translation
 logger = logging.getLogger(__name__)
 
 
-def _mail(subject: str, body: str, recipients: list[str], template: str, shop_id: int) -> None:
+def _mail(datatuples: list, template: str) -> None:
     try:
-        send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for to in recipients])
+        send_mass_mail(datatuples)
     except Exception:  # a mail server outage must not undo a committed decision
-        logger.exception("could not send %s e-mail for shop %s", template, shop_id)
+        logger.exception("could not send %d %s e-mails", len(datatuples), template)
 
 
 def notify(shop, template: str, build_context) -> None:
     """The one way to tell a shop's merchants something: one message per
     active member, and the e-mail copy to those with an address."""
-    from compliance.models import Message
+    notify_many(template, [(shop, build_context)])
 
-    users = [m.user for m in shop.members.select_related("user") if m.user.is_active]
-    if not users:
-        return
-    context = build_context()
+
+def notify_many(template: str, items) -> None:
+    """``notify`` for many shops at once (a detector's batch of warnings):
+    their members in one query, every message in one insert, every e-mail
+    over one connection after commit."""
+    from compliance.models import Message
+    from shops.models import ShopMember
+
+    items = list(items)
+    members: dict[int, list] = {}
+    for member in ShopMember.objects.filter(shop_id__in={shop.pk for shop, _build in items},
+                                            user__is_active=True).select_related("user").order_by("id"):
+        members.setdefault(member.shop_id, []).append(member.user)
+    rows, mails = [], []
     # Merchants read the platform's language (zh-hans) unless told otherwise.
     with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-        body = render_to_string(f"emails/{template}.txt", context)
-    link = context.get("url", "")
-    Message.objects.bulk_create([Message(user=user, shop_id=shop.pk, kind=template, subject=subject[:200], body=body,
-                                         link=link[:300]) for user in users])
-    recipients = sorted({user.email for user in users if user.email})
-    if recipients:
-        transaction.on_commit(lambda: _mail(subject, body, recipients, template, shop.pk))
+        for shop, build_context in items:
+            users = members.get(shop.pk)
+            if not users:
+                continue
+            context = build_context()
+            subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+            body = render_to_string(f"emails/{template}.txt", context)
+            link = context.get("url", "")
+            rows += [Message(user=user, shop_id=shop.pk, kind=template, subject=subject[:200], body=body,
+                             link=link[:300]) for user in users]
+            mails += [(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+                      for email in sorted({user.email for user in users if user.email})]
+    Message.objects.bulk_create(rows, batch_size=1000)
+    if mails:
+        transaction.on_commit(lambda: _mail(mails, template))
 
 
 def _portal_url(name: str, *args) -> str:
@@ -100,3 +117,40 @@ def notify_certificates_expiring(certificates) -> None:
     shop = certificates[0].shop
     notify(shop, "certificates_expiring",
            lambda: {"certificates": certificates, "shop": shop, "url": _certificates_url(shop)})
+
+
+def _warning_url(warning) -> str:
+    return _portal_url("portal:warning", warning.number)
+
+
+def _by_shop(items) -> list[list]:
+    groups: dict[int, list] = {}
+    for item in items:
+        groups.setdefault(item.shop_id, []).append(item)
+    return list(groups.values())
+
+
+def _notify_warnings(template: str, warnings) -> None:
+    """One message per shop listing its warnings (a batch can hold many of
+    one shop), linking to the warning or, for several, the shop's list."""
+    def context(items):
+        url = (_warning_url(items[0]) if len(items) == 1
+               else _portal_url("portal:warnings", items[0].shop.shop_no))
+        return {"warnings": items, "shop": items[0].shop, "url": url}
+
+    notify_many(template, [(items[0].shop, lambda items=items: context(items)) for items in _by_shop(warnings)])
+
+
+def notify_warnings_opened(warnings) -> None:
+    """SPEC §11: the detector's warnings reach the merchant at once."""
+    _notify_warnings("warnings_opened", warnings)
+
+
+def notify_warnings_closing(warnings) -> None:
+    """SPEC §10: warnings whose time to answer ends within a day."""
+    _notify_warnings("warning_closing", warnings)
+
+
+def notify_warning_dismissed(warning) -> None:
+    notify(warning.shop, "warning_dismissed",
+           lambda: {"warning": warning, "shop": warning.shop, "url": _warning_url(warning)})

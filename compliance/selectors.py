@@ -72,12 +72,13 @@ class MerchantHealth:
 
     appealable: list
     held_products: list
+    warnings: list
     alliance_min_score: object
     policy: object = None
 
 
 def merchant_health(shop: Shop, *, now: datetime.datetime | None = None) -> MerchantHealth:
-    from compliance.models import MeasureProduct, PolicySettings, Ticket
+    from compliance.models import MeasureProduct, PolicySettings, Ticket, ViolationWarning
     from compliance.services.appeals import appeal_days_left
 
     now = now or timezone.now()
@@ -94,9 +95,14 @@ def merchant_health(shop: Shop, *, now: datetime.datetime | None = None) -> Merc
         .defer("measure__ticket__rule_snapshot", "measure__ticket__description")
         .order_by("product__title")[:50]
     )
+    # Warnings the merchant can still answer (SPEC §11), soonest deadline first.
+    warnings = list(ViolationWarning.objects.filter(shop=shop, status=ViolationWarning.Status.OPEN, deadline__gte=now)
+                    .only("number", "summary", "deadline").order_by("deadline")[:20])
+    for warning in warnings:
+        warning.hours_left = int((warning.deadline - now).total_seconds() // 3600)
     policy = PolicySettings.load()
-    return MerchantHealth(appealable=appealable, held_products=held, alliance_min_score=policy.alliance_min_score,
-                          policy=policy)
+    return MerchantHealth(appealable=appealable, held_products=held, warnings=warnings,
+                          alliance_min_score=policy.alliance_min_score, policy=policy)
 
 
 POINT_NODES_CACHE_KEY = "point-nodes"
@@ -200,6 +206,21 @@ class MerchantScope:
         from compliance.models import AppealEvidence
 
         return AppealEvidence.objects.filter(appeal__ticket__shop_id__in=self.shop_ids)
+
+    def warnings(self):
+        from compliance.models import ViolationWarning
+
+        return ViolationWarning.objects.filter(shop_id__in=self.shop_ids)
+
+    def warning(self, number: str):
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(self.warnings().select_related("shop", "rule", "tier", "ticket"), number=number)
+
+    def warning_files(self):
+        from compliance.models import WarningAnswerFile
+
+        return WarningAnswerFile.objects.filter(warning__shop_id__in=self.shop_ids)
 
     def messages(self):
         """The merchant's own messages (a message belongs to a user, not a shop)."""

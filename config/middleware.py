@@ -19,6 +19,10 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > settings.MAX_REQUEST_BYTES:
             limit = settings.MAX_REQUEST_BYTES // 1_000_000
+            if request.path_info.startswith("/api/"):
+                from compliance.api.errors import json_error
+
+                return json_error(413, "too_large", _("The request is too large (at most %(n)d MB).") % {"n": limit})
             return HttpResponse(_("The request is too large (at most %(n)d MB).") % {"n": limit}, status=413,
                                 content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portal/", include("compliance.portal.urls")),
     path("notices/", delisting_notices, name="notices"),
+    path("api/v1/", include("compliance.api.urls")),
 ]
 
 handler400 = "config.views.bad_request"

@@ -120,6 +120,22 @@ def run_import(spec: DailyShopImport, path: Path, *, skip_invalid: bool = False,
     """Import ``path`` as ``spec`` says, in one transaction. Raises
     ImportRefused (with the result) when the file has errors and
     ``skip_invalid`` is not set; nothing is written then."""
+    return run_import_rows(spec, _rows(path, progress), skip_invalid=skip_invalid)
+
+
+def json_rows(spec: DailyShopImport, rows: list) -> list:
+    """The API's rows (objects with shop, day and the columns) as numbered
+    cells for ``run_import_rows``, numbered from 0: the same checks as a file."""
+    names = ["shop", "day", *(c.name for c in spec.columns)]
+
+    def cell(value):
+        return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+    return [(i, [cell(row.get(n)) for n in names] if isinstance(row, dict) else []) for i, row in enumerate(rows)]
+
+
+def run_import_rows(spec: DailyShopImport, numbered_rows, *, skip_invalid: bool = False) -> Result:
+    """``run_import`` over ``(line, cells)`` pairs from any source."""
     today = timezone.localdate()
     errors, error_count, staged = [], 0, 0
 
@@ -134,7 +150,7 @@ def run_import(spec: DailyShopImport, path: Path, *, skip_invalid: bool = False,
         cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
         types = ", ".join(f"{c.name} {c.sql_type}" for c in spec.columns)
         cursor.execute(f"CREATE TEMPORARY TABLE {STAGING} (line integer, shop_no varchar(20), day date, {types})")
-        parsed = ((line, *_parse_or_none(spec, row, today, line, error)) for line, row in _rows(path, progress))
+        parsed = ((line, *_parse_or_none(spec, row, today, line, error)) for line, row in numbered_rows)
         staged = _stage(cursor, names, (row for row in parsed if len(row) > 1))
         cursor.execute(f"CREATE INDEX {STAGING}_key ON {STAGING} (shop_no, day, line)")
         # Unknown shops and repeated shop-days, found by SQL over the staged rows.

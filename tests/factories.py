@@ -160,3 +160,40 @@ def approved_certificate(shop: Shop, type_code: str, reviewer, *, merchant=None,
         merchant = member.user if member else reviewer
     q = submit_certificate(shop, type_code, merchant, now=now, **kwargs)
     return qualification_review(qualification=q, approve=True, reason="", actor=reviewer, now=now)
+
+
+def make_integration(name: str = "detector", scopes=None, **fields):
+    """An integration and its key (the key is shown once, like in the admin)."""
+    from compliance.api.auth import new_key
+    from compliance.models import Integration, Scope
+    from compliance.models.warnings import hash_key
+
+    key = new_key()
+    creator = fields.pop("created_by", None) or make_staff(f"creator-{name}", "Compliance admin")
+    integration = Integration.objects.create(
+        name=name, key_hash=hash_key(key), key_prefix=key[:10], created_by=creator,
+        scopes=list(Scope.values) if scopes is None else scopes, **fields)
+    return integration, key
+
+
+def warning_row(target: Shop, report_id: str, *, now=None, **fields) -> dict:
+    import datetime
+
+    from django.utils import timezone
+
+    row = dict(report_id=report_id, shop=target.shop_no, rule="fake_shipment", tier="per_order",
+               summary="疑似虚假发货", order_nos=["6900000000000000001", "6900000000000000002"], product_nos=[],
+               evidence={"物流单号": ["YT1", "YT2"], "揽收记录": "无"},
+               detected_at=(now or timezone.now()) - datetime.timedelta(hours=1))
+    row.update(fields)
+    return row
+
+
+def receive_warning(integration, shop: Shop, report_id: str = "r-1", *, now=None, **fields):
+    """One warning through the service, as the API would hand it over."""
+    from compliance.services.warnings import warnings_receive
+
+    row = warning_row(shop, report_id, now=now, **fields)
+    [result] = warnings_receive(integration=integration, rows=[row], now=now)
+    assert result.outcome in ("created", "duplicate"), result.errors
+    return result.warning

@@ -22,6 +22,10 @@ DECIDE_ALLIANCE = {"compliance.decide_alliance"}
 READ_PROVIDERS = {"shops.view_serviceprovider", "shops.view_providerbinding", "shops.view_shopdailyorders",
                   "compliance.view_renewalcampaign", "compliance.view_renewalresult", "compliance.view_providerrequest"}
 CONFIRM_RENEWALS = {"compliance.confirm_renewal"}
+READ_WARNINGS = {"compliance.view_violationwarning", "compliance.view_warninganswerfile"}
+DECIDE_WARNINGS = {"compliance.decide_warning"}
+MANAGE_INTEGRATIONS = {"compliance.view_integration", "compliance.add_integration", "compliance.change_integration",
+                       "compliance.revoke_integration", "compliance.view_integrationcall"}
 
 
 def perms(group_name):
@@ -31,12 +35,14 @@ def perms(group_name):
 
 def test_groups_have_exactly_their_permissions():
     assert perms("Reviewer") == (READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES | REVIEW_CERTIFICATES
-                                 | READ_ALLIANCE | DECIDE_ALLIANCE | READ_PROVIDERS | CONFIRM_RENEWALS)
+                                 | READ_ALLIANCE | DECIDE_ALLIANCE | READ_PROVIDERS | CONFIRM_RENEWALS | READ_WARNINGS
+                                 | DECIDE_WARNINGS)
     assert perms("Appeal reviewer") == (READ_SHOPS | READ_TICKETS | READ_CERTIFICATES | READ_ALLIANCE | READ_PROVIDERS
-                                        | {"compliance.decide_appeal"})
+                                        | READ_WARNINGS | {"compliance.decide_appeal"})
     assert perms("Compliance admin") == (READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES
                                          | REVIEW_CERTIFICATES | READ_ALLIANCE | DECIDE_ALLIANCE | READ_PROVIDERS
-                                         | CONFIRM_RENEWALS) | {
+                                         | CONFIRM_RENEWALS | READ_WARNINGS | DECIDE_WARNINGS
+                                         | MANAGE_INTEGRATIONS) | {
         "compliance.add_renewalcampaign", "compliance.change_renewalcampaign",
         "compliance.add_qualificationrequirement", "compliance.change_qualificationrequirement",
         "compliance.add_qualificationtype", "compliance.change_qualificationtype",

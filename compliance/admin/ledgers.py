@@ -87,13 +87,15 @@ class EventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("by"))
     def actor_display(self, obj):
+        if obj.integration_id:
+            return truncated(obj.integration.name, "7em")
         return truncated(person(obj.actor) if obj.actor_id else gettext_lazy("platform"), "7em")
 
     list_display = ("time_display", "shop_display", "ticket_display", "action_display", "from_display",
                     "to_display", "actor_display")
-    list_select_related = ("shop", "ticket", "actor")
+    list_select_related = ("shop", "ticket", "actor", "integration")
     search_shapes = shop_shapes()
     search_help_text = SEARCH_HELP
-    raw_id_fields = ("shop", "ticket", "actor")
+    raw_id_fields = ("shop", "ticket", "actor", "integration")
     list_filter = ("action", period_filter("created_at", gettext_lazy("time")))
     sortable_by = ("time_display",)

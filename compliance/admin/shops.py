@@ -8,11 +8,14 @@ are; this module re-registers it with the compliance workflow on top, so that
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.utils import timezone
 
 from compliance.exceptions import DomainError
 from compliance.selectors import shop_standing
 from compliance.services.shops import check_reentry, shop_create
 from shops.admin import ShopAdmin
+
+from .warnings import shop_warnings
 from shops.models import Shop
 
 
@@ -64,4 +67,6 @@ class ComplianceShopAdmin(ShopAdmin):
         shop = self.get_object(request, object_id)
         extra = {"standing": shop_standing(shop)} if shop else {}
         extra["may_issue"] = request.user.has_perm("compliance.add_ticket")
+        if shop and request.user.has_perm("compliance.view_violationwarning"):
+            extra["warnings"], extra["now"] = shop_warnings(shop), timezone.now()
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

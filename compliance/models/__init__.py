@@ -9,11 +9,13 @@ from .qualifications import (
     QualificationType, RectificationNotice,
 )
 from .rules import Option, PointNode, Rule, RuleTier
+from .warnings import Integration, IntegrationCall, Scope, ViolationWarning, WarningAnswerFile
 from .tickets import (
     DepositEntry, Event, Measure, MeasureProduct, NodeApplication, PointEntry, Ticket, TicketEvidence,
 )
 
 __all__ = [
+    "Integration", "IntegrationCall", "Scope", "ViolationWarning", "WarningAnswerFile",
     "Message", "ProviderRequest", "RenewalCampaign", "RenewalResult",
     "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence",
     "Qualification", "QualificationDocument", "QualificationGap", "QualificationKind", "QualificationRequirement", "QualificationType",

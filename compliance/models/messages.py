@@ -16,6 +16,9 @@ class Message(models.Model):
         CERTIFICATES_EXPIRING = "certificates_expiring", _("Certificates expiring")
         ALLIANCE_DECIDED = "alliance_decided", _("Alliance application decided")
         ALLIANCE_CLOSED = "alliance_closed", _("Alliance membership closed")
+        WARNINGS_OPENED = "warnings_opened", _("Violation warning")
+        WARNING_CLOSING = "warning_closing", _("Warning deadline closing")
+        WARNING_DISMISSED = "warning_dismissed", _("Warning dismissed")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="messages",
                              verbose_name=_("recipient"))

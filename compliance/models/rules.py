@@ -47,6 +47,10 @@ class Rule(BilingualNameMixin, models.Model):
     appeal_chances = models.PositiveSmallIntegerField(
         _("appeal chances"), default=2, validators=[MinValueValidator(1)]
     )
+    warning_hours = models.PositiveSmallIntegerField(
+        _("time to answer a warning (hours)"), default=48, validators=[MinValueValidator(1)],
+        help_text=_("A detector's warning under this rule gives the merchant this long to answer or put it right."),
+    )
     effective_from = models.DateField(_("effective from"))
     effective_to = models.DateField(_("effective to"), null=True, blank=True)
 

@@ -382,12 +382,21 @@ class Event(AppendOnlyModel):
         ALLIANCE_APPLIED = "alliance_applied", _("Applied to the Selected Alliance")
         ALLIANCE_DECIDED = "alliance_decided", _("Alliance application decided")
         ALLIANCE_CLOSED = "alliance_closed", _("Alliance membership closed")
+        WARNING_RECEIVED = "warning_received", _("Warning received")
+        WARNING_ANSWERED = "warning_answered", _("Warning answered")
+        WARNING_EXPIRED = "warning_expired", _("Warning not answered in time")
+        WARNING_CONFIRMED = "warning_confirmed", _("Warning confirmed")
+        WARNING_DISMISSED = "warning_dismissed", _("Warning dismissed")
 
     ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="events",
                                verbose_name=_("ticket"))
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="events", verbose_name=_("shop"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
                               verbose_name=_("by"), help_text=_("Empty for the platform's daily job."))
+    # Set when a system did it through the API (SPEC §12). Integrations are
+    # never deleted, so the foreign key needs no index of its own.
+    integration = models.ForeignKey("compliance.Integration", models.PROTECT, null=True, blank=True,
+                                    related_name="+", db_index=False, verbose_name=_("integration"))
     action = models.CharField(_("action"), max_length=40, choices=Action.choices)
     from_status = models.CharField(_("from"), max_length=20, blank=True)
     to_status = models.CharField(_("to"), max_length=20, blank=True)
@@ -431,8 +440,10 @@ class Event(AppendOnlyModel):
 
         from .alliance import AllianceMembership
         from .qualifications import Qualification, RectificationNotice
+        from .warnings import ViolationWarning
 
         statuses = {"alliance": AllianceMembership.Status, "qualification": Qualification.Status,
-                    "notice": RectificationNotice.Status, "shop": Shop.Status}.get(self.action.split("_")[0],
+                    "notice": RectificationNotice.Status, "shop": Shop.Status,
+                    "warning": ViolationWarning.Status}.get(self.action.split("_")[0],
                                                                                    Ticket.Status)
         return str(dict(statuses.choices).get(value, value))

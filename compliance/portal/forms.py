@@ -32,6 +32,16 @@ class AppealForm(forms.Form):
         field.help_text = _("At most %(n)d characters.") % {"n": limit}
 
 
+class WarningAnswerForm(forms.Form):
+    """The merchant's answer to a warning (SPEC §11): files get the same
+    checks as appeal evidence."""
+
+    answer = forms.CharField(label=_("Your answer"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5}),
+                             help_text=_("What you checked, or what you put right. At most 2000 characters."))
+    put_right = forms.BooleanField(label=_("I have put it right"), required=False)
+    files = DocumentsField(label=_("Files"), required=False)
+
+
 class CertificateForm(forms.Form):
     """A certificate or the renewal of one (SPEC §4): the data as printed on
     it, and a scan of every page (same checks as appeal evidence)."""

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from compliance.exceptions import DomainError
-from compliance.models import Appeal, Message, PolicySettings, Ticket, ViolationClass
+from compliance.models import Appeal, Message, PolicySettings, Ticket, ViolationClass, ViolationWarning
 from compliance.selectors import (
     MerchantScope, alliance_summary, merchant_health, score_trend, shop_certificates, shop_standing,
     ticket_measures, ticket_timeline,
@@ -23,9 +23,10 @@ from compliance.selectors import (
 from compliance.services.alliance import alliance_apply, counted_closures, settlement_materials
 from compliance.services.appeals import appeal_block_reason, appeal_days_left, appeal_submit, chances
 from compliance.services.qualifications import qualification_submit
+from compliance.services.warnings import warning_answer
 from shops.uploads import attachment_response
 
-from .forms import AppealForm, CertificateForm, TicketFilterForm
+from .forms import AppealForm, CertificateForm, TicketFilterForm, WarningAnswerForm
 
 PORTAL_LOGIN = reverse_lazy("portal:login")
 
@@ -101,11 +102,67 @@ def ticket_list(request, scope, shop_no):
             tickets = tickets.filter(status=filters.cleaned_data["status"])
         if filters.cleaned_data["violation_class"]:
             tickets = tickets.filter(violation_class=filters.cleaned_data["violation_class"])
-    page = Paginator(tickets, 20).get_page(request.GET.get("page"))
+    return render(request, "portal/tickets.html", _context(
+        request, scope, shop, tab="tickets", filters=filters, classes=ViolationClass.choices,
+        open_warnings=_open_warnings(scope, shop), **_page(request, tickets)))
+
+
+def _page(request, rows) -> dict:
+    """The shared pager's context: the page and the query without ``page``."""
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "portal/tickets.html", _context(
-        request, scope, shop, tab="tickets", page=page, filters=filters, query=query.urlencode(), classes=ViolationClass.choices))
+    return {"page": Paginator(rows, 20).get_page(request.GET.get("page")), "query": query.urlencode()}
+
+
+def _open_warnings(scope, shop) -> int:
+    return scope.warnings().filter(shop=shop, status=ViolationWarning.Status.OPEN,
+                                   deadline__gte=timezone.now()).count()
+
+
+@merchant_view
+def warning_list(request, scope, shop_no):
+    shop = scope.shop(shop_no)
+    status = request.GET.get("status", "")
+    rows = scope.warnings().filter(shop=shop).select_related("rule").order_by("-received_at", "-id")
+    if status in ViolationWarning.Status.values:
+        rows = rows.filter(status=status)
+    return render(request, "portal/warnings.html", _context(
+        request, scope, shop, tab="tickets", status=status, statuses=ViolationWarning.Status.choices,
+        open_warnings=_open_warnings(scope, shop), **_page(request, rows)))
+
+
+@merchant_view
+@require_http_methods(["GET", "POST"])
+def warning_detail(request, scope, number):
+    """A warning with what the detector saw, and the answer form while the
+    merchant can still answer (SPEC §11)."""
+    warning = scope.warning(number)
+    now = timezone.now()
+    form = WarningAnswerForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            warning_answer(warning=warning, actor=request.user, text=form.cleaned_data["answer"],
+                           put_right=form.cleaned_data["put_right"], files=form.cleaned_data["files"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Your answer was sent. A reviewer will decide; you will get a message."))
+            return redirect("portal:warning", number=warning.number)
+        warning = scope.warning(number)
+    can_answer = warning.awaiting_merchant(now)
+    return render(request, "portal/warning.html", _context(
+        request, scope, warning.shop, tab="tickets", warning=warning, form=form, can_answer=can_answer,
+        hours_left=int((warning.deadline - now).total_seconds() // 3600) if can_answer else None,
+        files=warning.files.all(), products=warning.products.all(), hint=warning.rule.evidence_hint),
+        status=400 if request.method == "POST" else 200)
+
+
+@merchant_view
+def warning_file(request, scope, pk):
+    item = scope.warning_files().select_related("warning").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    return attachment_response(item.file, download_stem=f"{item.warning.number}-{item.pk}")
 
 
 @merchant_view
@@ -250,13 +307,10 @@ def messages_inbox(request, scope):
     inbox = scope.messages().select_related("shop").order_by("-created_at", "-id")
     if kind in Message.Kind.values:
         inbox = inbox.filter(kind=kind)
-    page = Paginator(inbox, 20).get_page(request.GET.get("page"))
     shops = scope.shops()
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "portal/messages.html", _context(
-        request, scope, shops[0] if shops else None, tab="messages", page=page, kind=kind, kinds=Message.Kind.choices,
-        query=query.urlencode()))
+        request, scope, shops[0] if shops else None, tab="messages", kind=kind, kinds=Message.Kind.choices,
+        **_page(request, inbox)))
 
 
 @merchant_view

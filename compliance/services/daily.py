@@ -21,6 +21,7 @@ from . import qualifications as quals
 from .alliance import alliance_recheck
 from .assessment import shanghai, shanghai_midnight_after
 from .locks import lock_shop
+from .warnings import warnings_expire, warnings_remind
 
 logger = logging.getLogger(__name__)
 
@@ -187,4 +188,6 @@ STEPS = [
     ("finalise_tickets", finalise_tickets),
     ("appeal_reminders", appeal_reminders),
     ("certificate_reminders", certificate_reminders),
+    ("expire_warnings", warnings_expire),
+    ("warning_reminders", warnings_remind),
 ]

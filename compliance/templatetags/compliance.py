@@ -16,3 +16,25 @@ def person(user) -> str:
 def money(amount) -> str:
     """¥10,000.00 — the one money format of the product."""
     return money_format(amount)
+
+
+@register.filter
+def evidence_rows(evidence) -> list:
+    """A detector's evidence (any JSON) as (name, text) rows for a table:
+    nested objects flattened with dotted names, lists joined."""
+    rows = []
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item)
+        elif isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value):
+            rows.append((prefix, ", ".join(str(v) for v in value)))
+        elif isinstance(value, list):
+            for i, item in enumerate(value, 1):
+                walk(f"{prefix}[{i}]", item)
+        else:
+            rows.append((prefix or "—", "" if value is None else str(value)))
+
+    walk("", evidence)
+    return rows[:200]

@@ -19,15 +19,34 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from compliance.models import DepositEntry, RuleTier, Ticket
+from compliance.models import DepositEntry, Integration, RuleTier, Scope, Ticket, ViolationWarning
+from compliance.models.warnings import hash_key
 from compliance.services.appeals import appeal_decide, appeal_submit
 from compliance.services.daily import STEPS
 from compliance.services.deposits import deposit_top_up
 from compliance.services.tickets import ticket_issue, ticket_revoke
+from compliance.services.warnings import warning_answer, warning_decide, warnings_receive
 from shops.identifiers import luhn_check_digit, resident_id_check_char, uscc_check_char
 from shops.models import Controller, Product, Shop, ShopMember
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-compliance-2026")
+# The demo detector's API key: known, because the demo is for trying the API.
+DEMO_API_KEY = os.environ.get("DEMO_API_KEY", "ck_demo_detector_key_for_local_use_only_2026")
+
+# Warnings from the demo detector, one in every status (SPEC §11):
+# key, shop, rule, tier, hours ago received, orders, what happened next.
+WARNINGS = [
+    ("w-open", "10000001", "fake_shipment", "per_order", 6, ["6937481520394817263", "6937481520394817264",
+                                                              "6937481520394817265"], None),
+    ("w-closing", "10000004", "fake_shipment", "per_order", 30, ["6937482200013578841"], None),
+    ("w-answered", "10000001", "logistics_mismatch", "general", 20, [], "answer"),
+    ("w-put-right", "10000002", "fake_shipment", "per_order", 26, ["6937479912045566102"], "put_right"),
+    ("w-expired", "10000003", "fake_shipment", "per_order", 80, ["6937470011122233344", "6937470011122233345"],
+     None),
+    ("w-confirmed", "10000001", "fake_shipment", "per_order", 150, ["6937460099887766550", "6937460099887766551"],
+     "confirm"),
+    ("w-dismissed", "10000004", "logistics_mismatch", "general", 140, [], "dismiss"),
+]
 
 STAFF = [
     ("reviewer", "Reviewer", "审核员 小周"),
@@ -223,6 +242,7 @@ class Command(BaseCommand):
             self._scores(now)
             self._alliance(now)
             self._providers(now)
+            self._warnings(now)
             self._messages(now)
             self._history(shops, now)
             # What the daily job would have done since: suspensions that ran out
@@ -450,6 +470,41 @@ class Command(BaseCommand):
         renewal_confirm(result=failed, actor=User.objects.get(username="reviewer"),
                         now=now - datetime.timedelta(days=255))
 
+    def _warnings(self, now):
+        """The demo detector and its warnings: the merchants answer some, the
+        reviewer decides those whose time has come."""
+        integration, _ = Integration.objects.get_or_create(name="风控检测系统（演示）", defaults=dict(
+            description="演示用检测系统：虚假发货、物流信息异常", key_hash=hash_key(DEMO_API_KEY),
+            key_prefix=DEMO_API_KEY[:10], scopes=list(Scope.values), created_by=User.objects.get(username="complianceadmin")))
+        reviewer = User.objects.get(username="reviewer")
+        merchants = {m.shop.shop_no: m.user for m in ShopMember.objects.select_related("shop", "user")}
+        for key, shop_no, rule, tier, hours_ago, orders, then in WARNINGS:
+            if ViolationWarning.objects.filter(integration=integration, report_id=f"demo-{key}").exists():
+                continue
+            received = now - datetime.timedelta(hours=hours_ago)
+            summary = (f"系统识别到 {len(orders)} 笔订单疑似虚假发货：物流单号无揽收记录" if orders
+                       else "商品详情页承诺的发货物流与实际使用的快递不一致")
+            evidence = ({"物流单号": [f"YT{o[-10:]}" for o in orders], "揽收记录": "无", "承诺发货时效": "48小时",
+                         "检测规则": "虚假发货-无揽收轨迹"} if orders
+                        else {"页面承诺": "顺丰包邮", "实际快递": "中通快递", "抽检订单数": 5})
+            [result] = warnings_receive(integration=integration, now=received, rows=[dict(
+                report_id=f"demo-{key}", shop=shop_no, rule=rule, tier=tier, summary=summary,
+                detected_at=received - datetime.timedelta(hours=1), order_nos=orders, product_nos=[],
+                evidence=evidence)])
+            warning = result.warning
+            if then in ("answer", "put_right", "confirm", "dismiss"):
+                warning_answer(warning=warning, actor=merchants[shop_no], put_right=then == "put_right",
+                               text="已核实：相关订单已重新发货并更新物流单号。" if then == "put_right"
+                               else "订单均已真实发货，快递公司揽收延迟，附快递公司说明。",
+                               now=received + datetime.timedelta(hours=3))
+            if then == "confirm":
+                warning_decide(warning=warning, actor=reviewer, confirm=True, reason="物流轨迹核实无揽收记录，确认虚假发货。",
+                               now=received + datetime.timedelta(hours=50))
+            elif then == "dismiss":
+                warning_decide(warning=warning, actor=reviewer, confirm=False,
+                               reason="经核实，商家已按承诺使用顺丰发货，检测数据有误。",
+                               now=received + datetime.timedelta(hours=50))
+
     def _messages(self, now):
         """The demo's notices were written as messages while it was made;
         each merchant has read all but the newest three."""
@@ -504,6 +559,10 @@ class Command(BaseCommand):
         lines.append("  merchant2        merchant of 张伟的小店 → http://127.0.0.1:8000/portal/")
         lines.append("  merchant3        merchant of 极光数码专卖店, 李娜手作饰品, 蜀香食品旗舰店, 云织童装专卖店, 极光潮玩专营店"
                      " and the alliance demo shops 10000012–14 → http://127.0.0.1:8000/portal/")
+        lines += ["", "Demo detector (integration API, every scope):",
+                  f"  curl -H 'Authorization: Bearer {DEMO_API_KEY}' "
+                  "http://127.0.0.1:8000/api/v1/shops/10000001/standing/",
+                  "  API documentation → http://127.0.0.1:8000/api/v1/docs/"]
         return "\n".join(lines) + "\n"
 
 

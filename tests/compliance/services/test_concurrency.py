@@ -237,3 +237,77 @@ def test_replacement_approved_while_the_job_tickets_the_notice(pg):
     assert (notice.outcome == "replaced" and notice.ticket_id is None) or (
         notice.outcome == "ticketed" and notice.relisted_at is not None)
     assert product.status == "on_sale"
+
+
+def test_two_reviewers_deciding_one_warning_make_one_decision(pg):
+    """SPEC §11: of reviewers confirming and dismissing at once, one decides;
+    the others are told who did."""
+    import datetime
+
+    from django.utils import timezone
+
+    from compliance.models import ViolationWarning
+    from compliance.services.warnings import warning_decide
+    from tests.factories import make_integration, receive_warning
+
+    reviewers = [make_staff(f"race-w{i}", "Reviewer") for i in range(WORKERS)]
+    shop = fund(make_shop(), 100000)
+    long_ago = timezone.now() - datetime.timedelta(days=3)
+    warning = receive_warning(make_integration("race")[0], shop, now=long_ago)
+    results = race(lambda i: warning_decide(warning=warning, actor=reviewers[i], confirm=i % 2 == 0,
+                                            reason="复核结论"))
+    decided = [r for r in results if isinstance(r, ViolationWarning)]
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(decided) == 1 and len(refused) == WORKERS - 1
+    assert all("already decided" in str(r.message) for r in refused)
+    warning.refresh_from_db()
+    assert Ticket.objects.filter(shop=shop).count() == (1 if warning.status == "confirmed" else 0)
+
+
+def test_an_answer_racing_a_confirmation_is_one_or_the_other(pg):
+    """The merchant answers in the last second while a reviewer confirms: the
+    warning's row lock orders them; neither is lost half-way."""
+    import datetime
+
+    from django.utils import timezone
+
+    from compliance.models import ViolationWarning
+    from compliance.services.warnings import warning_answer, warning_decide
+    from tests.factories import make_integration, make_merchant, receive_warning
+
+    reviewer = make_staff("race-answer", "Reviewer")
+    shop = fund(make_shop(), 100000)
+    merchant = make_merchant("race-merchant", shop)
+    warning = receive_warning(make_integration("race2")[0], shop, now=timezone.now() - datetime.timedelta(hours=47))
+    deadline = warning.deadline
+
+    def work(i):
+        if i == 0:
+            return warning_answer(warning=warning, actor=merchant, text="最后一刻的解释",
+                                  now=deadline - datetime.timedelta(seconds=1))
+        return warning_decide(warning=warning, actor=reviewer, confirm=True, now=deadline + datetime.timedelta(seconds=1))
+
+    results = race(work, n=2)
+    warning.refresh_from_db()
+    # Either order ends confirmed with one ticket: an answer first is then decided; a confirmation
+    # first refuses the late answer, whole (no text, no files, no event).
+    assert warning.status == ViolationWarning.Status.CONFIRMED and Ticket.objects.filter(shop=shop).count() == 1
+    refused = [r for r in results if isinstance(r, DomainError)]
+    if warning.answer:
+        assert not refused
+    else:
+        assert len(refused) == 1 and not warning.files.exists()
+
+
+def test_a_batch_sent_twice_at_once_is_received_once(pg):
+    from compliance.models import ViolationWarning
+    from compliance.services.warnings import warnings_receive
+    from tests.factories import make_integration, warning_row
+
+    shop = fund(make_shop(), 100000)
+    detector = make_integration("race3")[0]
+    rows = [warning_row(shop, f"dup-{i}") for i in range(20)]
+    results = race(lambda i: warnings_receive(integration=detector, rows=rows), n=4)
+    assert ViolationWarning.objects.filter(integration=detector).count() == 20
+    outcomes = sorted(sum(1 for r in batch if r.outcome == "created") for batch in results)
+    assert outcomes == [0, 0, 0, 20]

@@ -1,0 +1,371 @@
+"""Detectors' violation warnings (SPEC §11): received through the API, answered
+by the merchant, confirmed into a ticket or dismissed by a reviewer."""
+
+import datetime
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from compliance.exceptions import DomainError, InvalidTransition, NotPermitted
+from compliance.models import (
+    DepositEntry, Event, Integration, Rule, ViolationWarning, WarningAnswerFile,
+)
+from compliance.notifications import notify_warning_dismissed, notify_warnings_closing, notify_warnings_opened
+from compliance.wording import person
+from shops.models import Product, Shop, ShopMember
+from shops.uploads import original_name
+
+from .assessment import shanghai
+from .events import record_event
+from .locks import lock_shop
+from .tickets import ticket_issue
+
+BATCH_LIMIT = 1000
+MAX_ORDERS = 500
+MAX_PRODUCTS = 200
+# A shop that can no longer be penalised gets no warning.
+CLOSED_SHOPS = (Shop.Status.CLEARED, Shop.Status.EXITED, Shop.Status.CLOSED)
+
+
+def _number(now: datetime.datetime) -> str:
+    return f"YJ{shanghai(now):%Y%m%d}{secrets.token_hex(4).upper()}"
+
+
+# Receiving ---------------------------------------------------------------------------------------
+
+@dataclass
+class RowResult:
+    index: int
+    outcome: str  # "created", "duplicate" or "rejected"
+    warning: ViolationWarning | None = None
+    errors: dict = field(default_factory=dict)  # field -> [messages]
+
+
+def _rules_by_code(codes: set[str], today: datetime.date) -> dict[str, Rule]:
+    rules = Rule.objects.effective_on(today).filter(code__in=codes).prefetch_related("tiers")
+    return {rule.code: rule for rule in rules}
+
+
+def warnings_receive(*, integration: Integration, rows: list[dict],
+                     now: datetime.datetime | None = None) -> list[RowResult]:
+    """A detector's batch, already checked for shape (the API's serializer):
+    each row is validated against the data — shop, rule, tier, products,
+    orders — and valid rows are written together; a row whose report ID was
+    received before comes back as that warning, unchanged (SPEC §11). Rows
+    are dicts with shop, rule, tier (optional), report_id, summary,
+    detected_at, order_nos, product_nos, evidence."""
+    now = now or timezone.now()
+    today = shanghai(now).date()
+    results = [RowResult(index=i, outcome="rejected") for i in range(len(rows))]
+    shops = {s.shop_no: s for s in Shop.objects.filter(shop_no__in={r["shop"] for r in rows})}
+    rules = _rules_by_code({r["rule"] for r in rows}, today)
+    product_nos = {n for r in rows for n in r.get("product_nos") or ()}
+    products = {p.product_no: p for p in Product.objects.filter(product_no__in=product_nos)} if product_nos else {}
+    # A report received before comes back as it is, whatever this copy says.
+    received = {w.report_id: w for w in ViolationWarning.objects.filter(
+        integration=integration, report_id__in={r["report_id"] for r in rows}).select_related("shop", "rule", "tier")}
+    first_row: dict[str, int] = {}
+    candidates = []
+    for i, row in enumerate(rows):
+        if row["report_id"] in received:
+            results[i].outcome, results[i].warning = "duplicate", received[row["report_id"]]
+            continue
+        errors: dict[str, list] = defaultdict(list)
+        shop, rule = shops.get(row["shop"]), rules.get(row["rule"])
+        if row["report_id"] in first_row:
+            errors["report_id"].append(_("The same report ID is on row %(row)d of this batch.")
+                                       % {"row": first_row[row["report_id"]]})
+        else:
+            first_row[row["report_id"]] = i
+        if shop is None:
+            errors["shop"].append(_("No shop with ID %(shop)s.") % {"shop": row["shop"]})
+        elif shop.status in CLOSED_SHOPS:
+            errors["shop"].append(_("Shop %(shop)s is %(status)s: it gets no warnings.")
+                                  % {"shop": shop.shop_no, "status": shop.get_status_display()})
+        tier = None
+        if rule is None:
+            errors["rule"].append(_("No rule with code %(code)s is in effect.") % {"code": row["rule"]})
+        else:
+            tiers = sorted(rule.tiers.all(), key=lambda t: (t.position, t.pk))
+            tier = next((t for t in tiers if t.code == row.get("tier")), None) if row.get("tier") else (tiers[0] if tiers else None)
+            if tier is None:
+                errors["tier"].append(_("Rule %(rule)s has no tier %(tier)s.") % {"rule": rule.code,
+                                                                                  "tier": row["tier"]})
+            elif tier.per_order and not row.get("order_nos"):
+                errors["order_nos"].append(_("This tier counts confirmed orders: list the orders concerned."))
+        found = []
+        for product_no in row.get("product_nos") or ():
+            product = products.get(product_no)
+            if product is None or (shop is not None and product.shop_id != shop.pk):
+                errors["product_nos"].append(_("Product %(product)s is not a product of this shop.")
+                                             % {"product": product_no})
+            else:
+                found.append(product)
+        if row["detected_at"] > now:
+            errors["detected_at"].append(_("A violation cannot be detected in the future."))
+        if errors:
+            results[i].errors = dict(errors)
+            continue
+        candidates.append((i, row, shop, rule, tier, list(dict.fromkeys(found))))
+    if not candidates:
+        return results
+    with transaction.atomic():
+        # One batch of an integration at a time: report IDs are unique per
+        # integration, so this lock makes a resubmission racing its original
+        # find it instead of failing on the constraint.
+        Integration.objects.select_for_update().filter(pk=integration.pk).get()
+        existing = {w.report_id: w for w in ViolationWarning.objects.filter(
+            integration=integration, report_id__in=[row["report_id"] for _i, row, *_rest in candidates])
+            .select_related("shop", "rule", "tier")}
+        new, links = [], []
+        for i, row, shop, rule, tier, found in candidates:
+            if row["report_id"] in existing:
+                results[i].outcome, results[i].warning = "duplicate", existing[row["report_id"]]
+                continue
+            warning = ViolationWarning(
+                number=_number(now), shop=shop, rule=rule, tier=tier, integration=integration,
+                report_id=row["report_id"], order_nos=list(dict.fromkeys(row.get("order_nos") or [])),
+                evidence=row.get("evidence") or {}, summary=row["summary"].strip(),
+                detected_at=row["detected_at"], received_at=now,
+                deadline=now + datetime.timedelta(hours=rule.warning_hours))
+            new.append(warning)
+            results[i].outcome, results[i].warning = "created", warning
+            links.append((warning, found))
+        ViolationWarning.objects.bulk_create(new, batch_size=500)
+        through = ViolationWarning.products.through
+        through.objects.bulk_create([through(violationwarning_id=w.pk, product_id=p.pk)
+                                     for w, found in links for p in found], batch_size=1000)
+        Event.objects.bulk_create([
+            Event(shop_id=w.shop_id, integration=integration, action=Event.Action.WARNING_RECEIVED,
+                  to_status=w.status, reason=w.summary[:300], data={"warning": w.number, "report_id": w.report_id},
+                  created_at=now) for w in new], batch_size=1000)
+        notify_warnings_opened(new)
+    return results
+
+
+# The merchant's answer ---------------------------------------------------------------------------
+
+def _lock(warning: ViolationWarning) -> ViolationWarning:
+    """Lock order: controller, shop (services.locks), then the warning."""
+    lock_shop(warning.shop_id)
+    return ViolationWarning.objects.select_for_update(no_key=True, of=("self",)).select_related(
+        "shop", "rule", "tier", "decided_by").get(pk=warning.pk)
+
+
+def warning_answer(*, warning: ViolationWarning, actor, text: str, put_right: bool = False, files=(),
+                   now: datetime.datetime | None = None) -> ViolationWarning:
+    """The merchant explains, or says it is put right, before the deadline."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(_("Say what you checked or what you put right: the reviewer reads it."))
+    limit = 2000
+    if len(text) > limit:
+        raise DomainError(_("The answer may be at most %(n)d characters.") % {"n": limit})
+    with transaction.atomic():
+        warning = _lock(warning)
+        if not ShopMember.objects.filter(shop_id=warning.shop_id, user=actor).exists():
+            raise NotPermitted(_("Only a member of the shop can answer its warnings."))
+        now = now or timezone.now()
+        if warning.status != ViolationWarning.Status.OPEN:
+            raise InvalidTransition(_("This warning is %(status)s: it can no longer be answered.")
+                                    % {"status": warning.get_status_display()})
+        if now > warning.deadline:
+            raise InvalidTransition(_("The time to answer ended at %(deadline)s.")
+                                    % {"deadline": timezone.localtime(warning.deadline).strftime("%Y-%m-%d %H:%M")})
+        before = warning.status
+        warning.status = ViolationWarning.Status.PUT_RIGHT if put_right else ViolationWarning.Status.ANSWERED
+        warning.answer, warning.answered_by, warning.answered_at = text, actor, now
+        warning.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+        for upload in files:
+            item = WarningAnswerFile(warning=warning, file=upload, original_name=original_name(upload))
+            item.full_clean(exclude=["warning"])
+            item.save()
+        record_event(shop=warning.shop, actor=actor, action=Event.Action.WARNING_ANSWERED, from_status=before,
+                     to_status=warning.status, reason=text[:300], data={"warning": warning.number}, at=now)
+    return warning
+
+
+# The reviewer's decision -------------------------------------------------------------------------
+
+def _tier_today(warning: ViolationWarning, today: datetime.date):
+    """The tier as the rule stands today: a rule revised since the warning
+    came is confirmed under its current version (SPEC §5: tickets snapshot
+    the version they are issued under)."""
+    rule = Rule.objects.effective_on(today).filter(code=warning.rule.code).first()
+    if rule is None:
+        raise DomainError(_("Rule %(code)s is no longer in effect: dismiss the warning instead.")
+                          % {"code": warning.rule.code})
+    if rule.pk == warning.rule_id:
+        return warning.tier
+    tier = rule.tiers.filter(code=warning.tier.code).first()
+    if tier is None:
+        raise DomainError(_("The current version of the rule has no tier %(tier)s.") % {"tier": warning.tier.code})
+    return tier
+
+
+def _ticket_description(warning: ViolationWarning, orders: list[str]) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("Violation warning %(number)s, confirmed on review: %(summary)s") % {
+            "number": warning.number, "summary": warning.summary}
+        if orders:
+            text += "\n" + _("Confirmed orders: %(orders)s") % {"orders": ", ".join(orders)}
+    return text
+
+
+def warning_decide(*, warning: ViolationWarning, actor, confirm: bool, reason: str = "",
+                   order_nos: list[str] | None = None, now: datetime.datetime | None = None) -> ViolationWarning:
+    """Confirm — the ticket is issued through ``ticket_issue`` with the warning
+    as its origin — or dismiss with a reason the merchant reads. Of two
+    reviewers deciding at once, the second is told the first one's decision."""
+    reason = (reason or "").strip()
+    if not actor.has_perm("compliance.decide_warning"):
+        raise NotPermitted(_("Only reviewers who decide warnings can confirm or dismiss them."))
+    if not confirm and not reason:
+        raise DomainError(_("Give a reason for dismissing the warning: the merchant reads it."))
+    with transaction.atomic():
+        warning = _lock(warning)
+        now = now or timezone.now()
+        if warning.is_decided:
+            raise InvalidTransition(_("%(who)s has already decided this warning: %(status)s.")
+                                    % {"who": person(warning.decided_by), "status": warning.get_status_display()})
+        if not warning.decidable(now):
+            raise InvalidTransition(
+                _("The merchant has until %(deadline)s to answer: decide after that, or once they answer.")
+                % {"deadline": timezone.localtime(warning.deadline).strftime("%Y-%m-%d %H:%M")})
+        before = warning.status
+        if before == ViolationWarning.Status.OPEN:
+            before = ViolationWarning.Status.EXPIRED  # past its deadline, not yet marked by the daily job
+        warning.decided_by, warning.decided_at = actor, now
+        if confirm:
+            orders = warning.order_nos
+            if order_nos is not None:
+                orders = [n for n in warning.order_nos if n in set(order_nos)]
+            tier = _tier_today(warning, shanghai(now).date())
+            if tier.per_order and not orders:
+                raise DomainError(_("Choose at least one confirmed order, or dismiss the warning."))
+            ticket = ticket_issue(
+                shop=warning.shop, tier=tier, actor=actor, products=list(warning.products.all()),
+                description=_ticket_description(warning, orders), occurred_at=warning.detected_at,
+                order_count=len(orders) if tier.per_order else None, require_products=False,
+                idempotency_key=f"warning:{warning.pk}", now=now)
+            warning.status, warning.ticket = ViolationWarning.Status.CONFIRMED, ticket
+            warning.decision_reason = reason or _("Confirmed on review.")
+        else:
+            ticket = None
+            warning.status, warning.decision_reason = ViolationWarning.Status.DISMISSED, reason
+        warning.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "ticket"])
+        record_event(shop=warning.shop, ticket=ticket, actor=actor,
+                     action=Event.Action.WARNING_CONFIRMED if confirm else Event.Action.WARNING_DISMISSED,
+                     from_status=before, to_status=warning.status, reason=warning.decision_reason,
+                     data={"warning": warning.number}, at=now)
+        if not confirm:
+            notify_warning_dismissed(warning)
+    return warning
+
+
+@dataclass
+class ShopEffect:
+    """What confirming the chosen warnings would do to one shop."""
+
+    shop: Shop
+    warnings: list = field(default_factory=list)
+    points: dict = field(default_factory=lambda: {"A": 0, "B": 0})
+    deposit: Decimal = Decimal("0")
+    measures: list = field(default_factory=list)  # labels, in order
+    nodes: list = field(default_factory=list)
+    refused: list = field(default_factory=list)  # (warning, message)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def warnings_preview(*, warnings, actor, now: datetime.datetime | None = None) -> list[ShopEffect]:
+    """Confirm the warnings for real, in order, in a transaction that is then
+    rolled back: the totals are exactly what confirming would do — a second
+    ticket of a shop sees the first one's points, nodes and daily cap — and
+    nothing is written (e-mails wait for a commit that never comes)."""
+    from compliance.models import Measure, NodeApplication
+
+    now = now or timezone.now()
+    effects: dict[int, ShopEffect] = {}
+    try:
+        with transaction.atomic():
+            for warning in warnings:
+                effect = effects.setdefault(warning.shop_id, ShopEffect(shop=warning.shop))
+                try:
+                    with transaction.atomic():
+                        decided = warning_decide(warning=warning, actor=actor, confirm=True, now=now)
+                except DomainError as exc:
+                    effect.refused.append((warning, str(exc.message)))
+                    continue
+                ticket = decided.ticket
+                effect.warnings.append(decided)
+                effect.points[ticket.violation_class] += ticket.points
+                taken = DepositEntry.objects.filter(shop_id=warning.shop_id, ticket=ticket).aggregate(
+                    s=Sum("amount"))["s"] or Decimal("0")
+                taken += DepositEntry.objects.filter(node_application__ticket=ticket).aggregate(
+                    s=Sum("amount"))["s"] or Decimal("0")
+                effect.deposit -= taken
+                effect.measures += [m.get_kind_display() for m in Measure.objects.filter(ticket=ticket)
+                                    .exclude(kind=Measure.Kind.DEPOSIT).order_by("id")]
+                effect.nodes += [a.label for a in NodeApplication.objects.filter(ticket=ticket).select_related("node")]
+            raise _Rollback
+    except _Rollback:
+        pass
+    for effect in effects.values():
+        effect.measures = list(dict.fromkeys(str(m) for m in effect.measures))
+    return list(effects.values())
+
+
+def warnings_decide_many(*, warnings, actor, confirm: bool, reason: str = "",
+                         now: datetime.datetime | None = None) -> tuple[list, list]:
+    """Bulk confirm or dismiss: each warning in its own transaction, so one
+    that another reviewer decided meanwhile is reported, not fatal."""
+    done, refused = [], []
+    for warning in warnings:
+        try:
+            done.append(warning_decide(warning=warning, actor=actor, confirm=confirm, reason=reason, now=now))
+        except DomainError as exc:
+            refused.append((warning, str(exc.message)))
+    return done, refused
+
+
+# The daily job -----------------------------------------------------------------------------------
+
+def warnings_expire(cutoff: datetime.datetime) -> int:
+    """Open warnings past their deadline await the reviewer as not answered."""
+    due = list(ViolationWarning.objects.filter(status=ViolationWarning.Status.OPEN, deadline__lt=cutoff)
+               .values_list("pk", "shop_id", "number"))
+    if not due:
+        return 0
+    with transaction.atomic():
+        changed = ViolationWarning.objects.filter(pk__in=[pk for pk, *_r in due],
+                                                  status=ViolationWarning.Status.OPEN).update(
+            status=ViolationWarning.Status.EXPIRED)
+        Event.objects.bulk_create([
+            Event(shop_id=shop_id, action=Event.Action.WARNING_EXPIRED, from_status=ViolationWarning.Status.OPEN,
+                  to_status=ViolationWarning.Status.EXPIRED, data={"warning": number}, created_at=cutoff)
+            for pk, shop_id, number in due], batch_size=1000)
+    return changed
+
+
+def warnings_remind(cutoff: datetime.datetime) -> int:
+    """Open warnings whose time to answer ends within a day of the cut-off:
+    one message per shop, once per warning."""
+    due = list(ViolationWarning.objects.filter(
+        status=ViolationWarning.Status.OPEN, reminded_at=None, deadline__gte=cutoff,
+        deadline__lt=cutoff + datetime.timedelta(days=1)).select_related("shop", "rule").order_by("deadline"))
+    if not due:
+        return 0
+    with transaction.atomic():
+        ViolationWarning.objects.filter(pk__in=[w.pk for w in due]).update(reminded_at=cutoff)
+        notify_warnings_closing(due)
+    return len(due)
