@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test install migrate seed messages check-deploy daily clean screenshots
+.PHONY: run test install migrate seed messages check-deploy daily clean screenshots api-schema
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ screenshots: install
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete --no-wrap --ignore=.venv --ignore=tests
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+# The integration API's OpenAPI schema, checked in: a test fails when the API
+# and this file disagree (tests/compliance/test_api.py).
+api-schema: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --lang en --file tests/openapi/v1.yaml
 
 check-deploy: install
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=ci-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=') \

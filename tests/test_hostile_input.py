@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from compliance.models import Appeal, Ticket
+from compliance.models import Appeal, Ticket, ViolationWarning
 from shops.models import ShopMember
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +132,8 @@ def test_no_portal_input_reaches_a_500(world):
     merchant = ShopMember.objects.select_related("user", "shop").filter(user__username="merchant1").first()
     shop_no = merchant.shop.shop_no
     number = Ticket.objects.filter(shop=merchant.shop).values_list("number", flat=True).first()
-    own_values = [shop_no, number, "junk", "%00", "WG" + "9" * 40, "99999999999999999999"]
+    warning = ViolationWarning.objects.filter(shop=merchant.shop).values_list("number", flat=True).first()
+    own_values = [shop_no, number, warning, "junk", "%00", "WG" + "9" * 40, "99999999999999999999"]
     routes = list(portal_routes())
     assert len(routes) >= 8
     requests = []

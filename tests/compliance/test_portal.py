@@ -11,8 +11,10 @@ from PIL import Image
 
 from compliance.models import Appeal, Ticket
 from compliance.services.appeals import appeal_decide, appeal_submit
+from compliance.services.warnings import warning_answer
 from tests.factories import (
-    approved_certificate, fund, issue, make_merchant, make_product, make_shop, pdf_upload, png_upload,
+    approved_certificate, fund, issue, make_integration, make_merchant, make_product, make_shop, pdf_upload,
+    png_upload, receive_warning,
 )
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +34,11 @@ def world(reviewer, appeal_reviewer):
                            files=[pdf_upload("质检报告.pdf")])
     other = issue(shop1, "logistics_mismatch", "serious", reviewer)
     certificate = approved_certificate(shop1, "business_licence", reviewer, merchant=m1)
+    warning = receive_warning(make_integration("portal-detector")[0], shop1)
+    warning_answer(warning=warning, actor=m1, text="已发货", files=[pdf_upload("物流凭证.pdf")])
     return dict(shop1=shop1, shop1b=shop1b, shop2=shop2, m1=m1, m2=m2, ticket=ticket, appeal=appeal,
-                other=other, reviewer=reviewer, appeal_reviewer=appeal_reviewer, certificate=certificate)
+                other=other, reviewer=reviewer, appeal_reviewer=appeal_reviewer, certificate=certificate,
+                warning=warning)
 
 
 def object_urls(w):
@@ -49,6 +54,9 @@ def object_urls(w):
         f"/portal/shops/{w['shop1'].shop_no}/certificates/new/",
         f"/portal/shops/{w['shop1'].shop_no}/certificates/new/?renews={w['certificate'].pk}",
         f"/portal/files/certificate/{w['certificate'].documents.get().pk}/",
+        f"/portal/shops/{w['shop1'].shop_no}/warnings/",
+        f"/portal/warnings/{w['warning'].number}/",
+        f"/portal/files/warning/{w['warning'].files.get().pk}/",
     ]
 
 
