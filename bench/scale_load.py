@@ -30,6 +30,10 @@ Refuses to run on SQLite or on a database that already holds tickets
 Then the Selected Alliance (``load_alliance``, ``--only alliance``): 30 days of
 experience scores for every shop (3 million rows at --scale 1) and a
 membership for a third of the open shops, in every status, with closures.
+
+Then the detectors' warnings (``load_warnings``, ``--only warnings``): as many
+as tickets at --scale 1 (a million), 45% confirmed into tickets, 45% dismissed,
+the rest in every waiting status; and a million API calls in the call log.
 """
 
 import argparse
@@ -67,7 +71,8 @@ class Copies:
              "compliance_nodeapplication", "compliance_pointentry", "compliance_depositentry", "compliance_measure",
              "compliance_measureproduct", "compliance_event", "compliance_appeal", "compliance_qualification",
              "compliance_qualificationdocument", "compliance_qualification_products", "compliance_rectificationnotice",
-             "shops_shopscore", "compliance_alliancemembership", "compliance_allianceclosure"]
+             "shops_shopscore", "compliance_alliancemembership", "compliance_allianceclosure",
+             "compliance_integration", "compliance_violationwarning", "compliance_integrationcall"]
 
     def __init__(self):
         import psycopg
@@ -105,6 +110,17 @@ class Ids:
     def take(self):
         self.next += 1
         return self.next - 1
+
+
+def finish(copy, ids) -> None:
+    """Commit the copies, move each table's sequence past the ids taken, and
+    give the planner statistics (autovacuum may be off on a bench server)."""
+    copy.finish()
+    with connection.cursor() as cursor:
+        for table in ids:
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                           f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
+            cursor.execute(f"ANALYZE {table}")
 
 
 def shanghai_day_end(moment, days):
@@ -651,20 +667,96 @@ def load_alliance(seed: int, scale: float) -> dict:
             mid, status_, applied_at, due_at, materials_, decided_at, reason, activated, closed_at, cause, close_reason,
             merchant_id, reviewer_id if decided_at else None, shop_id))
         counts["memberships"] += 1
-    copy.finish()
-    with connection.cursor() as cursor:
-        for table in ids:
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                           f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
-            cursor.execute(f"ANALYZE {table}")
+    finish(copy, ids)
     return {**counts, "alliance_seconds": round(time.perf_counter() - started, 1)}
+
+
+def load_warnings(seed: int, scale: float) -> dict:
+    """Detectors' warnings (SPEC §11): one per ticket for 45% of the tickets
+    (confirmed into it, same shop and rule), as many again dismissed, and the
+    rest waiting — open, answered, put right, expired — with the hot shop
+    holding 50 of them; and the API's call log, a million calls at scale 1."""
+    rnd = random.Random(seed + 3)
+    now = timezone.now()
+    n_tickets = max(int(1_000_000 * scale), 700)
+    counts = dict.fromkeys(["warnings", "api_calls"], 0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM compliance_violationwarning")
+        if cursor.fetchone()[0]:
+            sys.exit("This database already holds warnings.")
+        cursor.execute("SELECT id FROM auth_user WHERE username = 'scale-merchant'")
+        merchant_id = cursor.fetchone()[0]
+        cursor.execute("SELECT id FROM auth_user WHERE username = 'scale-reviewer'")
+        reviewer_id = cursor.fetchone()[0]
+        cursor.execute("SELECT r.id, t.id FROM compliance_rule r JOIN compliance_ruletier t ON t.rule_id = r.id "
+                       "WHERE r.code = 'fake_shipment' AND t.code = 'per_order' AND r.version = 1")
+        fake_rule, fake_tier = cursor.fetchone()
+        cursor.execute("SELECT id FROM shops_shop WHERE status IN ('open', 'suspended') ORDER BY id")
+        live_shops = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT s.id FROM shops_shop s JOIN shops_shopmember m ON m.shop_id = s.id "
+                       "WHERE m.user_id = %s ORDER BY (SELECT COUNT(*) FROM compliance_ticket t "
+                       "WHERE t.shop_id = s.id) DESC LIMIT 1", [merchant_id])
+        hot_shop = cursor.fetchone()[0]
+        ids = {t: Ids(cursor, t) for t in ["compliance_integration", "compliance_violationwarning",
+                                           "compliance_integrationcall"]}
+    copy = Copies()
+    integration_id = ids["compliance_integration"].take()
+    copy("compliance_integration", ("id", "name", "description", "key_prefix", "key_hash", "scopes",
+                                    "requests_per_minute", "is_active", "created_at", "created_by_id")).write_row(
+        (integration_id, "scale-detector", "规模测试检测系统", "ck_scale", "0" * 64, '["warnings"]', None, True, now,
+         reviewer_id))
+    C_W = ("id", "number", "report_id", "order_nos", "evidence", "summary", "detected_at", "received_at",
+           "deadline", "status", "answer", "answered_at", "decided_at", "decision_reason", "answered_by_id",
+           "decided_by_id", "integration_id", "rule_id", "shop_id", "ticket_id", "tier_id")
+    evidence = json.dumps({"物流单号": ["YT0000000001"], "揽收记录": "无"}, ensure_ascii=False)
+    started = time.perf_counter()
+
+    def write(status, shop_id, rule_id, tier_id, received, ticket_id=None):
+        wid = ids["compliance_violationwarning"].take()
+        answered = status in ("answered", "put_right") or (status in ("confirmed", "dismissed") and wid % 3 == 0)
+        decided = status in ("confirmed", "dismissed")
+        copy("compliance_violationwarning", C_W).write_row((
+            wid, f"YJ{timezone.localtime(received, SHANGHAI):%Y%m%d}{wid:08X}", f"scale-{wid}",
+            f'["69{wid:017d}"]', evidence, "系统识别到订单疑似虚假发货", received - datetime.timedelta(hours=1),
+            received, received + datetime.timedelta(hours=48), status, "已发货，附物流凭证" if answered else "",
+            received + datetime.timedelta(hours=5) if answered else None,
+            received + datetime.timedelta(hours=50) if decided else None,
+            "复核结论" if decided else "", merchant_id if answered else None, reviewer_id if decided else None,
+            integration_id, rule_id, shop_id, ticket_id, tier_id))
+        counts["warnings"] += 1
+
+    with connection.cursor() as cursor:
+        # Confirmed: the first 45% of the tickets, each from a warning of its shop and rule.
+        cursor.execute("SELECT id, shop_id, rule_id, tier_id, issued_at FROM compliance_ticket ORDER BY id LIMIT %s",
+                       [int(n_tickets * 0.45)])
+        for ticket_id, shop_id, rule_id, tier_id, issued_at in tqdm(cursor.fetchall(), unit="warning",
+                                                                    desc="confirmed", disable=not sys.stderr.isatty()):
+            write("confirmed", shop_id, rule_id, tier_id, issued_at - datetime.timedelta(hours=50), ticket_id)
+    for status, share in [("dismissed", 0.45), ("expired", 0.03), ("answered", 0.03), ("put_right", 0.01),
+                          ("open", 0.03)]:
+        for _ in range(int(n_tickets * share)):
+            back = datetime.timedelta(hours=rnd.randint(1, 47)) if status in ("open", "answered", "put_right") \
+                else datetime.timedelta(days=rnd.randint(3, 300))
+            write(status, rnd.choice(live_shops), fake_rule, fake_tier, now - back)
+    for i in range(50):  # the hot shop's own, for the portal pages
+        write(["open", "answered", "dismissed", "expired", "put_right"][i % 5], hot_shop, fake_rule, fake_tier,
+              now - datetime.timedelta(hours=1 + i))
+    C_CALL = ("id", "method", "path", "status", "rows", "rows_rejected", "created_at", "integration_id")
+    for i in tqdm(range(n_tickets), unit="call", desc="api calls", disable=not sys.stderr.isatty(), mininterval=1):
+        copy("compliance_integrationcall", C_CALL).write_row((
+            ids["compliance_integrationcall"].take(), "POST", "/api/v1/warnings/", 200, 1000, rnd.randint(0, 5),
+            now - datetime.timedelta(seconds=i * 0.1), integration_id))
+        counts["api_calls"] += 1
+    finish(copy, ids)
+    return {**counts, "warnings_seconds": round(time.perf_counter() - started, 1)}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 100k shops, 1M tickets; 0.01 for a smoke run")
     parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--only", choices=["certificates", "alliance"], help="add this part to a database loaded before")
+    parser.add_argument("--only", choices=["certificates", "alliance", "warnings"],
+                        help="add this part to a database loaded before")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("scale_load.py loads PostgreSQL with COPY: set DATABASE_URL to a PostgreSQL database.")
@@ -673,12 +765,13 @@ def main():
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     if args.only:
-        part = load_certificates if args.only == "certificates" else load_alliance
+        part = {"certificates": load_certificates, "alliance": load_alliance, "warnings": load_warnings}[args.only]
         print(json.dumps(part(args.seed, args.scale), indent=2))
         return
     result = load(args.scale, args.seed)
     result.update(load_certificates(args.seed, args.scale))
     result.update(load_alliance(args.seed, args.scale))
+    result.update(load_warnings(args.seed, args.scale))
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     result["scale"] = args.scale
     print(json.dumps(result, indent=2))

@@ -65,15 +65,16 @@ def timed(client, url, repeat):
 
 
 def search_terms():
-    from compliance.models import Qualification, Ticket
+    from compliance.models import Qualification, Ticket, ViolationWarning
     from shops.models import Shop
 
     hot = Shop.objects.get(shop_no="1000000000")
+    warning = ViolationWarning.objects.order_by("-id").values_list("number", flat=True).first() or "YJ"
     number = Ticket.objects.filter(shop=hot).order_by("-issued_at").values_list("number", flat=True).first()
     shop = Shop.objects.filter(shop_no__startswith="1").order_by("-id").values_list("shop_no", "name").first()
     certificate = Qualification.objects.order_by("-id").values_list("number", flat=True).first() or "ZS"
     return {"ticket number": number[:14], "shop ID": shop[0], "shop name": shop[1][2:6],
-            "certificate number": certificate[:8]}, hot
+            "certificate number": certificate[:8], "warning number": warning[:14]}, hot
 
 
 def shapes_for(site_name, model, model_admin, client, terms):
@@ -112,6 +113,8 @@ def shapes_for(site_name, model, model_admin, client, terms):
     if cl.search_fields or getattr(model_admin, "search_shapes", None):
         if model.__name__ == "Qualification":
             shapes["search: certificate number"] = f"{base}?q={terms['certificate number']}"
+        elif model.__name__ == "ViolationWarning":
+            shapes["search: warning number"] = f"{base}?q={terms['warning number']}"
         elif "number" in fields or "ticket" in fields:
             shapes["search: ticket number"] = f"{base}?q={terms['ticket number']}"
         if "shop" in fields or model.__name__ == "Shop":
@@ -150,7 +153,7 @@ def measure_lists(repeat, only=(), compare=True):
 def measure_pages(repeat, hot):
     from django.contrib.auth.models import User
 
-    from compliance.models import AllianceMembership, Qualification, QualificationGap, Ticket
+    from compliance.models import AllianceMembership, Qualification, QualificationGap, Ticket, ViolationWarning
 
     staff, merchant = Client(), Client()
     staff.force_login(User.objects.get(username="scale-admin"))
@@ -160,6 +163,10 @@ def measure_pages(repeat, hot):
     submitted = Qualification.objects.filter(status="submitted").order_by("submitted_at").first()
     queue_page = ",".join(str(pk) for pk in QualificationGap.objects.open().order_by("-found_at", "-id")
                           .values_list("product_id", flat=True)[:20])
+    hot_warning = ViolationWarning.objects.filter(shop=hot, status="open").order_by("-id").first()
+    answered = ViolationWarning.objects.filter(shop=hot, status="answered").order_by("-id").first()
+    bulk_ids = ",".join(str(pk) for pk in ViolationWarning.objects.filter(status="answered").order_by("deadline", "id")
+                        .values_list("pk", flat=True)[:20])
     pages = {
         "admin: ticket change": (staff, reverse("admin:compliance_ticket_change", args=[ticket.pk])),
         "stock: ticket change": (staff, reverse("stock:compliance_ticket_change", args=[ticket.pk])),
@@ -180,6 +187,13 @@ def measure_pages(repeat, hot):
         "public: delisting notices": (Client(), "/notices/"),
         "admin: alliance decide": (staff, reverse("admin:compliance_alliancemembership_decide", args=[
             AllianceMembership.objects.filter(status="applied").order_by("due_at").values_list("pk", flat=True)[0]])),
+        "admin: warning change": (staff, reverse("admin:compliance_violationwarning_change", args=[hot_warning.pk])),
+        "admin: warning decide (with the preview)": (
+            staff, reverse("admin:compliance_violationwarning_decide", args=[answered.pk])),
+        "admin: warnings, bulk confirm preview (20 warnings)": (
+            staff, reverse("admin:compliance_violationwarning_decide_many") + f"?ids={bulk_ids}&decision=confirm"),
+        "portal: warnings": (merchant, f"/portal/shops/{hot.shop_no}/warnings/"),
+        "portal: warning": (merchant, f"/portal/warnings/{hot_warning.number}/"),
         "admin: missing certificates, issue preview (20 products)": (
             staff, reverse("admin:compliance_qualificationgap_issue") + f"?ids={queue_page}"),
     }

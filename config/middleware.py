@@ -26,3 +26,27 @@ class RequestSizeLimitMiddleware:
             return HttpResponse(_("The request is too large (at most %(n)d MB).") % {"n": limit}, status=413,
                                 content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class NulCharacterMiddleware:
+    """A NUL character in the path or the query string is refused before any
+    view: PostgreSQL text cannot hold one, so a lookup with it would be a 500
+    (the form fields refuse NUL in posted text themselves)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        in_path = "\x00" in request.path_info
+        if in_path or "%00" in request.META.get("QUERY_STRING", "") or any(
+                "\x00" in value for _key, values in request.GET.lists() for value in values):
+            status, message = (404, _("The page does not exist.")) if in_path else (
+                400, _("The address contains a character that is not allowed."))
+            if request.path_info.startswith("/api/"):
+                from compliance.api.errors import json_error
+
+                return json_error(status, "not_found" if in_path else "bad_request", message)
+            from config.views import bad_request, page_not_found
+
+            return page_not_found(request) if in_path else bad_request(request)
+        return self.get_response(request)

@@ -314,3 +314,75 @@ def test_admin_lists_fit_1280_px(live_server, chromium):
             shot(page, f"list-{language}-{path.replace('/', '-')}")
             assert fit["page"] and fit["table"], (language, path, fit)
             assert fit["tallest"] <= 2.5 * fit["line"] + 24, (language, path, fit)  # one or two lines a row
+
+
+def test_warning_from_the_api_answered_in_the_portal_and_confirmed_in_the_admin(live_server, chromium, tmp_path):
+    """SPEC §11–§12 end to end: a detector submits a warning over HTTP, the
+    merchant answers it on a phone with a file, the reviewer confirms it from
+    the queue, and the merchant finds the ticket and the message."""
+    import json
+    import urllib.request
+
+    from compliance.models import Message, ViolationWarning
+    from tests.factories import make_integration
+
+    reviewer = make_staff("b-warn-reviewer", "Reviewer")
+    shop = fund(make_shop(name="预警测试店"), 10000)
+    merchant = make_merchant("b-warn-merchant", shop)
+    for user in (reviewer, merchant):
+        user.set_password("browser-pass-2026")
+        user.save()
+    _integration, key = make_integration("浏览器检测")
+    pdf = tmp_path / "揽收说明.pdf"
+    pdf.write_bytes(pdf_upload().read())
+
+    # 1. The detector submits the warning through the API.
+    detected = (timezone.now() - datetime.timedelta(hours=1)).isoformat()
+    body = json.dumps({"warnings": [{
+        "report_id": "browser-1", "shop": shop.shop_no, "rule": "fake_shipment", "tier": "per_order",
+        "summary": "2 笔订单物流无揽收记录", "detected_at": detected,
+        "order_nos": ["6931000000000000001", "6931000000000000002"],
+        "evidence": {"物流单号": ["YT0001", "YT0002"], "揽收记录": "无"}}]}).encode()
+    request = urllib.request.Request(f"{live_server.url}/api/v1/warnings/", data=body, method="POST", headers={
+        "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        result = json.loads(response.read())
+    assert result["created"] == 1
+    number = result["results"][0]["warning"]["number"]
+
+    # 2. The merchant sees it on the health page and answers with a file.
+    portal = new_page(chromium, viewport={"width": 390, "height": 844})
+    log_in(portal, f"{live_server.url}/portal/login/", "b-warn-merchant")
+    assert "2 笔订单物流无揽收记录" in portal.inner_text("#todo")
+    portal.click(f"#todo a[href='/portal/warnings/{number}/']")
+    assert "YT0001, YT0002" in portal.inner_text("#warning")
+    portal.fill("#id_answer", "两笔订单均已发货，快递揽收延迟，附快递公司说明。")
+    portal.set_input_files("#id_files", str(pdf))
+    portal.click("#answer-form button[type=submit]")
+    portal.wait_for_selector("#warning-answer .prose")
+    shot(portal, "9-warning-answered")
+    assert ViolationWarning.objects.get().status == "answered"
+
+    # 3. The reviewer finds it first in the queue and confirms one order.
+    admin = new_page(chromium)
+    log_in(admin, f"{live_server.url}/admin/login/", "b-warn-reviewer")
+    admin.goto(f"{live_server.url}/admin/compliance/violationwarning/")
+    admin.click(f"#result_list tbody tr:first-child a:has-text('{number}')")  # answered: opens the decide view
+    admin.wait_for_selector("#warning-preview")
+    assert "两笔订单均已发货" in admin.inner_text("#warning-evidence")
+    admin.check("input[name=decision][value=confirm]")
+    admin.uncheck("input[name=orders][value='6931000000000000002']")
+    admin.click("input[type=submit]")
+    admin.wait_for_url("**/admin/compliance/violationwarning/")
+    shot(admin, "10-warning-confirmed")
+    warning = ViolationWarning.objects.get()
+    assert warning.status == "confirmed" and warning.ticket.order_count == 1
+
+    # 4. The merchant has the ticket, and a message about it in the inbox.
+    portal.goto(f"{live_server.url}/portal/warnings/{number}/")
+    portal.click("#warning-decision a")
+    assert warning.ticket.number in portal.inner_text("#ticket")
+    portal.goto(f"{live_server.url}/portal/messages/")
+    assert warning.ticket.number in portal.inner_text("main")
+    assert Message.objects.filter(user=merchant, kind="ticket_issued").exists()
+    shot(portal, "11-warning-inbox")

@@ -99,6 +99,19 @@ if user.is_staff:
         active = AllianceMembership.objects.filter(status="active").first()
         pages.append(("alliance-decide", reverse("admin:compliance_alliancemembership_decide", args=[applied.pk])))
         pages.append(("alliance-close", reverse("admin:compliance_alliancemembership_close", args=[active.pk])))
+    from compliance.models import Integration, ViolationWarning
+    answered = ViolationWarning.objects.filter(status="answered").first()
+    pages.append(("warning", reverse("admin:compliance_violationwarning_change", args=[answered.pk])))
+    if user.has_perm("compliance.decide_warning"):
+        pages.append(("warning-decide", reverse("admin:compliance_violationwarning_decide", args=[answered.pk])))
+        ids = ",".join(str(pk) for pk in ViolationWarning.objects.values_list("pk", flat=True))
+        pages.append(("warning-decide-many", reverse("admin:compliance_violationwarning_decide_many") + f"?ids={{ids}}&decision=confirm"))
+    if user.has_perm("compliance.view_integration"):
+        integration = Integration.objects.first()
+        pages.append(("integration", reverse("admin:compliance_integration_change", args=[integration.pk])))
+        pages.append(("integration-add", reverse("admin:compliance_integration_add")))
+        pages.append(("integration-revoke", reverse("admin:compliance_integration_revoke", args=[integration.pk])))
+        pages.append(("api-docs", reverse("api:docs")))
     if user.has_perm("compliance.review_qualification"):
         pages.append(("certificate-review", reverse("admin:compliance_qualification_review", args=[certificate.pk])))
         approved = Qualification.objects.filter(status="approved", kind="brand").first()
@@ -114,6 +127,9 @@ else:
         pages.append((f"tickets-{{shop.shop_no}}", reverse("portal:tickets", args=[shop.shop_no])))
         pages.append((f"certificates-{{shop.shop_no}}", reverse("portal:certificates", args=[shop.shop_no])))
         pages.append((f"alliance-{{shop.shop_no}}", reverse("portal:alliance", args=[shop.shop_no])))
+        pages.append((f"warnings-{{shop.shop_no}}", reverse("portal:warnings", args=[shop.shop_no])))
+    for warning in scope.warnings().order_by("-received_at")[:3]:
+        pages.append((f"warning-{{warning.number}}", reverse("portal:warning", args=[warning.number])))
     first = scope.shops()[0]
     pages.append(("certificate-new", reverse("portal:certificate_new", args=[first.shop_no])))
     renewable = scope.qualifications().filter(status__in=["approved", "expired"]).first()
@@ -169,6 +185,8 @@ def main():
                         page.set_viewport_size({"width": width, "height": 800 if width > 500 else 844})
                         for name, path in pages:
                             page.goto(base + path)
+                            if name == "api-docs":  # Swagger UI draws itself after loading the schema
+                                page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
                             target = OUT / account / f"{language}-{width}-{name}.png"
                             target.parent.mkdir(parents=True, exist_ok=True)
                             page.screenshot(path=str(target), full_page=True)

@@ -65,8 +65,13 @@ class DecideForm(forms.Form):
 
 class ManyForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                             max_length=2000, help_text=gettext_lazy("Required to dismiss; every merchant concerned "
-                                                                     "reads it."))
+                             max_length=2000)
+
+    def __init__(self, *args, confirm: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = (
+            gettext_lazy("Optional: recorded with each confirmation.") if confirm
+            else gettext_lazy("Required to dismiss; every merchant concerned reads it."))
 
 
 class AnswerFileInline(EvidenceInline):
@@ -93,7 +98,7 @@ class ViolationWarningAdmin(BaseModelAdmin):
         SearchShape(r".+", (shops_named("shop"),), normalise=False),
     )
     search_help_text = gettext_lazy("Warning number (YJ…) or shop ID, from the start; or words of the shop name.")
-    sortable_by = ("deadline_display",)
+    sortable_by = ()  # the queue's own order (deadline within each group) is the useful one
     raw_id_fields = ("shop", "rule", "tier", "integration", "answered_by", "decided_by", "ticket")
     inlines = [AnswerFileInline]
     actions = ["confirm_selected", "dismiss_selected"]
@@ -111,7 +116,7 @@ class ViolationWarningAdmin(BaseModelAdmin):
     def get_ordering(self, request):
         return ["queue", "deadline", "id"]
 
-    @admin.display(description=gettext_lazy("warning"))
+    @admin.display(description=gettext_lazy("warning number"))
     def number_link(self, obj):
         decide = self._may_decide and obj.decidable(self._now)
         url = reverse("admin:compliance_violationwarning_decide" if decide else
@@ -130,7 +135,7 @@ class ViolationWarningAdmin(BaseModelAdmin):
     def detector_display(self, obj):
         return truncated(obj.integration.name, "8em")
 
-    @admin.display(description=gettext_lazy("answer by"), ordering="deadline")
+    @admin.display(description=gettext_lazy("answer by"))
     def deadline_display(self, obj):
         return deadline_label(obj, self._now)
 
@@ -241,8 +246,8 @@ class ViolationWarningAdmin(BaseModelAdmin):
             return HttpResponseRedirect(changelist)
         warnings = list(ViolationWarning.objects.filter(pk__in=raw).select_related("shop", "rule", "tier")
                         .order_by("shop_id", "detected_at", "id"))
-        form = ManyForm(request.POST or None)
         confirm = decision == "confirm"
+        form = ManyForm(request.POST or None, confirm=confirm)
         if request.method == "POST" and form.is_valid():
             if not confirm and not form.cleaned_data["reason"].strip():
                 form.add_error("reason", _("Give a reason for dismissing the warnings: the merchants read it."))
@@ -393,10 +398,30 @@ class IntegrationAdmin(BaseModelAdmin):
         return TemplateResponse(request, "admin/compliance/integration/revoke.html", context)
 
 
+class CallOutcomeFilter(admin.SimpleListFilter):
+    """Fixed choices: a DISTINCT over the call log would read all of it."""
+
+    title = gettext_lazy("outcome")
+    parameter_name = "outcome"
+    RANGES = {"ok": (200, 299), "throttled": (429, 429)}
+
+    def lookups(self, request, model_admin):
+        return [("ok", gettext_lazy("Succeeded (2xx)")), ("refused", gettext_lazy("Refused (4xx)")),
+                ("throttled", gettext_lazy("Over the rate limit (429)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "refused":
+            return queryset.filter(status__gte=400, status__lte=499).exclude(status=429)
+        if self.value() in ("ok", "throttled"):
+            low, high = self.RANGES[self.value()]
+            return queryset.filter(status__gte=low, status__lte=high)
+        return queryset
+
+
 @admin.register(IntegrationCall)
 class IntegrationCallAdmin(ReadOnlyAdmin):
     list_display = ("time_display", "integration", "method", "path_display", "status", "rows", "rows_rejected")
-    list_filter = ("integration", "status")
+    list_filter = ("integration", CallOutcomeFilter)
     list_select_related = ("integration",)
     raw_id_fields = ("integration",)
     sortable_by = ("time_display",)

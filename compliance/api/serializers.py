@@ -27,6 +27,20 @@ class WarningIn(serializers.Serializer):
         "What the detector saw, as name → value; shown to the merchant and the reviewer as a table."))
 
 
+    EVIDENCE_MAX_CHARS = 20_000
+
+    def validate_evidence(self, value):
+        import json
+
+        text = json.dumps(value, ensure_ascii=False)
+        if "\\u0000" in text or "\x00" in text:
+            raise serializers.ValidationError(_("The evidence may not contain NUL characters."))
+        if len(text) > self.EVIDENCE_MAX_CHARS:
+            raise serializers.ValidationError(_("The evidence may be at most %(n)d characters of JSON.")
+                                              % {"n": self.EVIDENCE_MAX_CHARS})
+        return value
+
+
 class WarningBatchIn(serializers.Serializer):
     warnings = WarningIn(many=True, help_text=_("1 to %(n)d warnings.") % {"n": BATCH_LIMIT})
 

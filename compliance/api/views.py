@@ -6,7 +6,9 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.utils.translation import gettext as _
 from rest_framework import serializers as drf
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -62,20 +64,26 @@ class WarningBatchView(IntegrationView):
                                                       "warnings."), status=400)
         self.rows_sent = len(rows)
         parsed, shape_errors = [], {}
+        # One serializer for every row: DRF copies a serializer's fields per
+        # instance, which would cost more than the rest of the batch.
+        validator = s.WarningIn()
         for i, row in enumerate(rows):
-            serializer = s.WarningIn(data=row) if isinstance(row, dict) else None
-            if serializer is not None and serializer.is_valid():
-                parsed.append((i, serializer.validated_data))
-            else:
-                shape_errors[i] = serializer.errors if serializer is not None else {
-                    "non_field_errors": ["A warning is a JSON object."]}
+            if not isinstance(row, dict):
+                shape_errors[i] = {"non_field_errors": [_("A warning is a JSON object.")]}
+                continue
+            try:
+                parsed.append((i, validator.run_validation(row)))
+            except ValidationError as exc:
+                shape_errors[i] = exc.detail
         results = warnings_receive(integration=request.auth, rows=[row for _i, row in parsed])
+        shown = s.WarningOut([r.warning for r in results if r.warning], many=True).data
         out = [None] * len(rows)
         for i, errors in shape_errors.items():
             out[i] = {"index": i, "outcome": "rejected", "warning": None, "errors": errors}
+        shown_iter = iter(shown)
         for (i, _row), result in zip(parsed, results):
             out[i] = {"index": i, "outcome": result.outcome, "errors": result.errors,
-                      "warning": _warning_data(result.warning) if result.warning else None}
+                      "warning": next(shown_iter) if result.warning else None}
         counts = {k: sum(1 for r in out if r["outcome"] == k) for k in ("created", "duplicate", "rejected")}
         self.rows_rejected = counts["rejected"]
         return Response({"created": counts["created"], "duplicates": counts["duplicate"],

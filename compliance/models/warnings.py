@@ -85,7 +85,9 @@ class IntegrationCall(AppendOnlyModel):
         verbose_name = _("API call")
         verbose_name_plural = _("API calls")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["integration", "-created_at"], name="apicall_integration_time")]
+        indexes = [models.Index(fields=["integration", "-created_at"], name="apicall_integration_time"),
+                   models.Index(fields=["-created_at", "-id"], name="apicall_time"),
+                   models.Index(fields=["status", "-created_at", "-id"], name="apicall_status_time")]
 
     def __str__(self):
         return f"{self.method} {self.path} → {self.status}"
@@ -148,6 +150,13 @@ class ViolationWarning(models.Model):
         permissions = [("decide_warning", _("Can confirm or dismiss warnings"))]
         indexes = [
             models.Index(QUEUE_ORDER, "deadline", "id", name="warning_queue"),
+            # The queue filtered by status or by detector, in the queue's order (bench/RESULTS.md).
+            models.Index(models.F("status"), QUEUE_ORDER, models.F("deadline"), models.F("id"),
+                         name="warning_status_queue"),
+            models.Index(models.F("integration"), QUEUE_ORDER, models.F("deadline"), models.F("id"),
+                         name="warning_detector_queue"),
+            # A shop's open warnings by deadline: the portal's to-do list and the count beside the tab.
+            models.Index(fields=["shop", "status", "deadline"], name="warning_shop_open"),
             models.Index(fields=["shop", "-received_at"], name="warning_shop_received"),
             models.Index(fields=["status", "deadline"], name="warning_status_deadline"),
             models.Index(fields=["rule", "deadline"], name="warning_rule_deadline"),

@@ -7,3 +7,20 @@ def record_event(*, shop, action, actor=None, ticket=None, from_status="", to_st
         shop=shop, ticket=ticket, actor=actor, action=action, from_status=from_status, to_status=to_status,
         reason=reason, data=data or {}, created_at=at, integration=integration,
     )
+
+
+def new_numbers(model, prefix: str, day, count: int = 1, *, random_bytes: int = 4) -> list[str]:
+    """``count`` fresh numbers ``<prefix><yyyymmdd><random hex>`` that no row
+    of ``model`` has yet. Random, so that numbers do not reveal volumes; the
+    birthday bound makes a repeat within a busy day likely at scale, so the
+    candidates are checked against the table (one indexed query) and drawn
+    again until they are new."""
+    import secrets
+
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        candidates = {f"{prefix}{day:%Y%m%d}{secrets.token_hex(random_bytes).upper()}"
+                      for _ in range(count - len(numbers))} - numbers
+        taken = set(model.objects.filter(number__in=candidates).values_list("number", flat=True))
+        numbers |= candidates - taken
+    return list(numbers)

@@ -1,7 +1,6 @@
 """Issuing and revoking violation tickets (SPEC §6)."""
 
 import datetime
-import secrets
 import uuid
 
 from django.db import IntegrityError, transaction
@@ -18,7 +17,7 @@ from . import measures as m
 from .alliance import Cause, alliance_close, alliance_ticket_revoked
 from .assessment import Consequences, appeal_deadline, assess, shanghai
 from .deposits import deposit_deduct, deposit_refund_ticket
-from .events import record_event
+from .events import new_numbers, record_event
 from .locks import lock_shop, lock_ticket
 from .nodes import nodes_apply, nodes_reevaluate
 
@@ -115,7 +114,7 @@ def _write_ticket(c: Consequences, *, actor, description, occurred_at, idempoten
                   clear_chosen) -> Ticket:
     rule = c.tier.rule
     ticket = Ticket.objects.create(
-        number=f"WG{shanghai(c.issued_at):%Y%m%d}{secrets.token_hex(4).upper()}",
+        number=new_numbers(Ticket, "WG", shanghai(c.issued_at))[0],
         idempotency_key=idempotency_key, shop=c.shop, rule=rule, tier=c.tier,
         rule_snapshot=_snapshot(c.tier, ban_chosen=ban_chosen, clear_chosen=clear_chosen),
         violation_class=c.violation_class, points=c.points, point_year=c.year,

@@ -2,7 +2,6 @@
 by the merchant, confirmed into a ticket or dismissed by a reviewer."""
 
 import datetime
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,7 +22,7 @@ from shops.models import Product, Shop, ShopMember
 from shops.uploads import original_name
 
 from .assessment import shanghai
-from .events import record_event
+from .events import new_numbers, record_event
 from .locks import lock_shop
 from .tickets import ticket_issue
 
@@ -32,10 +31,6 @@ MAX_ORDERS = 500
 MAX_PRODUCTS = 200
 # A shop that can no longer be penalised gets no warning.
 CLOSED_SHOPS = (Shop.Status.CLEARED, Shop.Status.EXITED, Shop.Status.CLOSED)
-
-
-def _number(now: datetime.datetime) -> str:
-    return f"YJ{shanghai(now):%Y%m%d}{secrets.token_hex(4).upper()}"
 
 
 # Receiving ---------------------------------------------------------------------------------------
@@ -70,7 +65,8 @@ def warnings_receive(*, integration: Integration, rows: list[dict],
     products = {p.product_no: p for p in Product.objects.filter(product_no__in=product_nos)} if product_nos else {}
     # A report received before comes back as it is, whatever this copy says.
     received = {w.report_id: w for w in ViolationWarning.objects.filter(
-        integration=integration, report_id__in={r["report_id"] for r in rows}).select_related("shop", "rule", "tier")}
+        integration=integration, report_id__in={r["report_id"] for r in rows}).select_related(
+        "shop", "rule", "tier", "ticket")}
     first_row: dict[str, int] = {}
     candidates = []
     for i, row in enumerate(rows):
@@ -125,12 +121,14 @@ def warnings_receive(*, integration: Integration, rows: list[dict],
             integration=integration, report_id__in=[row["report_id"] for _i, row, *_rest in candidates])
             .select_related("shop", "rule", "tier")}
         new, links = [], []
+        # Six random bytes: a busy detector sends far more warnings a day than reviewers issue tickets.
+        numbers = iter(new_numbers(ViolationWarning, "YJ", shanghai(now), len(candidates), random_bytes=6))
         for i, row, shop, rule, tier, found in candidates:
             if row["report_id"] in existing:
                 results[i].outcome, results[i].warning = "duplicate", existing[row["report_id"]]
                 continue
             warning = ViolationWarning(
-                number=_number(now), shop=shop, rule=rule, tier=tier, integration=integration,
+                number=next(numbers), shop=shop, rule=rule, tier=tier, integration=integration,
                 report_id=row["report_id"], order_nos=list(dict.fromkeys(row.get("order_nos") or [])),
                 evidence=row.get("evidence") or {}, summary=row["summary"].strip(),
                 detected_at=row["detected_at"], received_at=now,
@@ -281,6 +279,10 @@ class ShopEffect:
     measures: list = field(default_factory=list)  # labels, in order
     nodes: list = field(default_factory=list)
     refused: list = field(default_factory=list)  # (warning, message)
+
+    @property
+    def measures_text(self) -> str:
+        return _(", ").join(self.measures)
 
 
 class _Rollback(Exception):

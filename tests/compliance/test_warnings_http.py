@@ -195,7 +195,7 @@ def test_a_compliance_admin_creates_a_key_shown_once_and_revokes_it(client, comp
     assert integration.scopes == ["warnings", "tickets"] and integration.created_by == compliance_admin
     change = client.get(f"/admin/compliance/integration/{integration.pk}/change/").content.decode()
     assert key not in change and integration.key_prefix in change
-    assert client.get(f"/api/v1/tickets/WG1/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 404
+    assert client.get("/api/v1/tickets/WG1/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 404
     assert client.post(f"/admin/compliance/integration/{integration.pk}/revoke/").status_code == 302
     integration.refresh_from_db()
     assert not integration.is_active and integration.revoked_by == compliance_admin

@@ -259,7 +259,10 @@ def test_two_reviewers_deciding_one_warning_make_one_decision(pg):
     decided = [r for r in results if isinstance(r, ViolationWarning)]
     refused = [r for r in results if isinstance(r, DomainError)]
     assert len(decided) == 1 and len(refused) == WORKERS - 1
-    assert all("already decided" in str(r.message) for r in refused)
+    # Each was told the decision was taken (threads do not share the test's English: check the kind).
+    from compliance.exceptions import InvalidTransition
+
+    assert all(isinstance(r, InvalidTransition) for r in refused)
     warning.refresh_from_db()
     assert Ticket.objects.filter(shop=shop).count() == (1 if warning.status == "confirmed" else 0)
 

@@ -226,3 +226,13 @@ def test_the_preview_is_what_confirming_does_and_writes_nothing(shop, merchant, 
     taken = -sum(e.amount for e in DepositEntry.objects.filter(kind=DepositEntry.Kind.DEDUCTION))
     assert effect.deposit == taken == Decimal("2000") + Decimal("5000")  # 4 × ¥500, the serious tier's ¥5,000
     assert "Suspension" in effect.measures
+
+
+def test_a_number_already_taken_is_drawn_again(shop, detector, monkeypatch):
+    import secrets
+
+    first = receive_warning(detector, shop, "n-1", now=NOW)
+    draws = iter([first.number[-12:].lower(), "00000000abcd"])
+    monkeypatch.setattr(secrets, "token_hex", lambda n: next(draws))
+    second = receive_warning(detector, shop, "n-2", now=NOW)
+    assert second.number == "YJ20261110" + "00000000ABCD"
