@@ -140,3 +140,17 @@ def test_demo_merchants_have_read_and_unread_messages():
     for username in ("merchant1", "merchant2"):
         mine = Message.objects.filter(user__username=username)
         assert mine.filter(read_at=None).exists() and mine.exclude(read_at=None).exists(), username
+
+
+def test_demo_detector_key_works_and_its_warnings_are_in_every_status(client):
+    from compliance.models import ViolationWarning
+    from compliance.management.commands.seed_demo import DEMO_API_KEY
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert DEMO_API_KEY in out.getvalue() and "/api/v1/docs/" in out.getvalue()
+    statuses = set(ViolationWarning.objects.values_list("status", flat=True))
+    assert statuses == set(ViolationWarning.Status.values)
+    assert ViolationWarning.objects.get(status="confirmed").ticket is not None
+    response = client.get("/api/v1/shops/10000001/standing/", HTTP_AUTHORIZATION=f"Bearer {DEMO_API_KEY}")
+    assert response.status_code == 200 and response.json()["open_warnings"] >= 2

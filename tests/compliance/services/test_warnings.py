@@ -236,3 +236,13 @@ def test_a_number_already_taken_is_drawn_again(shop, detector, monkeypatch):
     monkeypatch.setattr(secrets, "token_hex", lambda n: next(draws))
     second = receive_warning(detector, shop, "n-2", now=NOW)
     assert second.number == "YJ20261110" + "00000000ABCD"
+
+
+@pytest.mark.parametrize("confirm", [True, False])
+def test_a_warning_the_daily_job_marked_expired_is_decided_either_way(shop, detector, reviewer, confirm):
+    warning = receive_warning(detector, shop, now=NOW)
+    warnings_expire(LATER)
+    decided = warning_decide(warning=warning, actor=reviewer, confirm=confirm, reason="复核", now=LATER)
+    assert decided.status == ("confirmed" if confirm else "dismissed")
+    event = Event.objects.get(action__in=["warning_confirmed", "warning_dismissed"])
+    assert event.from_status == "expired" and event.to_status == decided.status
