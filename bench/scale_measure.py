@@ -44,13 +44,14 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 
-def timed(client, url, repeat):
-    """Median and p95 server time (ms) and the query count of GET url."""
+def timed(client, url, repeat, data=None):
+    """Median and p95 server time (ms) and the query count of GET url (POST
+    ``data`` when given)."""
     times, queries, status = [], 0, None
     for i in range(repeat + 1):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
-            response = client.get(url)
+            response = client.post(url, data) if data is not None else client.get(url)
             if hasattr(response, "streaming_content"):
                 b"".join(response.streaming_content)
             elapsed = (time.perf_counter() - started) * 1000
@@ -197,12 +198,61 @@ def measure_pages(repeat, hot):
         "admin: missing certificates, issue preview (20 products)": (
             staff, reverse("admin:compliance_qualificationgap_issue") + f"?ids={queue_page}"),
     }
+    # Policy insight (issue #14): the decision-quality report and export, the previews of changes.
+    pages.update({
+        "admin: decision quality, by rule": (staff, reverse("admin:insight_quality")),
+        "admin: decision quality, by reviewer": (staff, reverse("admin:insight_quality") + "?by=reviewer"),
+        "admin: decision quality, by month": (staff, reverse("admin:insight_quality") + "?by=month"),
+        "admin: decision quality, CSV export": (staff, reverse("admin:insight_quality") + "?format=csv"),
+    })
+    posts = _preview_posts()
     rows = []
     for label, (client, url) in pages.items():
         row = {"page": label, **timed(client, url, repeat)}
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
+    for label, (url, data) in posts.items():
+        row = {"page": label, **timed(staff, url, max(1, repeat // 3), data=data)}
+        rows.append(row)
+        print(json.dumps(row, ensure_ascii=False), flush=True)
     return rows
+
+
+def _preview_posts() -> dict:
+    """Previews of a node change and a tier change, as the admin's forms post them."""
+    from compliance.models import PointNode, RuleTier
+
+    node = PointNode.objects.get(violation_class="A", threshold=12)
+    node_data = {"violation_class": "A", "threshold": 9, "suspend_days": node.suspend_days,
+                 "deposit_amount": node.deposit_amount, "is_active": "on"}
+    tier = RuleTier.objects.select_related("rule").filter(rule__code="price_mismatch", code="general").order_by(
+        "-rule__version").first()
+    rule = tier.rule
+    tiers = list(rule.tiers.order_by("position", "id"))
+    data = {"code": rule.code, "version": rule.version, "name_zh": rule.name_zh, "name_en": rule.name_en,
+            "effective_from": rule.effective_from.isoformat(), "appeal_window_days": rule.appeal_window_days,
+            "appeal_chances": rule.appeal_chances, "warning_hours": rule.warning_hours,
+            "tiers-TOTAL_FORMS": len(tiers), "tiers-INITIAL_FORMS": len(tiers), "tiers-MIN_NUM_FORMS": 0,
+            "tiers-MAX_NUM_FORMS": 1000}
+    for i, t in enumerate(tiers):
+        for field in ("code", "position", "name_zh", "name_en", "violation_class", "points_default", "points_min",
+                      "points_max", "deposit_amount", "deposit_per_order", "deposit_daily_cap", "ban_products",
+                      "suspend_days", "clear_shop"):
+            value = getattr(t, field)
+            if value is not None:
+                data[f"tiers-{i}-{field}"] = value
+        for field in ("deposit_all", "warning", "delist_products", "freeze_proceeds"):
+            if getattr(t, field):
+                data[f"tiers-{i}-{field}"] = "on"
+        data[f"tiers-{i}-id"], data[f"tiers-{i}-rule"] = t.pk, rule.pk
+        if t.pk == tier.pk:
+            data[f"tiers-{i}-points_default"] = data[f"tiers-{i}-points_min"] = data[f"tiers-{i}-points_max"] = 4
+    return {
+        "admin: preview a node change (A12 → 9), the whole year replayed where it can touch":
+            (reverse("admin:compliance_pointnode_preview") + f"?pk={node.pk}", node_data),
+        "admin: preview a tier change (price mismatch, general: 3 → 4 points; 150k tickets this year)":
+            (reverse("admin:compliance_rule_preview") + f"?pk={rule.pk}", data),
+    }
 
 
 def bench_world(prefix, shops):

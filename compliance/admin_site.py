@@ -12,6 +12,14 @@ class ComplianceAdminSite(admin.AdminSite):
     # The lists need the width (1280 px screens): navigation is the breadcrumbs and the index.
     enable_nav_sidebar = False
 
+    def get_urls(self):
+        from django.urls import path
+
+        from compliance.admin.insight import quality_view
+
+        return [path("insight/quality/", self.admin_view(quality_view(self)), name="insight_quality"),
+                *super().get_urls()]
+
     def index(self, request, extra_context=None):
         from compliance.selectors import dashboard
 

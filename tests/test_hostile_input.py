@@ -76,6 +76,10 @@ def world(db):
 
 def admin_requests(user) -> list[tuple]:
     requests = [("GET", "/admin/", None), ("GET", "/admin/?q=%00", None), ("POST", "/admin/", JUNK_POST)]
+    # Views of the admin site itself (not of a model admin).
+    requests += [("GET", "/admin/insight/quality/?" + query, None) for query in (
+        "", "year=abc&by=junk", "year=99999999999999999999", "year=1999&format=csv", "by=month&format=csv")]
+    requests.append(("POST", "/admin/insight/quality/", JUNK_POST))
     for model, model_admin in sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label):
         opts = model._meta
         if not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):

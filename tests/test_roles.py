@@ -24,6 +24,7 @@ READ_PROVIDERS = {"shops.view_serviceprovider", "shops.view_providerbinding", "s
 CONFIRM_RENEWALS = {"compliance.confirm_renewal"}
 READ_WARNINGS = {"compliance.view_violationwarning", "compliance.view_warninganswerfile"}
 DECIDE_WARNINGS = {"compliance.decide_warning"}
+INSIGHT = {"compliance.view_insight", "compliance.view_policychange"}
 MANAGE_INTEGRATIONS = {"compliance.view_integration", "compliance.add_integration", "compliance.change_integration",
                        "compliance.revoke_integration", "compliance.view_integrationcall"}
 
@@ -42,7 +43,7 @@ def test_groups_have_exactly_their_permissions():
     assert perms("Compliance admin") == (READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES
                                          | REVIEW_CERTIFICATES | READ_ALLIANCE | DECIDE_ALLIANCE | READ_PROVIDERS
                                          | CONFIRM_RENEWALS | READ_WARNINGS | DECIDE_WARNINGS
-                                         | MANAGE_INTEGRATIONS) | {
+                                         | MANAGE_INTEGRATIONS | INSIGHT) | {
         "compliance.add_renewalcampaign", "compliance.change_renewalcampaign",
         "compliance.add_qualificationrequirement", "compliance.change_qualificationrequirement",
         "compliance.add_qualificationtype", "compliance.change_qualificationtype",

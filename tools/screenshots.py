@@ -106,6 +106,16 @@ if user.is_staff:
         pages.append(("warning-decide", reverse("admin:compliance_violationwarning_decide", args=[answered.pk])))
         ids = ",".join(str(pk) for pk in ViolationWarning.objects.values_list("pk", flat=True))
         pages.append(("warning-decide-many", reverse("admin:compliance_violationwarning_decide_many") + f"?ids={{ids}}&decision=confirm"))
+    if user.has_perm("compliance.view_insight"):
+        from compliance.models import PointNode, Rule
+        node = PointNode.objects.get(violation_class="A", threshold=12)
+        pages.append(("insight-quality", reverse("admin:insight_quality")))
+        pages.append(("insight-quality-month", reverse("admin:insight_quality") + "?by=month"))
+        pages.append(("node-change", reverse("admin:compliance_pointnode_change", args=[node.pk])))
+        pages.append(("node-preview", reverse("admin:compliance_pointnode_change", args=[node.pk])))
+        rule = Rule.objects.get(code="false_advertising", version=1)
+        pages.append(("rule-preview", reverse("admin:compliance_rule_change", args=[rule.pk])))
+        pages.append(("policy-preview", reverse("admin:compliance_policysettings_change", args=[1])))
     if user.has_perm("compliance.view_integration"):
         integration = Integration.objects.first()
         pages.append(("integration", reverse("admin:compliance_integration_change", args=[integration.pk])))
@@ -187,6 +197,13 @@ def main():
                             page.goto(base + path)
                             if name == "api-docs":  # Swagger UI draws itself after loading the schema
                                 page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
+                            if name.endswith("-preview"):  # change a figure, then press "preview the effect"
+                                field = {"node-preview": "#id_threshold", "rule-preview": "#id_tiers-0-deposit_amount",
+                                         "policy-preview": "#id_certificate_warning_days"}[name]
+                                page.fill(field, {"node-preview": "9", "rule-preview": "3000",
+                                                  "policy-preview": "60"}[name])
+                                page.click("[data-preview]")
+                                page.wait_for_load_state()
                             target = OUT / account / f"{language}-{width}-{name}.png"
                             target.parent.mkdir(parents=True, exist_ok=True)
                             page.screenshot(path=str(target), full_page=True)

@@ -1,20 +1,96 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.forms import ModelForm
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from shops.admin_base import BaseModelAdmin, truncated
 
-from ..models import PointNode, PolicySettings, Rule, RuleTier
+from ..exceptions import DomainError
+from ..models import PointNode, PolicyChange, PolicySettings, Rule, RuleTier
 from ..selectors import forget_point_nodes
+from ..services.catalogue import rule_figures, rule_revise
+from ..services.insight import node_change_preview, policy_change_preview, tier_change_preview
+from .insight import INSIGHT, figures, preview_page, record_change, with_reason
+
+
+class PreviewMixin:
+    """A change form that offers "preview the effect" (issue #14): the
+    button posts the form to ``preview/``, which checks it like the save
+    would, computes the effect and saves nothing; its page carries the data
+    to the change form's save. A reason is asked for every change."""
+
+    preview_title = _("Effect of the change")
+    change_form_template = "admin/compliance/insight/change_form.html"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs.setdefault("form", with_reason(self.form if self.form is not ModelForm else ModelForm))
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        named = [f for _name, opts in fieldsets for f in opts["fields"] for f in (f if isinstance(f, tuple) else (f,))]
+        if "change_reason" not in named:
+            fieldsets.append((_("Change"), {"fields": ["change_reason"]}))
+        return fieldsets
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [path("preview/", self.admin_site.admin_view(require_POST(self.preview_view)),
+                     name="%s_%s_preview" % info), *super().get_urls()]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        info = self.opts.app_label, self.opts.model_name
+        context["preview_url"] = reverse("admin:%s_%s_preview" % info) + (f"?pk={obj.pk}" if obj else "")
+        context["may_preview"] = request.user.has_perm(INSIGHT)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def preview_view(self, request):
+        if not request.user.has_perm(INSIGHT):
+            raise PermissionDenied
+        pk = request.GET.get("pk", "")
+        obj = self.get_object(request, pk) if pk else None
+        if pk and obj is None:
+            raise Http404
+        if not (self.has_change_permission(request, obj) if obj else self.has_add_permission(request)):
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=obj is not None)(request.POST, request.FILES, instance=obj)
+        valid = form.is_valid() or set(form.errors) == {"change_reason"}  # the reason is asked for on saving
+        extra_valid, result = self.preview_effect(request, form, obj) if valid else (False, None)
+        save_url = (reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]) if obj
+                    else reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_add"))
+        errors = [] if valid and extra_valid else [f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
+                                                   for k, v in form.errors.items() if k != "change_reason"]
+        if valid and not extra_valid and not errors:
+            errors = [gettext("Correct the tiers: some of their figures are not valid.")]
+        return preview_page(request, self, title=self.preview_title, result=result, obj=obj, save_url=save_url,
+                            extra={"errors": errors, "reason": request.POST.get("change_reason", ""),
+                                   "kind": self.preview_kind})
 
 
 @admin.register(PolicySettings)
-class PolicySettingsAdmin(BaseModelAdmin):
+class PolicySettingsAdmin(PreviewMixin, BaseModelAdmin):
     """One row, created by the migration; edited, never added or deleted."""
 
     list_display = ("__str__", "reentry_wait_months", "upload_max_mb", "appeal_decision_working_days",
                     "appeal_statement_max_chars", "updated_at")
     list_select_related = ()
     readonly_fields = ("updated_at",)
+    preview_kind = "policy"
+
+    def preview_effect(self, request, form, obj):
+        return True, policy_change_preview(PolicySettings.objects.get(pk=obj.pk), form.instance)
+
+    def save_model(self, request, obj, form, change):
+        fields = [f.name for f in PolicySettings._meta.concrete_fields if f.name not in ("id", "updated_at")]
+        before = figures(PolicySettings.objects.get(pk=obj.pk), fields)
+        super().save_model(request, obj, form, change)
+        after = figures(obj, fields)
+        record_change(kind=PolicyChange.Kind.POLICY, obj=obj, before=before, after=after,
+                      reason=form.cleaned_data["change_reason"], actor=request.user)
 
     def has_add_permission(self, request):
         return False
@@ -37,7 +113,12 @@ class RuleTierInline(admin.StackedInline):
 
 
 @admin.register(Rule)
-class RuleAdmin(BaseModelAdmin):
+class RuleAdmin(PreviewMixin, BaseModelAdmin):
+    """A saved change is a new version of the rule (SPEC §5): tickets keep
+    the version they were issued under."""
+
+    preview_kind = "rule"
+
     list_display = ("code", "version", "name_zh_display", "name_en_display", "alliance_serious",
                     "appeal_window_days", "appeal_chances", "effective_display")
     list_filter = ("alliance_serious", "is_qualification_rule")
@@ -66,15 +147,78 @@ class RuleAdmin(BaseModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def preview_effect(self, request, form, obj):
+        if obj is None:
+            return True, None  # a new rule has no tickets yet
+        formsets, _inlines = self._create_formsets(request, form.instance, change=True)
+        if not all(formset.is_valid() for formset in formsets):
+            return False, None
+        return True, tier_change_preview(obj.code, self._tiers(formsets))
+
+    @staticmethod
+    def _tiers(formsets) -> list:
+        return [f.instance for formset in formsets for f in formset.forms
+                if f.has_changed() or f.instance.pk]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+        # A change is saved with the tiers, as a new version (save_related).
+
+    def save_related(self, request, form, formsets, change):
+        if not change:
+            super().save_related(request, form, formsets, change)
+            record_change(kind=PolicyChange.Kind.RULE, obj=form.instance, before={},
+                          after=rule_figures(form.instance, form.instance.tiers.all()),
+                          reason=form.cleaned_data["change_reason"], actor=request.user)
+            return
+        changed = [f for f in form.changed_data if f != "change_reason"]
+        if not changed and not any(f.has_changed() for formset in formsets for f in formset.forms):
+            return  # nothing to version
+        saved = Rule.objects.get(pk=form.instance.pk)
+        starts = form.cleaned_data.get("effective_from") if "effective_from" in changed else None
+        self._revised = rule_revise(saved=saved, changed=form.instance, tiers=self._tiers(formsets),
+                                    actor=request.user, reason=form.cleaned_data["change_reason"],
+                                    effective_from=starts)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # A change saved no tier in place (the new version has copies): describe the form only.
+        return super().construct_change_message(request, form, formsets if add else [], add)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        self._revised = None
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def response_change(self, request, obj):
+        new = self._revised
+        if new is None:
+            return super().response_change(request, obj)
+        self.message_user(request, gettext("Saved as version %(v)d, in effect from %(day)s; tickets already issued "
+                                           "keep the version they were issued under.")
+                          % {"v": new.version, "day": new.effective_from.isoformat()}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:compliance_rule_change", args=[new.pk]))
+
 
 @admin.register(PointNode)
-class PointNodeAdmin(BaseModelAdmin):
+class PointNodeAdmin(PreviewMixin, BaseModelAdmin):
     list_display = ("violation_class", "threshold", "suspend_days", "deposit_amount", "clear_shop", "is_active")
     list_filter = ("violation_class", "is_active")
     list_select_related = ()
+    preview_kind = "node"
+    FIELDS = ("violation_class", "threshold", "suspend_days", "deposit_amount", "clear_shop", "is_active")
+
+    def preview_effect(self, request, form, obj):
+        return True, node_change_preview(form.instance)
 
     def save_model(self, request, obj, form, change):
+        before = figures(PointNode.objects.get(pk=obj.pk), self.FIELDS) if change else {}
         super().save_model(request, obj, form, change)
+        record_change(kind=PolicyChange.Kind.NODE, obj=obj, before=before, after=figures(obj, self.FIELDS),
+                      reason=form.cleaned_data["change_reason"], actor=request.user)
         forget_point_nodes()  # the standing pages show the next node from the cache
 
     def has_delete_permission(self, request, obj=None):

@@ -171,3 +171,33 @@ class ErrorDetailOut(serializers.Serializer):
 
 class ErrorOut(serializers.Serializer):
     error = ErrorDetailOut()
+
+
+class QualityRowOut(serializers.Serializer):
+    key = serializers.CharField(help_text=_("Rule code, reviewer's user ID or month (YYYY-MM)."))
+    label = serializers.CharField()
+    issued = serializers.IntegerField()
+    appealed = serializers.IntegerField()
+    overturned = serializers.IntegerField(help_text=_("Tickets whose appeal was approved."))
+    revoked = serializers.IntegerField()
+    overturn_rate = serializers.FloatField()
+    decisions = serializers.IntegerField(help_text=_("Appeals decided."))
+    within_target = serializers.IntegerField(help_text=_("Appeals decided by their due time."))
+    median_hours = serializers.FloatField(allow_null=True)
+    p90_hours = serializers.FloatField(allow_null=True)
+    flagged = serializers.BooleanField()
+
+
+class DetectorOut(serializers.Serializer):
+    name = serializers.CharField()
+    confirmed = serializers.IntegerField()
+    dismissed = serializers.IntegerField()
+    waiting = serializers.IntegerField()
+
+
+class QualityOut(serializers.Serializer):
+    year = serializers.IntegerField()
+    by = serializers.ChoiceField(choices=["rule", "reviewer", "month"])
+    rows = QualityRowOut(many=True)
+    total = QualityRowOut()
+    detectors = DetectorOut(many=True)

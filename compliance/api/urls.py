@@ -18,6 +18,7 @@ urlpatterns = [
     path("shops/<str:shop_no>/standing/", views.StandingView.as_view(), name="standing"),
     path("imports/daily-orders/", views.OrdersImportView.as_view(), name="import_orders"),
     path("imports/experience-scores/", views.ScoresImportView.as_view(), name="import_scores"),
+    path("insight/decision-quality/", views.QualityView.as_view(), name="quality"),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^(?P<rest>.*)$", unknown),

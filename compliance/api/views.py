@@ -5,7 +5,7 @@ integration in the event trail."""
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from django.utils.translation import gettext as _
 from rest_framework import serializers as drf
 from rest_framework.exceptions import ValidationError
@@ -189,3 +189,20 @@ class ScoresImportView(ImportView):
                    responses={200: s.ImportResultOut, **ERRORS}, summary="Import daily experience scores")
     def post(self, request):
         return super().post(request)
+
+
+class QualityView(IntegrationView):
+    required_scope = Scope.INSIGHT
+
+    @extend_schema(operation_id="decision_quality", responses={200: s.QualityOut, **ERRORS},
+                   summary="Decision quality: tickets issued, appealed, overturned, revoked; appeal decision times",
+                   parameters=[OpenApiParameter("year", int, description="Shanghai calendar year; this year if left out"),
+                               OpenApiParameter("by", str, enum=["rule", "reviewer", "month"])])
+    def get(self, request):
+        from compliance.services.insight import BY, decision_quality
+
+        raw = request.query_params.get("year", "")
+        this_year = timezone.localdate().year
+        year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
+        by = request.query_params.get("by") if request.query_params.get("by") in BY else "rule"
+        return Response(s.QualityOut(decision_quality(year=year, by=by)).data)

@@ -1,6 +1,7 @@
 from .alliance import AllianceClosure, AllianceMembership
 from .appeals import Appeal, AppealEvidence
 from .base import AppendOnlyModel, ViolationClass
+from .insight import PolicyChange
 from .messages import Message
 from .policy import PolicySettings
 from .providers import ProviderRequest, RenewalCampaign, RenewalResult
@@ -16,7 +17,7 @@ from .tickets import (
 
 __all__ = [
     "Integration", "IntegrationCall", "Scope", "ViolationWarning", "WarningAnswerFile",
-    "Message", "ProviderRequest", "RenewalCampaign", "RenewalResult",
+    "PolicyChange", "Message", "ProviderRequest", "RenewalCampaign", "RenewalResult",
     "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence",
     "Qualification", "QualificationDocument", "QualificationGap", "QualificationKind", "QualificationRequirement", "QualificationType",
     "RectificationNotice",

@@ -89,11 +89,23 @@ class PolicySettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text=_("Merchants are reminded, and their portal warns, this many days before expiry."),
     )
+    overturn_flag_ratio = models.DecimalField(
+        _("flag an overturn rate above (times the overall rate)"), max_digits=4, decimal_places=1, default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("Decision quality: a rule or reviewer whose tickets are overturned on appeal this many times "
+                    "as often as all tickets are is flagged for review."),
+    )
+    overturn_flag_min_tickets = models.PositiveIntegerField(
+        _("flag only with at least (tickets)"), default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(100000)],
+        help_text=_("A rule or reviewer with fewer tickets in the period is never flagged: too few to tell."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("policy settings")
         verbose_name_plural = _("policy settings")
+        permissions = [("view_insight", _("Can see policy insight: previews of changes and decision quality"))]
         constraints = [
             models.CheckConstraint(condition=models.Q(pk=1), name="policysettings_singleton"),
         ]

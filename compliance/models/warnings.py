@@ -22,6 +22,7 @@ class Scope(models.TextChoices):
     STANDING = "standing", _("Read a shop's standing")
     TICKETS = "tickets", _("Read a ticket's status")
     IMPORTS = "imports", _("Import daily orders and experience scores")
+    INSIGHT = "insight", _("Read decision-quality statistics")
 
 
 def hash_key(key: str) -> str:

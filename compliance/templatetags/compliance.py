@@ -38,3 +38,9 @@ def evidence_rows(evidence) -> list:
 
     walk("", evidence)
     return rows[:200]
+
+
+@register.filter
+def percent(rate) -> str:
+    """0.2 → 20.0%; None → —."""
+    return "—" if rate is None else f"{rate * 100:.1f}%"

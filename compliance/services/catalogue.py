@@ -1,0 +1,69 @@
+"""Changing the rule catalogue (SPEC §5, issue #14): a saved change to a rule
+or its tiers is a new version of the rule, effective from a day on; tickets
+keep the version they were issued under. Every change names who and why."""
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from compliance.exceptions import DomainError
+from compliance.models import PolicyChange, Rule, RuleTier
+
+RULE_FIELDS = ("code", "name_zh", "name_en", "alliance_serious", "is_qualification_rule", "evidence_hint_zh",
+               "evidence_hint_en", "appeal_window_days", "appeal_chances", "warning_hours")
+TIER_FIELDS = ("code", "position", "name_zh", "name_en", "violation_class", "points_default", "points_min",
+               "points_max", "deposit_amount", "deposit_all", "deposit_per_order", "deposit_daily_cap", "warning",
+               "delist_products", "ban_products", "suspend_days", "clear_shop", "freeze_proceeds")
+
+
+def as_json(value):
+    """A figure as the change log keeps it: money always with two decimals."""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value if isinstance(value, (int, bool, str, type(None))) else str(value)
+
+
+def _json(obj, fields) -> dict:
+    return {f: as_json(getattr(obj, f)) for f in fields}
+
+
+def rule_figures(rule: Rule, tiers) -> dict:
+    out = {f"rule.{k}": v for k, v in _json(rule, RULE_FIELDS).items()}
+    for tier in tiers:
+        out |= {f"{tier.code}.{k}": v for k, v in _json(tier, TIER_FIELDS).items() if k != "code"}
+    return out
+
+
+def rule_revise(*, saved: Rule, changed: Rule, tiers: list[RuleTier], actor, reason: str,
+                effective_from: datetime.date | None = None) -> Rule:
+    """Save ``changed`` (the edited copy of ``saved``, with ``tiers`` edited
+    or added) as version n+1 effective from ``effective_from`` (today, or the
+    day after the saved version took effect if that is today), and end the
+    saved version the day before. Returns the new version."""
+    if not (reason or "").strip():
+        raise DomainError(_("Give the reason for the change: it is recorded with the change."))
+    today = timezone.localdate()
+    starts = max(effective_from or today, today, saved.effective_from + datetime.timedelta(days=1))
+    with transaction.atomic():
+        saved = Rule.objects.select_for_update().get(pk=saved.pk)
+        if saved.effective_to is not None and saved.effective_to < starts - datetime.timedelta(days=1):
+            raise DomainError(_("This version is no longer in effect: revise the current one."))
+        before = rule_figures(saved, saved.tiers.order_by("position", "id"))
+        latest = Rule.objects.filter(code=saved.code).order_by("-version").values_list("version", flat=True)[0]
+        new = Rule(**{f: getattr(changed, f) for f in RULE_FIELDS}, version=latest + 1, effective_from=starts,
+                   effective_to=saved.effective_to)
+        Rule.objects.filter(pk=saved.pk).update(effective_to=starts - datetime.timedelta(days=1))
+        new.save()
+        copies = []
+        for tier in tiers:
+            copy = RuleTier(rule=new, **{f: getattr(tier, f) for f in TIER_FIELDS})
+            copy.full_clean(exclude=["rule"])
+            copies.append(copy)
+        RuleTier.objects.bulk_create(copies)
+        PolicyChange.objects.create(kind=PolicyChange.Kind.RULE, object_id=new.pk, object_repr=str(new)[:200],
+                                    before=before, after=rule_figures(new, copies), reason=reason.strip(),
+                                    changed_by=actor)
+    return new
