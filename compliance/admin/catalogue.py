@@ -12,7 +12,7 @@ from shops.admin_base import BaseModelAdmin, truncated
 from ..exceptions import DomainError
 from ..models import PointNode, PolicyChange, PolicySettings, Rule, RuleTier
 from ..selectors import forget_point_nodes
-from ..services.catalogue import rule_figures, rule_revise
+from ..services.catalogue import node_revise, rule_figures, rule_revise
 from ..services.insight import node_change_preview, policy_change_preview, tier_change_preview
 from .insight import INSIGHT, figures, preview_page, record_change, with_reason
 
@@ -47,6 +47,13 @@ class PreviewMixin:
         context["preview_url"] = reverse("admin:%s_%s_preview" % info) + (f"?pk={obj.pk}" if obj else "")
         context["may_preview"] = request.user.has_perm(INSIGHT)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:  # refused by the service after the form's checks
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def preview_view(self, request):
         if not request.user.has_perm(INSIGHT):
@@ -187,11 +194,7 @@ class RuleAdmin(PreviewMixin, BaseModelAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         self._revised = None
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def response_change(self, request, obj):
         new = self._revised
@@ -205,21 +208,38 @@ class RuleAdmin(PreviewMixin, BaseModelAdmin):
 
 @admin.register(PointNode)
 class PointNodeAdmin(PreviewMixin, BaseModelAdmin):
-    list_display = ("violation_class", "threshold", "suspend_days", "deposit_amount", "clear_shop", "is_active")
+    list_display = ("violation_class", "threshold", "suspend_days", "deposit_amount", "clear_shop", "is_active",
+                    "replaced_by")
     list_filter = ("violation_class", "is_active")
-    list_select_related = ()
+    list_select_related = ("replaced_by",)
     preview_kind = "node"
     FIELDS = ("violation_class", "threshold", "suspend_days", "deposit_amount", "clear_shop", "is_active")
 
     def preview_effect(self, request, form, obj):
         return True, node_change_preview(form.instance)
 
+    readonly_fields = ("replaced_by",)
+
     def save_model(self, request, obj, form, change):
-        before = figures(PointNode.objects.get(pk=obj.pk), self.FIELDS) if change else {}
-        super().save_model(request, obj, form, change)
-        record_change(kind=PolicyChange.Kind.NODE, obj=obj, before=before, after=figures(obj, self.FIELDS),
-                      reason=form.cleaned_data["change_reason"], actor=request.user)
+        if change:
+            self._saved_as = node_revise(saved=PointNode.objects.get(pk=obj.pk), changed=obj, actor=request.user,
+                                         reason=form.cleaned_data["change_reason"])
+        else:
+            super().save_model(request, obj, form, change)
+            record_change(kind=PolicyChange.Kind.NODE, obj=obj, before={}, after=figures(obj, self.FIELDS),
+                          reason=form.cleaned_data["change_reason"], actor=request.user)
         forget_point_nodes()  # the standing pages show the next node from the cache
+
+    def response_change(self, request, obj):
+        saved = getattr(self, "_saved_as", None)
+        if saved is None or saved.pk == obj.pk:
+            return super().response_change(request, obj)
+        self.message_user(request, gettext("Saved as a new node; the old one stays with the shops that reached "
+                                           "it and is no longer applied."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:compliance_pointnode_change", args=[saved.pk]))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("replaced_by")
 
     def has_delete_permission(self, request, obj=None):
         return False

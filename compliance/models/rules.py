@@ -167,13 +167,19 @@ class PointNode(models.Model):
     )
     clear_shop = models.BooleanField(_("clear the shop"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    replaced_by = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        verbose_name=_("replaced by"),
+        help_text=_("A changed node is a new version; this one stays with the shops that reached it."))
 
     class Meta:
         verbose_name = _("point node")
         verbose_name_plural = _("point nodes")
         ordering = ["violation_class", "threshold"]
         constraints = [
-            models.UniqueConstraint(fields=["violation_class", "threshold"], name="pointnode_class_threshold_unique")
+            # One active node per class and total; replaced versions keep their figures for the history.
+            models.UniqueConstraint(fields=["violation_class", "threshold"], condition=Q(is_active=True),
+                                    name="pointnode_active_class_threshold_unique")
         ]
 
     def __str__(self):

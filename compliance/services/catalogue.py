@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance.exceptions import DomainError
-from compliance.models import PolicyChange, Rule, RuleTier
+from compliance.models import PointNode, PolicyChange, Rule, RuleTier
 
 RULE_FIELDS = ("code", "name_zh", "name_en", "alliance_serious", "is_qualification_rule", "evidence_hint_zh",
                "evidence_hint_en", "appeal_window_days", "appeal_chances", "warning_hours")
@@ -67,3 +67,31 @@ def rule_revise(*, saved: Rule, changed: Rule, tiers: list[RuleTier], actor, rea
                                     before=before, after=rule_figures(new, copies), reason=reason.strip(),
                                     changed_by=actor)
     return new
+
+
+NODE_FIELDS = ("violation_class", "threshold", "suspend_days", "deposit_amount", "clear_shop", "is_active")
+
+
+def node_revise(*, saved: PointNode, changed: PointNode, actor, reason: str) -> PointNode:
+    """Save a change to a point node. A change of its figures is a new node
+    (the old one, inactive, points to it): the applications of the old one —
+    the shops that reached it, its lifts — keep the figures they were made
+    under. Switching a node off or on alone changes it in place. Returns the
+    node as saved."""
+    if not (reason or "").strip():
+        raise DomainError(_("Give the reason for the change: it is recorded with the change."))
+    if saved.replaced_by_id:
+        raise DomainError(_("This node was replaced by a newer version: change that one."))
+    before, after = _json(saved, NODE_FIELDS), _json(changed, NODE_FIELDS)
+    figures_changed = [f for f in NODE_FIELDS if f != "is_active" and before[f] != after[f]]
+    with transaction.atomic():
+        if figures_changed:
+            PointNode.objects.filter(pk=saved.pk).update(is_active=False)
+            node = PointNode.objects.create(**{f: getattr(changed, f) for f in NODE_FIELDS})
+            PointNode.objects.filter(pk=saved.pk).update(replaced_by=node)
+        else:
+            node = changed
+            node.save(update_fields=["is_active"])
+        PolicyChange.objects.create(kind=PolicyChange.Kind.NODE, object_id=node.pk, object_repr=str(node)[:200],
+                                    before=before, after=after, reason=reason.strip(), changed_by=actor)
+    return node

@@ -288,8 +288,9 @@ def preview(*, nodes_after: list[Node] | None = None, tiers_after: dict[int, Tie
                      labels_before={n.key: n.label for n in nodes_before},
                      labels_after={n.key: n.label for n in nodes_after})
     counts = {}
+    active = {n.key for n in [*nodes_before, *nodes_after] if n.is_active}
     for n in sorted({*nodes_before, *nodes_after}, key=lambda n: (n.violation_class, n.threshold)):
-        if n.key in counts:
+        if n.key in counts or n.key not in active:
             continue
         old, new = result.labels_before.get(n.key), result.labels_after.get(n.key)
         label = f"{old} → {new}" if old and new and old != new else (new or old)

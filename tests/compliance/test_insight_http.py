@@ -62,10 +62,23 @@ def test_a_node_change_is_previewed_then_saved_with_a_reason(client, compliance_
     refused = client.post(change_url, node_form(node, threshold=9, _save="1"))
     assert refused.status_code == 200 and PointNode.objects.get(pk=node.pk).threshold == 12
     saved = client.post(change_url, node_form(node, threshold=9, change_reason="征求意见后下调节点", _save="1"))
-    assert saved.status_code == 302 and PointNode.objects.get(pk=node.pk).threshold == 9
+    # A new version: the old node keeps its figures for the shops that reached it, and is no longer applied.
+    new = PointNode.objects.get(violation_class="A", threshold=9)
+    assert saved.status_code == 302 and saved["Location"] == f"/admin/compliance/pointnode/{new.pk}/change/"
+    old = PointNode.objects.get(pk=node.pk)
+    assert (old.threshold, old.is_active, old.replaced_by) == (12, False, new) and new.is_active
+    applied = shops[1].node_applications.get()
+    assert applied.node == old and applied.label.endswith("12")  # history unchanged
     change = PolicyChange.objects.get()
     assert change.kind == "node" and change.changed_by == compliance_admin and change.reason == "征求意见后下调节点"
-    assert ("threshold", 12, 9) in change.changes
+    assert ("threshold", 12, 9) in change.changes and change.object_id == new.pk
+    # The replaced version is not edited again; switching a node off is done in place.
+    again = client.post(change_url, node_form(old, threshold=10, change_reason="再改", _save="1"), follow=True)
+    assert "newer version" in again.content.decode() or "更新的版本" in again.content.decode()
+    off = client.post(f"/admin/compliance/pointnode/{new.pk}/change/",
+                      node_form(new, is_active="", change_reason="暂停该节点", _save="1"))
+    assert off.status_code == 302 and not PointNode.objects.get(pk=new.pk).is_active
+    assert PointNode.objects.filter(violation_class="A", threshold=9).count() == 1
 
 
 def test_a_rule_change_is_a_new_version_and_tickets_keep_theirs(client, compliance_admin, shops):

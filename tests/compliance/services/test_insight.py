@@ -11,6 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from compliance.models import DepositEntry, Measure, NodeApplication, PointNode, RuleTier, Ticket
+from compliance.services.catalogue import node_revise
 from compliance.services.insight import node_change_preview, tier_change_preview
 from tests.factories import fund, issue, make_product, make_shop
 
@@ -94,9 +95,9 @@ def test_a_node_change_previews_what_issuing_afresh_does(reviewer, change):
     for shop in originals.values():
         if shop.pk in result.outcomes_before:
             assert predicted(result.outcomes_before[shop.pk], result.labels_before) == actual(shop), shop.name
-    # Save the change, issue the same tickets afresh: the preview said so; the shops it did not
-    # replay (too few points to be touched) fare the same as before.
-    node.save()
+    # Save the change (a new version of the node), issue the same tickets afresh: the preview said
+    # so; the shops it did not replay (too few points to be touched) fare the same as before.
+    node_revise(saved=PointNode.objects.get(pk=node.pk), changed=node, actor=reviewer, reason="测试")
     twins = build(HISTORIES, "新")
     for name, shop in originals.items():
         if shop.pk in result.outcomes_after:
