@@ -100,7 +100,7 @@ class Chart:
     """Bars of the overturn rate per row, with the overall rate as a line,
     drawn by the template as SVG."""
 
-    WIDTH, ROW, LABEL = 560, 22, 150
+    WIDTH, ROW, LABEL = 580, 22, 180
 
     def __init__(self, quality):
         rows = quality.rows[:30]
