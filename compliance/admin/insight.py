@@ -7,13 +7,13 @@ import io
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from compliance.models import PolicyChange, Rule
+from compliance.models import PolicyChange
 from compliance.services.catalogue import as_json
 from compliance.services.insight import BY, decision_quality
 from compliance.wording import person
@@ -162,11 +162,3 @@ def _csv(quality) -> HttpResponse:
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="decision-quality-{quality.year}-{quality.by}.csv"'
     return response
-
-
-def rule_of(pk) -> Rule:
-    rule = Rule.objects.filter(pk=pk).first() if str(pk).isdigit() else None
-    if rule is None:
-        raise Http404
-    return rule
-
