@@ -386,3 +386,41 @@ def test_warning_from_the_api_answered_in_the_portal_and_confirmed_in_the_admin(
     assert warning.ticket.number in portal.inner_text("main")
     assert Message.objects.filter(user=merchant, kind="ticket_issued").exists()
     shot(portal, "11-warning-inbox")
+
+
+def test_a_node_change_previewed_and_saved_in_a_browser(live_server, chromium):
+    """Issue #14: the compliance admin changes a node, reads its effect,
+    gives the reason and saves; the old node stays with the shops that
+    reached it."""
+    from compliance.models import PointNode, PolicyChange
+
+    admin_user = make_staff("b-compliance", "Compliance admin")
+    reviewer = make_staff("b-node-reviewer", "Reviewer")
+    admin_user.set_password("browser-pass-2026")
+    admin_user.save()
+    shop = fund(make_shop(name="节点测试店"), 20000)
+    from compliance.services.tickets import ticket_issue
+
+    now = timezone.now()
+    for days in (3, 2, 1):  # A9: reaches a node at 9, not at 12
+        issue_at = now - datetime.timedelta(days=days)
+        ticket_issue(shop=shop, tier=tier("false_advertising", "general"), actor=reviewer,
+                     products=[make_product(shop)], description="浏览器测试", occurred_at=issue_at, now=issue_at)
+    node = PointNode.objects.get(violation_class="A", threshold=12)
+
+    page = new_page(chromium)
+    log_in(page, f"{live_server.url}/admin/login/", "b-compliance")
+    page.goto(f"{live_server.url}/admin/compliance/pointnode/{node.pk}/change/")
+    page.fill("#id_threshold", "9")
+    page.click("[data-preview]")
+    page.wait_for_selector("#preview-nodes")
+    assert "A12 → A9" in page.inner_text("#preview-nodes")
+    assert shop.shop_no in page.inner_text("#preview-sample")
+    assert not PointNode.objects.filter(threshold=9).exists()  # nothing saved yet
+    shot(page, "12-node-preview")
+    page.fill("#id_change_reason", "征求意见后下调")
+    page.click("#preview-save input[name=_save]")
+    page.wait_for_url("**/admin/compliance/pointnode/*/change/")
+    new = PointNode.objects.get(violation_class="A", threshold=9, is_active=True)
+    assert PointNode.objects.get(pk=node.pk).replaced_by == new
+    assert PolicyChange.objects.get().reason == "征求意见后下调"
