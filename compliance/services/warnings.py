@@ -311,11 +311,9 @@ def warnings_preview(*, warnings, actor, now: datetime.datetime | None = None) -
                 ticket = decided.ticket
                 effect.warnings.append(decided)
                 effect.points[ticket.violation_class] += ticket.points
-                taken = DepositEntry.objects.filter(shop_id=warning.shop_id, ticket=ticket).aggregate(
+                # The ticket's deductions, its point node's included (they name the ticket too).
+                effect.deposit -= DepositEntry.objects.filter(ticket=ticket).aggregate(
                     s=Sum("amount"))["s"] or Decimal("0")
-                taken += DepositEntry.objects.filter(node_application__ticket=ticket).aggregate(
-                    s=Sum("amount"))["s"] or Decimal("0")
-                effect.deposit -= taken
                 effect.measures += [m.get_kind_display() for m in Measure.objects.filter(ticket=ticket)
                                     .exclude(kind=Measure.Kind.DEPOSIT).order_by("id")]
                 effect.nodes += [a.label for a in NodeApplication.objects.filter(ticket=ticket).select_related("node")]

@@ -246,3 +246,21 @@ def test_a_warning_the_daily_job_marked_expired_is_decided_either_way(shop, dete
     assert decided.status == ("confirmed" if confirm else "dismissed")
     event = Event.objects.get(action__in=["warning_confirmed", "warning_dismissed"])
     assert event.from_status == "expired" and event.to_status == decided.status
+
+
+def test_the_preview_counts_a_point_nodes_deduction_once(shop, detector, reviewer):
+    """A warning whose ticket reaches node A12 (¥2,000 of its own, ¥2,000 of
+    the node's): the preview says ¥4,000, as confirming takes."""
+    from tests.factories import issue, make_product
+
+    for _ in range(3):
+        issue(shop, "false_advertising", "general", reviewer, products=[make_product(shop)],
+              now=NOW - datetime.timedelta(days=2))
+    warning = receive_warning(detector, shop, "node", rule="false_advertising", tier="general", order_nos=[],
+                              now=NOW)
+    [effect] = warnings_preview(warnings=[warning], actor=reviewer, now=LATER)
+    assert effect.nodes == ["point node A12"] and effect.deposit == Decimal("4000")
+    before = -sum(e.amount for e in DepositEntry.objects.filter(kind=DepositEntry.Kind.DEDUCTION))
+    warning_decide(warning=warning, actor=reviewer, confirm=True, now=LATER)
+    after = -sum(e.amount for e in DepositEntry.objects.filter(kind=DepositEntry.Kind.DEDUCTION))
+    assert after - before == effect.deposit
