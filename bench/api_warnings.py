@@ -33,16 +33,14 @@ def main():
     args = parser.parse_args()
     from django.contrib.auth.models import User
 
-    from compliance.api.auth import new_key
-    from compliance.models import Integration, ViolationWarning
-    from compliance.models.warnings import hash_key
+    from compliance.models import ViolationWarning
+    from compliance.services.integrations import integration_create
     from shops.models import Shop
 
-    key = new_key()
     run = uuid.uuid4().hex[:8]
     creator = User.objects.filter(is_staff=True).order_by("id").first()
-    Integration.objects.create(name=f"bench-{run}", key_hash=hash_key(key), key_prefix=key[:10], scopes=["warnings"],
-                               requests_per_minute=1_000_000, created_by=creator)
+    _integration, key = integration_create(name=f"bench-{run}", actor=creator, scopes=["warnings"],
+                                           requests_per_minute=1_000_000)
     shops = list(Shop.objects.filter(status="open").values_list("shop_no", flat=True)[:20000])
     rnd = random.Random(11)
     detected = (timezone.now() - timezone.timedelta(hours=1)).isoformat()

@@ -66,9 +66,7 @@ def _portal_url(name: str, *args) -> str:
 
 
 def _ticket_url(ticket) -> str:
-    from django.urls import reverse
-
-    return settings.SITE_URL + reverse("portal:ticket", args=[ticket.number])
+    return _portal_url("portal:ticket", ticket.number)
 
 
 def notify_ticket_issued(ticket) -> None:
@@ -101,33 +99,33 @@ def notify_qualification_reviewed(qualification) -> None:
            lambda: {"q": qualification, "shop": shop, "url": _certificates_url(shop)})
 
 
-def notify_notices_opened(notices) -> None:
-    """One message per shop listing its new rectification notices."""
-    by_shop: dict[int, list] = {}
-    for notice in notices:
-        by_shop.setdefault(notice.shop_id, []).append(notice)
-    for items in by_shop.values():
-        shop = items[0].qualification.shop
-        notify(shop, "notices_opened", lambda shop=shop, items=items: {
-            "notices": items, "shop": shop, "url": _certificates_url(shop)})
-
-
-def notify_certificates_expiring(certificates) -> None:
-    """SPEC §10: certificates of one shop that expire within the warning window."""
-    shop = certificates[0].shop
-    notify(shop, "certificates_expiring",
-           lambda: {"certificates": certificates, "shop": shop, "url": _certificates_url(shop)})
-
-
-def _warning_url(warning) -> str:
-    return _portal_url("portal:warning", warning.number)
-
-
-def _by_shop(items) -> list[list]:
+def by_shop(items) -> list[list]:
     groups: dict[int, list] = {}
     for item in items:
         groups.setdefault(item.shop_id, []).append(item)
     return list(groups.values())
+
+
+def _notify_per_shop(template: str, items, key: str, shop_of) -> None:
+    """One message per shop listing its ``items`` (under ``key``), all shops at once."""
+    notify_many(template, [
+        (shop_of(group[0]), lambda group=group: {key: group, "shop": shop_of(group[0]),
+                                                 "url": _certificates_url(shop_of(group[0]))})
+        for group in by_shop(items)])
+
+
+def notify_notices_opened(notices) -> None:
+    """One message per shop listing its new rectification notices."""
+    _notify_per_shop("notices_opened", notices, "notices", lambda n: n.qualification.shop)
+
+
+def notify_certificates_expiring(certificates) -> None:
+    """SPEC §10: each shop's certificates that expire within the warning window."""
+    _notify_per_shop("certificates_expiring", certificates, "certificates", lambda q: q.shop)
+
+
+def _warning_url(warning) -> str:
+    return _portal_url("portal:warning", warning.number)
 
 
 def _notify_warnings(template: str, warnings) -> None:
@@ -138,7 +136,7 @@ def _notify_warnings(template: str, warnings) -> None:
                else _portal_url("portal:warnings", items[0].shop.shop_no))
         return {"warnings": items, "shop": items[0].shop, "url": url}
 
-    notify_many(template, [(items[0].shop, lambda items=items: context(items)) for items in _by_shop(warnings)])
+    notify_many(template, [(items[0].shop, lambda items=items: context(items)) for items in by_shop(warnings)])
 
 
 def notify_warnings_opened(warnings) -> None:

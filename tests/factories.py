@@ -164,16 +164,12 @@ def approved_certificate(shop: Shop, type_code: str, reviewer, *, merchant=None,
 
 def make_integration(name: str = "detector", scopes=None, **fields):
     """An integration and its key (the key is shown once, like in the admin)."""
-    from compliance.api.auth import new_key
-    from compliance.models import Integration, Scope
-    from compliance.models.warnings import hash_key
+    from compliance.models import Scope
+    from compliance.services.integrations import integration_create
 
-    key = new_key()
     creator = fields.pop("created_by", None) or make_staff(f"creator-{name}", "Compliance admin")
-    integration = Integration.objects.create(
-        name=name, key_hash=hash_key(key), key_prefix=key[:10], created_by=creator,
-        scopes=list(Scope.values) if scopes is None else scopes, **fields)
-    return integration, key
+    return integration_create(name=name, actor=creator, scopes=list(Scope.values) if scopes is None else scopes,
+                              **fields)
 
 
 def warning_row(target: Shop, report_id: str, *, now=None, **fields) -> dict:

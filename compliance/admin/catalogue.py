@@ -12,9 +12,11 @@ from shops.admin_base import BaseModelAdmin, truncated
 from ..exceptions import DomainError
 from ..models import PointNode, PolicyChange, PolicySettings, Rule, RuleTier
 from ..selectors import forget_point_nodes
-from ..services.catalogue import node_revise, rule_figures, rule_revise
+from ..services.catalogue import (
+    NODE_FIELDS, figures, node_revise, policy_change, record_change, rule_figures, rule_revise,
+)
 from ..services.insight import node_change_preview, policy_change_preview, tier_change_preview
-from .insight import INSIGHT, figures, preview_page, record_change, with_reason
+from .insight import INSIGHT, preview_page, with_reason
 
 
 class PreviewMixin:
@@ -92,12 +94,7 @@ class PolicySettingsAdmin(PreviewMixin, BaseModelAdmin):
         return True, policy_change_preview(PolicySettings.objects.get(pk=obj.pk), form.instance)
 
     def save_model(self, request, obj, form, change):
-        fields = [f.name for f in PolicySettings._meta.concrete_fields if f.name not in ("id", "updated_at")]
-        before = figures(PolicySettings.objects.get(pk=obj.pk), fields)
-        super().save_model(request, obj, form, change)
-        after = figures(obj, fields)
-        record_change(kind=PolicyChange.Kind.POLICY, obj=obj, before=before, after=after,
-                      reason=form.cleaned_data["change_reason"], actor=request.user)
+        policy_change(changed=obj, actor=request.user, reason=form.cleaned_data["change_reason"])
 
     def has_add_permission(self, request):
         return False
@@ -213,7 +210,6 @@ class PointNodeAdmin(PreviewMixin, BaseModelAdmin):
     list_filter = ("violation_class", "is_active")
     list_select_related = ("replaced_by",)
     preview_kind = "node"
-    FIELDS = ("violation_class", "threshold", "suspend_days", "deposit_amount", "clear_shop", "is_active")
 
     def preview_effect(self, request, form, obj):
         return True, node_change_preview(form.instance)
@@ -226,7 +222,7 @@ class PointNodeAdmin(PreviewMixin, BaseModelAdmin):
                                          reason=form.cleaned_data["change_reason"])
         else:
             super().save_model(request, obj, form, change)
-            record_change(kind=PolicyChange.Kind.NODE, obj=obj, before={}, after=figures(obj, self.FIELDS),
+            record_change(kind=PolicyChange.Kind.NODE, obj=obj, before={}, after=figures(obj, NODE_FIELDS),
                           reason=form.cleaned_data["change_reason"], actor=request.user)
         forget_point_nodes()  # the standing pages show the next node from the cache
 

@@ -14,8 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from compliance.models import PolicyChange
-from compliance.services.catalogue import as_json
-from compliance.services.insight import BY, decision_quality
+from compliance.services.insight import BY, decision_quality, quality_year
 from compliance.wording import person
 from shops.admin_base import truncated
 
@@ -36,16 +35,6 @@ def with_reason(model_form):
     """The admin's ModelForm with the reason field added."""
     return type(model_form.__name__, (model_form,), {
         "change_reason": ChangeReasonMixin.base_fields["change_reason"]})
-
-
-def figures(obj, fields) -> dict:
-    """The object's figures as JSON-safe values, for the change log."""
-    return {name: as_json(getattr(obj, name, None)) for name in fields}
-
-
-def record_change(*, kind, obj, before: dict, after: dict, reason: str, actor) -> PolicyChange:
-    return PolicyChange.objects.create(kind=kind, object_id=obj.pk, object_repr=str(obj)[:200], before=before,
-                                       after=after, reason=reason.strip(), changed_by=actor)
 
 
 def preview_page(request, model_admin, *, title, result, obj, save_url, extra=None):
@@ -90,12 +79,6 @@ class PolicyChangeAdmin(ReadOnlyAdmin):
 
 # Decision quality ----------------------------------------------------------------------------------
 
-def _year(request) -> int:
-    raw = request.GET.get("year", "")
-    this_year = timezone.localdate().year
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
-
-
 class Chart:
     """Bars of the overturn rate per row, with the overall rate as a line,
     drawn by the template as SVG."""
@@ -118,7 +101,7 @@ def quality_view(admin_site):
         if not request.user.has_perm(INSIGHT):
             raise PermissionDenied
         by = request.GET.get("by") if request.GET.get("by") in BY else "rule"
-        quality = cached_quality(_year(request), by, fresh=request.GET.get("fresh") == "1")
+        quality = cached_quality(quality_year(request.GET.get("year")), by, fresh=request.GET.get("fresh") == "1")
         if request.GET.get("format") == "csv":
             return _csv(quality)
         context = {**admin_site.each_context(request), "title": _("Decision quality"), "q": quality,

@@ -15,11 +15,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from compliance.api.auth import new_key
 from compliance.exceptions import DomainError
 from compliance.models import Integration, IntegrationCall, Scope, ViolationWarning, WarningAnswerFile
-from compliance.models.warnings import QUEUE_ORDER, hash_key
-from compliance.services.warnings import warning_decide, warnings_decide_many, warnings_preview
+from compliance.models.warnings import QUEUE_ORDER
+from compliance.services.integrations import integration_revoke, key_issue
+from compliance.services.warnings import (
+    warning_decide, warnings_decide_many, warnings_dismiss_preview, warnings_preview,
+)
 from shops.admin_base import (
     BaseModelAdmin, SearchShape, shop_label, shops_named, short_time, status_column, time_column, truncated, valid_pk,
 )
@@ -265,7 +267,7 @@ class ViolationWarningAdmin(BaseModelAdmin):
         if confirm:
             effects = warnings_preview(warnings=warnings, actor=request.user, now=now)
         else:
-            effects = _dismiss_preview(warnings, now)
+            effects = warnings_dismiss_preview(warnings=warnings, now=now)
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "form": form, "confirm": confirm,
             "title": _("Confirm warnings") if confirm else _("Dismiss warnings"), "effects": effects,
@@ -285,23 +287,6 @@ class ViolationWarningAdmin(BaseModelAdmin):
             raise Http404
         serve = preview_response if request.GET.get("inline") == "1" else attachment_response
         return serve(item.file, download_stem=f"{item.warning.number}-{item.pk}")
-
-
-def _dismiss_preview(warnings, now):
-    """Dismissing changes no standing: the preview lists what can be dismissed."""
-    from compliance.services.warnings import ShopEffect
-
-    effects: dict[int, ShopEffect] = {}
-    for warning in warnings:
-        effect = effects.setdefault(warning.shop_id, ShopEffect(shop=warning.shop))
-        if warning.is_decided:
-            effect.refused.append((warning, _("Already decided: %(status)s.") % {"status": warning.get_status_display()}))
-        elif not warning.decidable(now):
-            effect.refused.append((warning, _("The merchant can still answer until %(deadline)s.")
-                                   % {"deadline": short_time(warning.deadline)}))
-        else:
-            effect.warnings.append(warning)
-    return list(effects.values())
 
 
 # Integrations --------------------------------------------------------------------------------------
@@ -357,8 +342,7 @@ class IntegrationAdmin(BaseModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            self._new_key = new_key()
-            obj.key_hash, obj.key_prefix, obj.created_by = hash_key(self._new_key), self._new_key[:10], request.user
+            self._new_key = key_issue(obj, actor=request.user)
         super().save_model(request, obj, form, change)
 
     def response_add(self, request, obj, post_url_continue=None):
@@ -384,9 +368,7 @@ class IntegrationAdmin(BaseModelAdmin):
         if integration is None:
             raise Http404
         if request.method == "POST":
-            changed = Integration.objects.filter(pk=pk, is_active=True).update(
-                is_active=False, revoked_by=request.user, revoked_at=timezone.now())
-            if changed:
+            if integration_revoke(integration=integration, actor=request.user):
                 self.message_user(request, _("Key of %(name)s revoked: calls with it are refused from now on.")
                                   % {"name": integration.name}, messages.SUCCESS)
             else:

@@ -1,7 +1,6 @@
 """API keys, scopes and the per-key rate limit (SPEC §12)."""
 
 import datetime
-import secrets
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
@@ -12,13 +11,7 @@ from rest_framework import authentication, exceptions, permissions, throttling
 from compliance.models import Integration, IntegrationCall
 from compliance.models.warnings import hash_key
 
-KEY_PREFIX = "ck_"
 WINDOW = datetime.timedelta(minutes=1)
-
-
-def new_key() -> str:
-    """A fresh key: shown once, stored as its hash (Integration)."""
-    return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -199,10 +199,8 @@ class QualityView(IntegrationView):
                    parameters=[OpenApiParameter("year", int, description="Shanghai calendar year; this year if left out"),
                                OpenApiParameter("by", str, enum=["rule", "reviewer", "month"])])
     def get(self, request):
-        from compliance.services.insight import BY, decision_quality
+        from compliance.services.insight import BY, decision_quality, quality_year
 
-        raw = request.query_params.get("year", "")
-        this_year = timezone.localdate().year
-        year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
         by = request.query_params.get("by") if request.query_params.get("by") in BY else "rule"
+        year = quality_year(request.query_params.get("year"))
         return Response(s.QualityOut(decision_quality(year=year, by=by)).data)

@@ -157,12 +157,18 @@ def warning_detail(request, scope, number):
         status=400 if request.method == "POST" else 200)
 
 
-@merchant_view
-def warning_file(request, scope, pk):
-    item = scope.warning_files().select_related("warning").filter(pk=pk).first()
+def _file(rows, pk, stem):
+    """A file of the merchant's own (``rows`` is a MerchantScope queryset),
+    as an attachment named by ``stem(item)``; anyone else's is not found."""
+    item = rows.filter(pk=pk).first()
     if item is None:
         raise Http404
-    return attachment_response(item.file, download_stem=f"{item.warning.number}-{item.pk}")
+    return attachment_response(item.file, download_stem=stem(item))
+
+
+@merchant_view
+def warning_file(request, scope, pk):
+    return _file(scope.warning_files().select_related("warning"), pk, lambda f: f"{f.warning.number}-{f.pk}")
 
 
 @merchant_view
@@ -201,18 +207,13 @@ def ticket_detail(request, scope, number):
 
 @merchant_view
 def ticket_evidence_file(request, scope, pk):
-    item = scope.ticket_evidence().select_related("ticket").filter(pk=pk).first()
-    if item is None:
-        raise Http404
-    return attachment_response(item.file, download_stem=f"{item.ticket.number}-{item.pk}")
+    return _file(scope.ticket_evidence().select_related("ticket"), pk, lambda f: f"{f.ticket.number}-{f.pk}")
 
 
 @merchant_view
 def appeal_evidence_file(request, scope, pk):
-    item = scope.appeal_evidence().select_related("appeal__ticket").filter(pk=pk).first()
-    if item is None:
-        raise Http404
-    return attachment_response(item.file, download_stem=f"{item.appeal.ticket.number}-appeal-{item.pk}")
+    return _file(scope.appeal_evidence().select_related("appeal__ticket"), pk,
+                 lambda f: f"{f.appeal.ticket.number}-appeal-{f.pk}")
 
 
 @merchant_view
@@ -269,10 +270,8 @@ def certificate_new(request, scope, shop_no):
 
 @merchant_view
 def certificate_file(request, scope, pk):
-    item = scope.qualification_documents().select_related("qualification").filter(pk=pk).first()
-    if item is None:
-        raise Http404
-    return attachment_response(item.file, download_stem=f"{item.qualification.number}-{item.pk}")
+    return _file(scope.qualification_documents().select_related("qualification"), pk,
+                 lambda f: f"{f.qualification.number}-{f.pk}")
 
 
 @merchant_view

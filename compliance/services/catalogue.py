@@ -19,21 +19,28 @@ TIER_FIELDS = ("code", "position", "name_zh", "name_en", "violation_class", "poi
                "delist_products", "ban_products", "suspend_days", "clear_shop", "freeze_proceeds")
 
 
-def as_json(value):
+def asfigures(value):
     """A figure as the change log keeps it: money always with two decimals."""
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     return value if isinstance(value, (int, bool, str, type(None))) else str(value)
 
 
-def _json(obj, fields) -> dict:
-    return {f: as_json(getattr(obj, f)) for f in fields}
+def figures(obj, fields) -> dict:
+    """The object's figures as the change log keeps them."""
+    return {f: asfigures(getattr(obj, f)) for f in fields}
+
+
+def record_change(*, kind, obj, before: dict, after: dict, reason: str, actor) -> PolicyChange:
+    """The change log's one entry point: who changed what (before, after) and why."""
+    return PolicyChange.objects.create(kind=kind, object_id=obj.pk, object_repr=str(obj)[:200], before=before,
+                                       after=after, reason=reason.strip(), changed_by=actor)
 
 
 def rule_figures(rule: Rule, tiers) -> dict:
-    out = {f"rule.{k}": v for k, v in _json(rule, RULE_FIELDS).items()}
+    out = {f"rule.{k}": v for k, v in figures(rule, RULE_FIELDS).items()}
     for tier in tiers:
-        out |= {f"{tier.code}.{k}": v for k, v in _json(tier, TIER_FIELDS).items() if k != "code"}
+        out |= {f"{tier.code}.{k}": v for k, v in figures(tier, TIER_FIELDS).items() if k != "code"}
     return out
 
 
@@ -63,9 +70,8 @@ def rule_revise(*, saved: Rule, changed: Rule, tiers: list[RuleTier], actor, rea
             copy.full_clean(exclude=["rule"])
             copies.append(copy)
         RuleTier.objects.bulk_create(copies)
-        PolicyChange.objects.create(kind=PolicyChange.Kind.RULE, object_id=new.pk, object_repr=str(new)[:200],
-                                    before=before, after=rule_figures(new, copies), reason=reason.strip(),
-                                    changed_by=actor)
+        record_change(kind=PolicyChange.Kind.RULE, obj=new, before=before, after=rule_figures(new, copies),
+                      reason=reason, actor=actor)
     return new
 
 
@@ -82,7 +88,7 @@ def node_revise(*, saved: PointNode, changed: PointNode, actor, reason: str) -> 
         raise DomainError(_("Give the reason for the change: it is recorded with the change."))
     if saved.replaced_by_id:
         raise DomainError(_("This node was replaced by a newer version: change that one."))
-    before, after = _json(saved, NODE_FIELDS), _json(changed, NODE_FIELDS)
+    before, after = figures(saved, NODE_FIELDS), figures(changed, NODE_FIELDS)
     figures_changed = [f for f in NODE_FIELDS if f != "is_active" and before[f] != after[f]]
     with transaction.atomic():
         if figures_changed:
@@ -92,6 +98,18 @@ def node_revise(*, saved: PointNode, changed: PointNode, actor, reason: str) -> 
         else:
             node = changed
             node.save(update_fields=["is_active"])
-        PolicyChange.objects.create(kind=PolicyChange.Kind.NODE, object_id=node.pk, object_repr=str(node)[:200],
-                                    before=before, after=after, reason=reason.strip(), changed_by=actor)
+        record_change(kind=PolicyChange.Kind.NODE, obj=node, before=before, after=after, reason=reason, actor=actor)
     return node
+
+
+def policy_change(*, changed, actor, reason: str):
+    """Save the edited policy settings and log each figure before and after."""
+    from compliance.models import PolicySettings
+
+    fields = [f.name for f in PolicySettings._meta.concrete_fields if f.name not in ("id", "updated_at")]
+    with transaction.atomic():
+        before = figures(PolicySettings.objects.select_for_update().get(pk=changed.pk), fields)
+        changed.save()
+        record_change(kind=PolicyChange.Kind.POLICY, obj=changed, before=before, after=figures(changed, fields),
+                      reason=reason, actor=actor)
+    return changed

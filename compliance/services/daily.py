@@ -151,11 +151,7 @@ def certificate_reminders(cutoff: datetime.datetime) -> int:
         rows = list(due.select_for_update(skip_locked=True, no_key=True).select_related("qualification_type", "shop")
                     .order_by("shop_id", "expires_on"))
         Qualification.objects.filter(pk__in=[q.pk for q in rows]).update(expiry_reminded_at=cutoff)
-        by_shop: dict[int, list] = {}
-        for q in rows:
-            by_shop.setdefault(q.shop_id, []).append(q)
-        for certificates in by_shop.values():
-            notify_certificates_expiring(certificates)
+        notify_certificates_expiring(rows)
     return len(rows)
 
 

@@ -435,6 +435,13 @@ class Quality:
 BY = ("rule", "reviewer", "month")
 
 
+def quality_year(raw) -> int:
+    """A report's year from a query string: this year unless a year from 2000 to now is given."""
+    this_year = timezone.localdate().year
+    raw = str(raw or "")
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
+
+
 def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -561,7 +568,7 @@ def policy_change_preview(saved, changed, *, now=None) -> list[FigureEffect]:
 
     now = now or timezone.now()
     today = timezone.localdate(now)
-    out = []
+    out, quality = [], None
     for model_field in PolicySettings._meta.concrete_fields:
         name = model_field.name
         if name in ("id", "updated_at") or getattr(saved, name) == getattr(changed, name):
@@ -589,21 +596,13 @@ def policy_change_preview(saved, changed, *, now=None) -> list[FigureEffect]:
                         "next daily run.") % {"n": more} if more or new > old else
                       _("%(n)d certificates leave the warning window.") % {"n": fewer})
         elif name in ("overturn_flag_ratio", "overturn_flag_min_tickets"):
-            year = today.year
-            flagged_before = {r.key for r in decision_quality(year=year, by="rule").rows if r.flagged}
-            setattr(saved, name, new)
-            try:
-                flagged_after = {r.key for r in _quality_with(saved, year) if r.flagged}
-            finally:
-                setattr(saved, name, old)
+            # One report for both figures: flagged under the saved policy, then under the changed one.
+            if quality is None:
+                quality = decision_quality(year=today.year, by="rule")
+                flagged_before = sum(r.flagged for r in quality.rows)
+                flag(quality.rows, quality.total, changed)
+                flagged_after = sum(r.flagged for r in quality.rows)
             effect = _("Rules flagged for review this year: %(before)d → %(after)d.") % {
-                "before": len(flagged_before), "after": len(flagged_after)}
+                "before": flagged_before, "after": flagged_after}
         out.append(FigureEffect(str(model_field.verbose_name), old, new, effect))
     return out
-
-
-def _quality_with(policy, year):
-    """The rules' decision quality flagged under ``policy`` (unsaved)."""
-    quality = decision_quality(year=year, by="rule")
-    flag(quality.rows, quality.total, policy)
-    return quality.rows

@@ -33,6 +33,11 @@ MAX_PRODUCTS = 200
 CLOSED_SHOPS = (Shop.Status.CLEARED, Shop.Status.EXITED, Shop.Status.CLOSED)
 
 
+def _deadline(warning: ViolationWarning) -> str:
+    """The time to answer ends, as every message writes it (Shanghai)."""
+    return timezone.localtime(warning.deadline).strftime("%Y-%m-%d %H:%M")
+
+
 # Receiving ---------------------------------------------------------------------------------------
 
 @dataclass
@@ -176,7 +181,7 @@ def warning_answer(*, warning: ViolationWarning, actor, text: str, put_right: bo
                                     % {"status": warning.get_status_display()})
         if now > warning.deadline:
             raise InvalidTransition(_("The time to answer ended at %(deadline)s.")
-                                    % {"deadline": timezone.localtime(warning.deadline).strftime("%Y-%m-%d %H:%M")})
+                                    % {"deadline": _deadline(warning)})
         before = warning.status
         warning.status = ViolationWarning.Status.PUT_RIGHT if put_right else ViolationWarning.Status.ANSWERED
         warning.answer, warning.answered_by, warning.answered_at = text, actor, now
@@ -236,7 +241,7 @@ def warning_decide(*, warning: ViolationWarning, actor, confirm: bool, reason: s
         if not warning.decidable(now):
             raise InvalidTransition(
                 _("The merchant has until %(deadline)s to answer: decide after that, or once they answer.")
-                % {"deadline": timezone.localtime(warning.deadline).strftime("%Y-%m-%d %H:%M")})
+                % {"deadline": _deadline(warning)})
         before = warning.status
         if before == ViolationWarning.Status.OPEN:
             before = ViolationWarning.Status.EXPIRED  # past its deadline, not yet marked by the daily job
@@ -322,6 +327,23 @@ def warnings_preview(*, warnings, actor, now: datetime.datetime | None = None) -
         pass
     for effect in effects.values():
         effect.measures = list(dict.fromkeys(str(m) for m in effect.measures))
+    return list(effects.values())
+
+
+def warnings_dismiss_preview(*, warnings, now: datetime.datetime | None = None) -> list[ShopEffect]:
+    """Dismissing changes no standing: the preview lists, per shop, what can
+    be dismissed and what cannot yet, and why."""
+    now = now or timezone.now()
+    effects: dict[int, ShopEffect] = {}
+    for warning in warnings:
+        effect = effects.setdefault(warning.shop_id, ShopEffect(shop=warning.shop))
+        if warning.is_decided:
+            effect.refused.append((warning, _("Already decided: %(status)s.") % {"status": warning.get_status_display()}))
+        elif not warning.decidable(now):
+            effect.refused.append((warning, _("The merchant can still answer until %(deadline)s.")
+                                   % {"deadline": _deadline(warning)}))
+        else:
+            effect.warnings.append(warning)
     return list(effects.values())
 
 

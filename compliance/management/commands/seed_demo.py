@@ -20,7 +20,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from compliance.models import DepositEntry, Integration, RuleTier, Scope, Ticket, ViolationWarning
-from compliance.models.warnings import hash_key
+from compliance.services.integrations import integration_create
 from compliance.services.appeals import appeal_decide, appeal_submit
 from compliance.services.daily import STEPS
 from compliance.services.deposits import deposit_top_up
@@ -473,9 +473,9 @@ class Command(BaseCommand):
     def _warnings(self, now):
         """The demo detector and its warnings: the merchants answer some, the
         reviewer decides those whose time has come."""
-        integration, _ = Integration.objects.get_or_create(name="风控检测系统（演示）", defaults=dict(
-            description="演示用检测系统：虚假发货、物流信息异常", key_hash=hash_key(DEMO_API_KEY),
-            key_prefix=DEMO_API_KEY[:10], scopes=list(Scope.values), created_by=User.objects.get(username="complianceadmin")))
+        integration = Integration.objects.filter(name="风控检测系统（演示）").first() or integration_create(
+            name="风控检测系统（演示）", description="演示用检测系统：虚假发货、物流信息异常", scopes=Scope.values,
+            actor=User.objects.get(username="complianceadmin"), key=DEMO_API_KEY)[0]
         reviewer = User.objects.get(username="reviewer")
         merchants = {m.shop.shop_no: m.user for m in ShopMember.objects.select_related("shop", "user")}
         for key, shop_no, rule, tier, hours_ago, orders, then in WARNINGS:
