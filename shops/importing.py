@@ -14,7 +14,9 @@ day). Memory does not grow with the file.
 
 import csv
 import datetime
+import re
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -22,7 +24,12 @@ from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from tqdm import tqdm
+
+from .identifiers import is_digits, normalize_identifier
+from .numbers import EARLIEST_DAY, NumberRefused, whole_number
 
 STAGING = "import_staging"
 BATCH = 5000
@@ -38,25 +45,34 @@ class Column:
     name: str
     sql_type: str  # of the staging table: "numeric(5,2)", "integer"
     parse: Callable[[str], object]  # raises ValueError with the reason
+    label: object = ""  # as messages name it
 
 
 def score(text: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"score {text!r} is not a number") from None
-    if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
-        raise ValueError(f"score {text} is not between 0 and 100")
-    if value.as_tuple().exponent < -2:
-        raise ValueError(f"score {text} has more than two decimals")
-    return value.quantize(Decimal("0.01"))
+    """A score from 0 to 100 with at most two decimals (NFKC, ASCII digits only)."""
+    value = unicodedata.normalize("NFKC", text)
+    if not re.fullmatch(r"\d+(\.\d+)?", value) or not value.isascii():
+        raise ValueError(_("score '%(value)s' is not a number") % {"value": text[:40]})
+    if len(value) > 12 or not Decimal(0) <= Decimal(value) <= Decimal(100):
+        raise ValueError(_("score %(value)s is not between 0 and 100") % {"value": text[:40]})
+    number = Decimal(value)
+    if number.as_tuple().exponent < -2:
+        raise ValueError(_("score %(value)s has more than two decimals") % {"value": text})
+    return number.quantize(Decimal("0.01"))
 
 
-def count(label: str) -> Callable[[str], int]:
+# The largest daily count a row may carry: no shop takes a hundred million
+# orders a day, and every column that stores one holds it (README, API schema).
+DAILY_COUNT_MAX = 100_000_000
+
+
+def count(label) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        if not text.isdigit():
-            raise ValueError(f"{label} {text!r} is not a whole number of 0 or more")
-        return int(text)
+        try:
+            return whole_number(text, low=0, high=DAILY_COUNT_MAX)
+        except NumberRefused:
+            raise ValueError(_("%(label)s '%(value)s' is not a whole number from 0 to %(max)s") % {
+                "label": label, "value": text[:40], "max": f"{DAILY_COUNT_MAX:,}"}) from None
 
     return parse
 
@@ -91,25 +107,30 @@ def _rows(path: Path, progress: bool):
         for row in tqdm(reader, unit="row", desc=path.name, disable=not progress, mininterval=1):
             if not row or all(not cell.strip() for cell in row):
                 continue
-            if reader.line_num == 1 and not row[0].strip().isdigit():
+            if reader.line_num == 1 and not is_digits(normalize_identifier(row[0])):
                 continue  # the header
             yield reader.line_num, row
 
 
 def _parse(spec: DailyShopImport, row: list[str], today: datetime.date) -> tuple:
     if len(row) != spec.width:
-        names = ", ".join(["shop ID", "date", *(c.name for c in spec.columns)])
-        raise ValueError(f"expected {spec.width} columns ({names}), found {len(row)}")
+        names = ", ".join([_("shop ID"), _("date"), *(str(c.label) for c in spec.columns)])
+        raise ValueError(_("expected %(n)d columns (%(names)s), found %(found)d")
+                         % {"n": spec.width, "names": names, "found": len(row)})
     cells = [cell.strip() for cell in row]
-    shop_no, day_text = cells[0], cells[1]
-    if not shop_no.isdigit() or not 6 <= len(shop_no) <= 20:
-        raise ValueError(f"shop ID {shop_no!r} is not 6 to 20 digits")
+    shop_no, day_text = normalize_identifier(cells[0]), cells[1]
+    if not is_digits(shop_no) or not 6 <= len(shop_no) <= 20:
+        raise ValueError(_("shop ID '%(value)s' is not 6 to 20 digits") % {"value": cells[0][:40]})
     try:
-        day = datetime.date.fromisoformat(day_text)
+        day = datetime.date.fromisoformat(day_text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day_text, re.ASCII) else None
     except ValueError:
-        raise ValueError(f"date {day_text!r} is not YYYY-MM-DD") from None
+        day = None
+    if day is None:
+        raise ValueError(_("date '%(value)s' is not YYYY-MM-DD") % {"value": day_text[:40]})
     if day > today:
-        raise ValueError(f"date {day} is in the future")
+        raise ValueError(_("date %(day)s is in the future") % {"day": day})
+    if day < EARLIEST_DAY:
+        raise ValueError(_("date %(day)s is before %(earliest)s") % {"day": day, "earliest": EARLIEST_DAY})
     values = tuple(column.parse(text) for column, text in zip(spec.columns, cells[2:]))
     if spec.check_row:
         spec.check_row(values)
@@ -134,10 +155,14 @@ def json_rows(spec: DailyShopImport, rows: list) -> list:
     return [(i, [cell(row.get(n)) for n in names] if isinstance(row, dict) else []) for i, row in enumerate(rows)]
 
 
-def run_import_rows(spec: DailyShopImport, numbered_rows, *, skip_invalid: bool = False) -> Result:
-    """``run_import`` over ``(line, cells)`` pairs from any source."""
+def run_import_rows(spec: DailyShopImport, numbered_rows, *, skip_invalid: bool = False,
+                    errors_before=()) -> Result:
+    """``run_import`` over ``(line, cells)`` pairs from any source;
+    ``errors_before`` are ``(line, message)`` pairs a caller already refused
+    (the API's type checks): they count like the importer's own."""
     today = timezone.localdate()
-    errors, error_count, staged = [], 0, 0
+    errors, staged = list(errors_before)[:SHOWN_ERRORS * 4], 0
+    error_count = len(errors_before)
 
     def error(line, message):
         nonlocal error_count
@@ -158,14 +183,15 @@ def run_import_rows(spec: DailyShopImport, numbered_rows, *, skip_invalid: bool 
                        f"WHERE s.id IS NULL ORDER BY st.line")
         unknown = cursor.fetchall()
         for line, shop_no in unknown:
-            error(line, f"no shop with ID {shop_no}")
+            error(line, _("no shop with ID %(shop)s") % {"shop": shop_no})
         cursor.execute(f"SELECT line, shop_no, day, first FROM (SELECT line, shop_no, day, MIN(line) OVER "
                        f"(PARTITION BY shop_no, day) AS first FROM {STAGING}) t WHERE line > first ORDER BY line")
         repeats = cursor.fetchall()
         for line, shop_no, day, first in repeats:
-            error(line, f"shop {shop_no} on {day} is also on line {first}")
-        result = Result(errors=sorted(errors)[:SHOWN_ERRORS], error_count=error_count,
-                        valid=staged - len(unknown) - len(repeats))
+            error(line, _("shop %(shop)s on %(day)s is also on line %(first)d") % {"shop": shop_no, "day": day,
+                                                                                    "first": first})
+        refused = {line for line, *_rest in unknown} | {line for line, *_rest in repeats}
+        result = Result(errors=sorted(errors)[:SHOWN_ERRORS], error_count=error_count, valid=staged - len(refused))
         if error_count and not skip_invalid:
             cursor.execute(f"DROP TABLE {STAGING}")
             raise ImportRefused(result)
@@ -249,15 +275,15 @@ def _current_scores(cursor) -> None:
 def _gifts_within_paid(values) -> None:
     paid, gifts = values
     if gifts > paid:
-        raise ValueError(f"gift orders ({gifts}) exceed paid orders ({paid})")
+        raise ValueError(_("gift orders (%(gifts)d) exceed paid orders (%(paid)d)") % {"gifts": gifts, "paid": paid})
 
 
 EXPERIENCE_SCORES = DailyShopImport(
-    table="shops_shopscore", columns=[Column("score", "numeric(5,2)", score)],
+    table="shops_shopscore", columns=[Column("score", "numeric(5,2)", score, _lazy("score"))],
     insert_only={"imported_at": "CURRENT_TIMESTAMP"}, after=_current_scores)
 
 DAILY_ORDERS = DailyShopImport(
     table="shops_shopdailyorders",
-    columns=[Column("paid_orders", "integer", count("paid orders")),
-             Column("gift_orders", "integer", count("gift orders"))],
+    columns=[Column("paid_orders", "integer", count(_lazy("paid orders")), _lazy("paid orders")),
+             Column("gift_orders", "integer", count(_lazy("gift orders")), _lazy("gift orders"))],
     check_row=_gifts_within_paid)

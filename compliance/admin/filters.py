@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from compliance.models import Rule
 from compliance.services.assessment import shanghai_day_start
+from shops.numbers import EARLIEST_DAY, whole_number_or_none
 
 PERIODS = [("today", _("Today")), ("7d", _("Past 7 days")), ("30d", _("Past 30 days")),
            ("year", _("This year"))]
@@ -88,6 +89,5 @@ class YearFilter(admin.SimpleListFilter):
         return [(str(y), str(y)) for y in range(this_year, this_year - 5, -1)]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit() and len(self.value()) == 4:
-            return queryset.filter(year=int(self.value()))
-        return queryset
+        year = whole_number_or_none(self.value(), low=EARLIEST_DAY.year, high=9999)
+        return queryset if year is None else queryset.filter(year=year)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from compliance.forms import DocumentsField
 from compliance.models import Option, Rule, RuleTier
 from shops.models import Product, Shop
+from shops.numbers import WholeNumberField
 
 
 class TierChoiceField(forms.ModelChoiceField):
@@ -48,13 +49,13 @@ class IssueTicketForm(forms.Form):
     """Everything a reviewer decides; the service decides the consequences."""
 
     tier = TierChoiceField(label=_("Rule and tier"), queryset=RuleTier.objects.none())
-    points = forms.IntegerField(label=_("Points"), required=False, min_value=0, max_value=1000,
+    points = WholeNumberField(label=_("Points"), required=False, min_value=0, max_value=1000,
                                 help_text=_("Empty takes the tier's default; the tier's range is enforced."))
     products = forms.CharField(
         label=_("Affected products"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Product IDs of this shop, separated by spaces, commas or new lines."),
     )
-    order_count = forms.IntegerField(label=_("Confirmed orders"), required=False, min_value=1, max_value=1_000_000,
+    order_count = WholeNumberField(label=_("Confirmed orders"), required=False, min_value=1, max_value=1_000_000,
                                      help_text=_("Only for tiers charged per confirmed order (fake shipment)."))
     ban_chosen = forms.BooleanField(label=_("Ban the affected products"), required=False,
                                     help_text=_("Only where the tier lets the reviewer choose."))

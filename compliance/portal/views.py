@@ -24,6 +24,7 @@ from compliance.services.alliance import alliance_apply, counted_closures, settl
 from compliance.services.appeals import appeal_block_reason, appeal_days_left, appeal_submit, chances
 from compliance.services.qualifications import qualification_submit
 from compliance.services.warnings import warning_answer
+from shops.numbers import whole_number_or_none
 from shops.uploads import attachment_response
 
 from .forms import AppealForm, CertificateForm, TicketFilterForm, WarningAnswerForm
@@ -230,11 +231,11 @@ def certificate_new(request, scope, shop_no):
     ``?product=<product ID>&type=<id>`` comes from a missing-certificate row."""
     shop = scope.shop(shop_no)
     renews = None
-    renews_id = request.GET.get("renews", "")
-    if renews_id:
-        renews = scope.qualifications().filter(shop=shop, pk=renews_id if renews_id.isdigit() else 0).select_related(
+    if request.GET.get("renews"):
+        renews_id = whole_number_or_none(request.GET["renews"])
+        renews = renews_id and scope.qualifications().filter(shop=shop, pk=renews_id).select_related(
             "qualification_type").first()
-        if renews is None:
+        if not renews:
             raise Http404
     initial = {}
     if renews:
@@ -245,9 +246,9 @@ def certificate_new(request, scope, shop_no):
         product = shop.products.filter(product_no=request.GET.get("product", "")).first()
         if product:
             initial = {"product_nos": product.product_no, "brand": product.brand}
-        type_id = request.GET.get("type", "")
-        if type_id.isdigit():
-            initial["qualification_type"] = int(type_id)
+        type_id = whole_number_or_none(request.GET.get("type"))
+        if type_id is not None:
+            initial["qualification_type"] = type_id
     form = CertificateForm(request.POST or None, request.FILES or None, shop=shop, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from compliance.models import Option, PointEntry, PointNode, RuleTier, Ticket
+from shops.numbers import EARLIEST_DAY, whole_number_or_none
 
 from .assessment import point_year, strictest
 
@@ -438,8 +439,7 @@ BY = ("rule", "reviewer", "month")
 def quality_year(raw) -> int:
     """A report's year from a query string: this year unless a year from 2000 to now is given."""
     this_year = timezone.localdate().year
-    raw = str(raw or "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
+    return whole_number_or_none(raw, low=EARLIEST_DAY.year, high=this_year) or this_year
 
 
 def _percentile(values: list[float], q: float) -> float | None:

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from compliance.models import RenewalCampaign
 from compliance.services.providers import renewals_assess
+from shops.numbers import whole_number_or_none
 
 
 class Command(BaseCommand):
@@ -12,8 +13,9 @@ class Command(BaseCommand):
         parser.add_argument("campaign", help="the campaign's name or id")
 
     def handle(self, *args, campaign, **options):
+        pk = whole_number_or_none(campaign)
         found = RenewalCampaign.objects.filter(name=campaign).first() or (
-            RenewalCampaign.objects.filter(pk=campaign).first() if campaign.isdigit() else None)
+            RenewalCampaign.objects.filter(pk=pk).first() if pk is not None else None)
         if found is None:
             names = ", ".join(RenewalCampaign.objects.values_list("name", flat=True)) or "none"
             raise CommandError(f"No campaign {campaign!r}. Campaigns: {names}.")

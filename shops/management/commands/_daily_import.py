@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from shops.importing import ImportRefused, progress_wanted, report, run_import
 
@@ -16,6 +16,7 @@ class DailyImportCommand(BaseCommand):
         parser.add_argument("--skip-invalid", action="store_true",
                             help="import the valid rows of a file that has invalid ones")
 
+    @no_translations  # an operator's command line: its report is in English, like the rest of its output
     def handle(self, *args, file: Path, skip_invalid: bool, **options):
         if not file.is_file():
             raise CommandError(f"{file}: no such file.")
