@@ -39,8 +39,14 @@ messages: install
 
 # The integration API's OpenAPI schema, checked in: a test fails when the API
 # and this file disagree (tests/compliance/test_api.py).
+# It lists the catalogue's rule, tier and certificate-type codes as enums: it is
+# generated from a fresh database holding the shipped catalogue only.
 api-schema: install
-	$(PY) manage.py spectacular --validate --fail-on-warn --lang en --file tests/openapi/v1.yaml
+	rm -f /tmp/compliance-api-schema.sqlite3
+	DATABASE_URL=sqlite:////tmp/compliance-api-schema.sqlite3 $(PY) manage.py migrate --noinput >/dev/null
+	DATABASE_URL=sqlite:////tmp/compliance-api-schema.sqlite3 $(PY) manage.py spectacular --validate --fail-on-warn \
+	  --lang en --file tests/openapi/v1.yaml
+	rm -f /tmp/compliance-api-schema.sqlite3
 
 check-deploy: install
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=ci-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=') \

@@ -17,12 +17,17 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
+        if request.path_info.startswith("/api/"):
+            # The API's own limit, computed from its row caps (compliance/api/limits.py).
+            from compliance.api.errors import json_error
+            from compliance.api.limits import MAX_BODY_BYTES
+            from compliance.api.parsers import too_large_message
+
+            if length > MAX_BODY_BYTES:
+                return json_error(413, "too_large", too_large_message())
+            return self.get_response(request)
         if length > settings.MAX_REQUEST_BYTES:
             limit = settings.MAX_REQUEST_BYTES // 1_000_000
-            if request.path_info.startswith("/api/"):
-                from compliance.api.errors import json_error
-
-                return json_error(413, "too_large", _("The request is too large (at most %(n)d MB).") % {"n": limit})
             return HttpResponse(_("The request is too large (at most %(n)d MB).") % {"n": limit}, status=413,
                                 content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -188,7 +188,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["compliance.api.auth.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["compliance.api.auth.PerKeyRateLimit"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON within the API's size and nesting limits (compliance/api/limits.py).
+    "DEFAULT_PARSER_CLASSES": ["compliance.api.parsers.JSONBodyParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "compliance.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -207,6 +208,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 

@@ -47,3 +47,10 @@ def server_error(request):
     return error_page(request, status=500, title=_("Something went wrong on our side"),
                       message=_("Nothing you entered was lost or half-saved. Please try again in a moment; "
                                 "if it keeps happening, tell the compliance team what you were doing."))
+
+
+def csrf_failure(request, reason=""):
+    """Django's CSRF refusal as our 403 page (the API's JSON under /api/)."""
+    return error_page(request, status=403, title=_("Not allowed"),
+                      message=_("The form was out of date or not sent from this site. Go back, reload the page "
+                                "and try again."))

@@ -21,22 +21,27 @@ def error_body(status: int, code: str, message: str, fields=None) -> dict:
 
 
 def exception_handler(exc, context):
+    from .fields import flat_errors
+    from .serializers import ERROR_CODES
+
     if isinstance(exc, DomainError):
         exc = exceptions.ValidationError({"non_field_errors": [str(exc.message)]})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real bug: Django's handler500 (JSON under /api/) takes it
     if isinstance(exc, exceptions.ValidationError):
-        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = error_body(response.status_code, "invalid", _("The request is not valid."), fields)
+        response.data = error_body(response.status_code, "invalid", _("The request is not valid."),
+                                   flat_errors(exc.detail))
     elif isinstance(exc, (Http404, exceptions.NotFound)):
         response.data = error_body(404, "not_found", _("Not found."))
-    elif isinstance(exc, PermissionDenied):
-        response.data = error_body(403, "permission_denied", _("You do not have permission to do this."))
+    elif isinstance(exc, (PermissionDenied, exceptions.PermissionDenied)):
+        response.data = error_body(403, "permission_denied", exc.detail if isinstance(exc, exceptions.APIException)
+                                   else _("You do not have permission to do this."))
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
-        response.data = error_body(response.status_code, code if isinstance(code, str) else "error", detail)
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "bad_request"
+        code = code if isinstance(code, str) and code in ERROR_CODES else "bad_request"
+        response.data = error_body(response.status_code, code, detail)
     return response
 
 

@@ -1,57 +1,131 @@
-"""What the API reads and writes. Input is checked for shape here; what it
-refers to (shops, rules, products) is checked by the services."""
+"""What the API reads and writes, exactly as the published schema says it
+(SPEC §12: every answer, each status code and each enum value). Input is
+checked for shape here; what it refers to (shops, rules, products) is
+checked by the services."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
-from compliance.services.warnings import BATCH_LIMIT, MAX_ORDERS, MAX_PRODUCTS
+from compliance.models import (
+    AllianceMembership, Measure, NodeApplication, Qualification, Ticket, ViolationClass, ViolationWarning,
+)
+from shops.importing import DAILY_COUNT_MAX
+from shops.models import Shop
+from shops.numbers import EARLIEST_DAY, NumberRefused, whole_number
 
-DIGITS = r"^\d{6,20}$"
+from . import limits
+from .fields import (
+    StrictBooleanField, StrictDateField, StrictDateTimeField, StrictIntegerField, StrictNumberField, StrictRegexField,
+)
 
+SHOP_NO = r"^[0-9]{6,20}$"
+PRODUCT_NO = r"^[0-9]{6,20}$"
+CODE = r"^[-a-zA-Z0-9_]{1,40}$"
+NOT_BLANK = r"\S"  # at least one character that is not white space
+
+
+# Codes that are data (the rule catalogue): the schema lists the codes the
+# catalogue holds when the schema is generated.
+
+class RuleCodeField(StrictRegexField):
+    def __init__(self, **kwargs):
+        super().__init__(CODE, max_length=limits.RULE_CODE_MAX, **kwargs)
+
+
+class TierCodeField(RuleCodeField):
+    pass
+
+
+class CertificateTypeField(serializers.CharField):
+    pass
+
+
+class _CatalogueEnum(OpenApiSerializerFieldExtension):
+    def map_serializer_field(self, auto_schema, direction):
+        schema = build_basic_type(OpenApiTypes.STR)
+        schema["enum"] = self.codes()
+        return schema
+
+
+class RuleCodes(_CatalogueEnum):
+    target_class = RuleCodeField
+
+    def codes(self):
+        from compliance.models import Rule
+
+        return sorted(set(Rule.objects.values_list("code", flat=True)))
+
+
+class TierCodes(_CatalogueEnum):
+    target_class = TierCodeField
+
+    def codes(self):
+        from compliance.models import RuleTier
+
+        return sorted(set(RuleTier.objects.values_list("code", flat=True)))
+
+
+class CertificateTypes(_CatalogueEnum):
+    target_class = CertificateTypeField
+
+    def codes(self):
+        from compliance.models import QualificationType
+
+        return sorted(QualificationType.objects.values_list("code", flat=True))
+
+
+def choice(values, **kwargs):
+    return serializers.ChoiceField(choices=list(values), **kwargs)
+
+
+# Warnings ---------------------------------------------------------------------------------------
 
 class WarningIn(serializers.Serializer):
-    report_id = serializers.CharField(max_length=64, help_text=_("The detector's own ID of the report: sending "
-                                                                 "it again changes nothing."))
-    shop = serializers.RegexField(DIGITS, help_text=_("Shop ID."))
-    rule = serializers.SlugField(max_length=40, help_text=_("Rule code, e.g. fake_shipment."))
-    tier = serializers.SlugField(max_length=40, required=False,
-                                 help_text=_("Tier code; the rule's first tier if left out."))
-    summary = serializers.CharField(max_length=300, help_text=_("One line the merchant reads."))
-    detected_at = serializers.DateTimeField()
-    order_nos = serializers.ListField(child=serializers.CharField(max_length=40), required=False,
-                                      max_length=MAX_ORDERS, help_text=_("Orders concerned (fake shipment: "
-                                                                         "each confirmed order is charged)."))
-    product_nos = serializers.ListField(child=serializers.RegexField(DIGITS), required=False,
-                                        max_length=MAX_PRODUCTS, help_text=_("Products concerned."))
+    report_id = StrictRegexField(NOT_BLANK, max_length=limits.REPORT_ID_MAX, help_text=_(
+        "The detector's own ID of the report: sending it again changes nothing."))
+    shop = StrictRegexField(SHOP_NO, help_text=_("Shop ID."))
+    rule = RuleCodeField(help_text=_("Rule code, e.g. fake_shipment."))
+    tier = TierCodeField(required=False, help_text=_("Tier code; the rule's first tier if left out."))
+    summary = StrictRegexField(NOT_BLANK, max_length=limits.SUMMARY_MAX, help_text=_("One line the merchant reads."))
+    detected_at = StrictDateTimeField(help_text=_("RFC 3339 with its offset; not in the future."))
+    order_nos = serializers.ListField(
+        child=StrictRegexField(limits.ORDER_NO_PATTERN), required=False, max_length=limits.MAX_ORDERS,
+        help_text=_("Orders concerned: 6 to 40 letters, digits, “-” or “_”, starting with a letter or digit "
+                    "(fake shipment: each confirmed order is charged)."))
+    product_nos = serializers.ListField(child=StrictRegexField(PRODUCT_NO), required=False,
+                                        max_length=limits.MAX_PRODUCTS, help_text=_("Products concerned."))
     evidence = serializers.DictField(required=False, help_text=_(
-        "What the detector saw, as name → value; shown to the merchant and the reviewer as a table."))
-
-
-    EVIDENCE_MAX_CHARS = 20_000
+        "What the detector saw, as name → value; shown to the merchant and the reviewer as a table. At most "
+        "20,000 characters as compact JSON, no NUL character."))
 
     def validate_evidence(self, value):
         import json
 
-        text = json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         if "\\u0000" in text or "\x00" in text:
             raise serializers.ValidationError(_("The evidence may not contain NUL characters."))
-        if len(text) > self.EVIDENCE_MAX_CHARS:
+        if len(text) > limits.EVIDENCE_MAX_CHARS:
             raise serializers.ValidationError(_("The evidence may be at most %(n)d characters of JSON.")
-                                              % {"n": self.EVIDENCE_MAX_CHARS})
+                                              % {"n": limits.EVIDENCE_MAX_CHARS})
         return value
 
 
 class WarningBatchIn(serializers.Serializer):
-    warnings = WarningIn(many=True, help_text=_("1 to %(n)d warnings.") % {"n": BATCH_LIMIT})
+    warnings = serializers.ListField(child=WarningIn(), min_length=1, max_length=limits.BATCH_LIMIT, help_text=_(
+        "1 to 1,000 warnings. Each is checked on its own: a row that is not valid comes back rejected with its "
+        "index and reasons, and the others are written."))
 
 
 class WarningOut(serializers.Serializer):
     number = serializers.CharField()
     report_id = serializers.CharField()
     shop = serializers.CharField(source="shop.shop_no")
-    rule = serializers.CharField(source="rule.code")
-    tier = serializers.CharField(source="tier.code")
-    status = serializers.CharField()
+    rule = RuleCodeField(source="rule.code")
+    tier = TierCodeField(source="tier.code")
+    status = choice(ViolationWarning.Status.values)
     received_at = serializers.DateTimeField()
     deadline = serializers.DateTimeField()
     answered_at = serializers.DateTimeField(allow_null=True)
@@ -61,22 +135,25 @@ class WarningOut(serializers.Serializer):
 
 
 class RowResultOut(serializers.Serializer):
-    index = serializers.IntegerField(help_text=_("The row's position in the batch, from 0."))
-    outcome = serializers.ChoiceField(choices=["created", "duplicate", "rejected"])
+    index = serializers.IntegerField(min_value=0, help_text=_("The row's position in the batch, from 0."))
+    outcome = choice(["created", "duplicate", "rejected"])
     warning = WarningOut(allow_null=True)
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), help_text=_(
+        "Field → messages; an item of a list under “field.index” (order_nos.3). Empty unless rejected."))
 
 
 class BatchResultOut(serializers.Serializer):
-    created = serializers.IntegerField()
-    duplicates = serializers.IntegerField()
-    rejected = serializers.IntegerField()
+    created = serializers.IntegerField(min_value=0)
+    duplicates = serializers.IntegerField(min_value=0)
+    rejected = serializers.IntegerField(min_value=0)
     results = RowResultOut(many=True)
 
 
+# Tickets and standing ---------------------------------------------------------------------------
+
 class MeasureOut(serializers.Serializer):
-    kind = serializers.CharField()
-    status = serializers.CharField()
+    kind = choice(Measure.Kind.values)
+    status = choice(Measure.Status.values)
     ends_at = serializers.DateTimeField(allow_null=True)
     ticket = serializers.CharField(source="ticket.number")
 
@@ -84,12 +161,12 @@ class MeasureOut(serializers.Serializer):
 class TicketOut(serializers.Serializer):
     number = serializers.CharField()
     shop = serializers.CharField(source="shop.shop_no")
-    rule = serializers.CharField(source="rule.code")
-    tier = serializers.CharField(source="tier.code")
-    violation_class = serializers.CharField()
-    points = serializers.IntegerField()
+    rule = RuleCodeField(source="rule.code")
+    tier = TierCodeField(source="tier.code")
+    violation_class = choice(ViolationClass.values)
+    points = serializers.IntegerField(min_value=0)
     deposit_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    status = serializers.CharField()
+    status = choice(Ticket.Status.values)
     issued_at = serializers.DateTimeField()
     appeal_deadline = serializers.DateTimeField()
     revoked_at = serializers.DateTimeField(allow_null=True)
@@ -98,91 +175,131 @@ class TicketOut(serializers.Serializer):
 
 
 class ClassPointsOut(serializers.Serializer):
-    violation_class = serializers.CharField()
+    violation_class = choice(ViolationClass.values)
     points = serializers.IntegerField()
     next_node = serializers.IntegerField(allow_null=True)
 
 
 class NodeOut(serializers.Serializer):
-    violation_class = serializers.CharField()
-    threshold = serializers.IntegerField()
-    status = serializers.CharField()
+    violation_class = choice(ViolationClass.values)
+    threshold = serializers.IntegerField(min_value=1)
+    status = choice(NodeApplication.Status.values)
 
 
 class CertificateOut(serializers.Serializer):
     number = serializers.CharField()
-    type = serializers.CharField(source="qualification_type.code")
+    type = CertificateTypeField(source="qualification_type.code")
+    status = choice(Qualification.Status.values)
     expires_on = serializers.DateField(allow_null=True)
 
 
 class StandingOut(serializers.Serializer):
     shop = serializers.CharField()
-    status = serializers.CharField()
+    status = choice(Shop.Status.values)
     year = serializers.IntegerField()
     points = ClassPointsOut(many=True)
     nodes = NodeOut(many=True)
     deposit_balance = serializers.DecimalField(max_digits=12, decimal_places=2)
     deposit_required = serializers.DecimalField(max_digits=12, decimal_places=2)
     measures = MeasureOut(many=True)
-    alliance = serializers.CharField(help_text=_("Selected Alliance membership status."))
-    open_rectification_notices = serializers.IntegerField()
+    alliance = choice(AllianceMembership.Status.values, help_text=_("Selected Alliance membership status."))
+    open_rectification_notices = serializers.IntegerField(min_value=0)
     certificates_expiring = CertificateOut(many=True)
-    open_warnings = serializers.IntegerField()
+    open_warnings = serializers.IntegerField(min_value=0)
 
 
-class ImportIn(serializers.Serializer):
-    rows = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=10_000)
-    skip_invalid = serializers.BooleanField(default=False, help_text=_(
-        "Import the valid rows even when some are invalid; otherwise nothing is written."))
-
+# Imports ----------------------------------------------------------------------------------------
 
 class OrdersRowIn(serializers.Serializer):
-    shop = serializers.CharField()
-    day = serializers.DateField()
-    paid_orders = serializers.IntegerField(min_value=0)
-    gift_orders = serializers.IntegerField(min_value=0)
+    shop = StrictRegexField(SHOP_NO)
+    day = StrictDateField(help_text=_("YYYY-MM-DD, Shanghai calendar; not in the future, from 2000 on."))
+    paid_orders = StrictIntegerField(min_value=0, max_value=DAILY_COUNT_MAX)
+    gift_orders = StrictIntegerField(min_value=0, max_value=DAILY_COUNT_MAX,
+                                     help_text=_("Among the paid orders; at most paid_orders."))
 
 
 class ScoresRowIn(serializers.Serializer):
-    shop = serializers.CharField()
-    day = serializers.DateField()
-    score = serializers.DecimalField(max_digits=5, decimal_places=2)
+    shop = StrictRegexField(SHOP_NO)
+    day = StrictDateField(help_text=_("YYYY-MM-DD, Shanghai calendar; not in the future, from 2000 on."))
+    score = StrictNumberField(min_value=0, max_value=100, help_text=_("0 to 100, at most two decimals."))
+
+
+def import_request(row_serializer, name: str):
+    return type(name, (serializers.Serializer,), {
+        "rows": serializers.ListField(child=row_serializer(), min_length=1, max_length=limits.IMPORT_ROWS_MAX),
+        "skip_invalid": StrictBooleanField(default=False, help_text=_(
+            "Import the valid rows even when some are invalid; otherwise nothing is written.")),
+        "__module__": __name__,
+    })
+
+
+OrdersImportIn = import_request(OrdersRowIn, "OrdersImportIn")
+ScoresImportIn = import_request(ScoresRowIn, "ScoresImportIn")
 
 
 class ImportErrorOut(serializers.Serializer):
-    index = serializers.IntegerField()
+    index = serializers.IntegerField(min_value=0, help_text=_("The row's position in ``rows``, from 0."))
     message = serializers.CharField()
 
 
 class ImportResultOut(serializers.Serializer):
-    valid = serializers.IntegerField()
-    written = serializers.IntegerField(help_text=_("Rows new or changed; importing again writes nothing."))
-    shops = serializers.IntegerField()
-    error_count = serializers.IntegerField()
+    valid = serializers.IntegerField(min_value=0)
+    written = serializers.IntegerField(min_value=0, help_text=_("Rows new or changed; importing again writes nothing."))
+    shops = serializers.IntegerField(min_value=0)
+    error_count = serializers.IntegerField(min_value=0)
     errors = ImportErrorOut(many=True)
 
 
+# Errors -----------------------------------------------------------------------------------------
+
+ERROR_CODES = [
+    "bad_request", "invalid", "parse_error", "not_authenticated", "authentication_failed", "permission_denied",
+    "not_found", "method_not_allowed", "not_acceptable", "unsupported_media_type", "too_large", "throttled",
+    "rows_invalid", "server_error",
+]
+
+
 class ErrorDetailOut(serializers.Serializer):
-    status = serializers.IntegerField()
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(required=False)
+    status = serializers.IntegerField(min_value=400, max_value=599)
+    code = choice(ERROR_CODES)
+    message = serializers.CharField(help_text=_("For people, in the request's Accept-Language (Chinese by default)."))
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+                                   help_text=_("Invalid input: field → messages (a list's item under field.index)."))
+    rows = ImportErrorOut(many=True, required=False, help_text=_("An import refused: the invalid rows."))
 
 
 class ErrorOut(serializers.Serializer):
     error = ErrorDetailOut()
 
 
+# Decision quality ---------------------------------------------------------------------------------
+
+class WholeNumberQuery(serializers.IntegerField):
+    """A whole number in a query string (text by nature), through the one parser."""
+
+    def to_internal_value(self, data):
+        try:
+            return whole_number(data, low=self.min_value, high=self.max_value)
+        except NumberRefused as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class QualityQuery(serializers.Serializer):
+    year = WholeNumberQuery(min_value=EARLIEST_DAY.year, max_value=2100, required=False, help_text=_(
+        "Shanghai calendar year; this year if left out."))
+    by = choice(["rule", "reviewer", "month"], default="rule")
+
+
 class QualityRowOut(serializers.Serializer):
     key = serializers.CharField(help_text=_("Rule code, reviewer's user ID or month (YYYY-MM)."))
     label = serializers.CharField()
-    issued = serializers.IntegerField()
-    appealed = serializers.IntegerField()
-    overturned = serializers.IntegerField(help_text=_("Tickets whose appeal was approved."))
-    revoked = serializers.IntegerField()
-    overturn_rate = serializers.FloatField()
-    decisions = serializers.IntegerField(help_text=_("Appeals decided."))
-    within_target = serializers.IntegerField(help_text=_("Appeals decided by their due time."))
+    issued = serializers.IntegerField(min_value=0)
+    appealed = serializers.IntegerField(min_value=0)
+    overturned = serializers.IntegerField(min_value=0, help_text=_("Tickets whose appeal was approved."))
+    revoked = serializers.IntegerField(min_value=0)
+    overturn_rate = serializers.FloatField(min_value=0, max_value=1)
+    decisions = serializers.IntegerField(min_value=0, help_text=_("Appeals decided."))
+    within_target = serializers.IntegerField(min_value=0, help_text=_("Appeals decided by their due time."))
     median_hours = serializers.FloatField(allow_null=True)
     p90_hours = serializers.FloatField(allow_null=True)
     flagged = serializers.BooleanField()
@@ -190,14 +307,14 @@ class QualityRowOut(serializers.Serializer):
 
 class DetectorOut(serializers.Serializer):
     name = serializers.CharField()
-    confirmed = serializers.IntegerField()
-    dismissed = serializers.IntegerField()
-    waiting = serializers.IntegerField()
+    confirmed = serializers.IntegerField(min_value=0)
+    dismissed = serializers.IntegerField(min_value=0)
+    waiting = serializers.IntegerField(min_value=0)
 
 
 class QualityOut(serializers.Serializer):
     year = serializers.IntegerField()
-    by = serializers.ChoiceField(choices=["rule", "reviewer", "month"])
+    by = choice(["rule", "reviewer", "month"])
     rows = QualityRowOut(many=True)
     total = QualityRowOut()
     detectors = DetectorOut(many=True)

@@ -1,4 +1,6 @@
-from django.urls import path, re_path
+from django.urls import Resolver404, path, re_path, resolve
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
@@ -7,8 +9,19 @@ from .errors import json_error
 app_name = "api"
 
 
+@csrf_exempt  # an API client sends no CSRF token: the answer is JSON whatever the method
 def unknown(request, rest=""):
-    return json_error(404, "not_found", "No such endpoint: see /api/v1/docs/.")
+    """Every other path under /api/v1/: 404 in the API's shape. A path that
+    only lacks its trailing slash says so (a POST cannot be redirected)."""
+    if rest and not rest.endswith("/"):
+        try:
+            known = resolve(f"{request.path}/").func is not unknown
+        except Resolver404:
+            known = False
+        if known:
+            return json_error(404, "not_found", _("No such endpoint: the address ends with a slash, %(path)s/.")
+                              % {"path": request.path})
+    return json_error(404, "not_found", _("No such endpoint: see /api/v1/docs/."))
 
 
 urlpatterns = [

@@ -1,13 +1,14 @@
 """The integration API, version 1 (SPEC §12). Every call is logged against
 its integration (IntegrationCall) and every write it causes names the
-integration in the event trail."""
+integration in the event trail. Every answer a client can get is declared in
+the schema: the success shape, each error status with the one error shape,
+and each enum."""
 
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from django.utils.translation import gettext as _
-from rest_framework import serializers as drf
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,17 +16,28 @@ from rest_framework.views import APIView
 from compliance.models import IntegrationCall, RectificationNotice, Scope, Ticket, ViolationWarning
 from compliance.selectors import shop_certificates, shop_standing
 from compliance.services.alliance import membership_of
-from compliance.services.warnings import BATCH_LIMIT, warnings_receive
+from compliance.services.insight import decision_quality
+from compliance.services.warnings import warnings_receive
 from shops.importing import DAILY_ORDERS, EXPERIENCE_SCORES, ImportRefused, json_rows, run_import_rows
 from shops.models import Shop
 
+from . import limits
 from . import serializers as s
 from .errors import error_body
+from .fields import flat_errors
 
-ERRORS = {code: OpenApiResponse(s.ErrorOut, description=text) for code, text in [
-    (400, "Invalid input"), (401, "No key, or an unknown or revoked key"),
-    (403, "The key lacks the scope"), (429, "Too many requests: see Retry-After")]}
-NOT_FOUND = {404: OpenApiResponse(s.ErrorOut, description="Not found")}
+
+def _errors(*codes) -> dict:
+    texts = {400: "Invalid input, or a body that is not JSON within the limits",
+             401: "No key, or an unknown or revoked key", 403: "The key lacks the scope",
+             404: "Not found", 405: "Method not allowed (the Allow header lists the methods)",
+             413: f"Body larger than {limits.MAX_BODY_MB} MB", 415: "Body is not application/json",
+             429: "Too many requests: see Retry-After"}
+    return {code: OpenApiResponse(s.ErrorOut, description=texts[code]) for code in codes}
+
+
+READ_ERRORS = _errors(401, 403, 404, 405, 429)
+WRITE_ERRORS = _errors(400, 401, 403, 405, 413, 415, 429)
 
 
 class IntegrationView(APIView):
@@ -44,24 +56,28 @@ class IntegrationView(APIView):
         return response
 
 
-def _warning_data(warning) -> dict:
-    return s.WarningOut(warning).data
+def _envelope(request, key: str, most: int) -> list:
+    """The body's list under ``key``, 1 to ``most`` items, else a 400."""
+    rows = request.data.get(key) if isinstance(request.data, dict) else None
+    if not isinstance(rows, list) or not 1 <= len(rows) <= most:
+        raise ValidationError({key: [_("Send {\"%(key)s\": [...]} with 1 to %(n)s items.")
+                                     % {"key": key, "n": f"{most:,}"}]})
+    return rows
 
 
 class WarningBatchView(IntegrationView):
     required_scope = Scope.WARNINGS
 
     @extend_schema(
-        operation_id="warnings_submit", request=s.WarningBatchIn, responses={200: s.BatchResultOut, **ERRORS},
+        operation_id="warnings_submit", request=s.WarningBatchIn, responses={200: s.BatchResultOut, **WRITE_ERRORS},
         summary="Submit violation warnings",
-        description=f"One to {BATCH_LIMIT} warnings. Each row is checked on its own: valid rows are written, "
-                    "invalid ones come back with their index and reasons, a report ID received before comes "
-                    "back as that warning, unchanged.")
+        description=f"One to {limits.BATCH_LIMIT:,} warnings, at most {limits.MAX_BODY_MB} MB as compact UTF-8 JSON "
+                    f"(a full batch at every cap), nested at most {limits.MAX_JSON_DEPTH} levels. Each row is "
+                    "checked on its own: valid rows are written, invalid ones come back rejected with their index "
+                    "and reasons (200), a report ID received before comes back as that warning, unchanged. A "
+                    "resubmitted batch gives every row the outcome it had the first time.")
     def post(self, request):
-        rows = request.data.get("warnings") if isinstance(request.data, dict) else None
-        if not isinstance(rows, list) or not 1 <= len(rows) <= BATCH_LIMIT:
-            return Response(error_body(400, "invalid", f"Send {{\"warnings\": [...]}} with 1 to {BATCH_LIMIT} "
-                                                      "warnings."), status=400)
+        rows = _envelope(request, "warnings", limits.BATCH_LIMIT)
         self.rows_sent = len(rows)
         parsed, shape_errors = [], {}
         # One serializer for every row: DRF copies a serializer's fields per
@@ -74,16 +90,17 @@ class WarningBatchView(IntegrationView):
             try:
                 parsed.append((i, validator.run_validation(row)))
             except ValidationError as exc:
-                shape_errors[i] = exc.detail
-        results = warnings_receive(integration=request.auth, rows=[row for _i, row in parsed])
+                shape_errors[i] = flat_errors(exc.detail)
+        results = warnings_receive(integration=request.auth, rows=[row for _i, row in parsed],
+                                   indexes=[i for i, _row in parsed])
         shown = s.WarningOut([r.warning for r in results if r.warning], many=True).data
         out = [None] * len(rows)
         for i, errors in shape_errors.items():
             out[i] = {"index": i, "outcome": "rejected", "warning": None, "errors": errors}
         shown_iter = iter(shown)
-        for (i, _row), result in zip(parsed, results):
-            out[i] = {"index": i, "outcome": result.outcome, "errors": result.errors,
-                      "warning": next(shown_iter) if result.warning else None}
+        for result in results:
+            out[result.index] = {"index": result.index, "outcome": result.outcome, "errors": result.errors,
+                                 "warning": next(shown_iter) if result.warning else None}
         counts = {k: sum(1 for r in out if r["outcome"] == k) for k in ("created", "duplicate", "rejected")}
         self.rows_rejected = counts["rejected"]
         return Response({"created": counts["created"], "duplicates": counts["duplicate"],
@@ -93,18 +110,18 @@ class WarningBatchView(IntegrationView):
 class WarningView(IntegrationView):
     required_scope = Scope.WARNINGS
 
-    @extend_schema(operation_id="warning_status", responses={200: s.WarningOut, **ERRORS, **NOT_FOUND},
+    @extend_schema(operation_id="warning_status", responses={200: s.WarningOut, **READ_ERRORS},
                    summary="A warning's status, by your report ID")
     def get(self, request, report_id):
         warning = get_object_or_404(ViolationWarning.objects.select_related("shop", "rule", "tier", "ticket"),
                                     integration=request.auth, report_id=report_id)
-        return Response(_warning_data(warning))
+        return Response(s.WarningOut(warning).data)
 
 
 class TicketView(IntegrationView):
     required_scope = Scope.TICKETS
 
-    @extend_schema(operation_id="ticket_status", responses={200: s.TicketOut, **ERRORS, **NOT_FOUND},
+    @extend_schema(operation_id="ticket_status", responses={200: s.TicketOut, **READ_ERRORS},
                    summary="A ticket's status")
     def get(self, request, number):
         ticket = get_object_or_404(Ticket.objects.select_related("shop", "rule", "tier"), number=number)
@@ -119,7 +136,7 @@ class TicketView(IntegrationView):
 class StandingView(IntegrationView):
     required_scope = Scope.STANDING
 
-    @extend_schema(operation_id="shop_standing", responses={200: s.StandingOut, **ERRORS, **NOT_FOUND},
+    @extend_schema(operation_id="shop_standing", responses={200: s.StandingOut, **READ_ERRORS},
                    summary="A shop's standing: points, nodes, deposit, measures, alliance, certificates")
     def get(self, request, shop_no):
         shop = get_object_or_404(Shop.objects.select_related("controller"), shop_no=shop_no)
@@ -143,50 +160,67 @@ class StandingView(IntegrationView):
 
 
 class ImportView(IntegrationView):
+    """Rows of the CSV importers as JSON: each row's types are checked here
+    (the schema's), its values by the importer, with the files' checks."""
+
     required_scope = Scope.IMPORTS
     spec = None
+    row = None
 
     def post(self, request):
-        envelope = s.ImportIn(data=request.data if isinstance(request.data, dict) else {})
-        envelope.is_valid(raise_exception=True)
-        rows = envelope.validated_data["rows"]
+        rows = _envelope(request, "rows", limits.IMPORT_ROWS_MAX)
+        skip_invalid = request.data.get("skip_invalid", False)
+        if not isinstance(skip_invalid, bool):
+            raise ValidationError({"skip_invalid": [_("Must be true or false.")]})
         self.rows_sent = len(rows)
+        checker = self.row()
+        typed, refused = [], []
+        for i, row in enumerate(rows):
+            try:
+                checker.run_validation(row)
+            except ValidationError as exc:
+                refused.append((i, "; ".join(f"{field}: {' '.join(messages)}"
+                                             for field, messages in flat_errors(exc.detail).items())))
+            else:
+                typed.append(i)
+        allowed = set(typed)
+        numbered = [pair for pair in json_rows(self.spec, rows) if pair[0] in allowed]
         try:
-            result = run_import_rows(self.spec, json_rows(self.spec, rows),
-                                     skip_invalid=envelope.validated_data["skip_invalid"])
-        except ImportRefused as refused:
-            result = refused.args[0]
+            result = run_import_rows(self.spec, numbered, skip_invalid=skip_invalid, errors_before=refused)
+        except ImportRefused as exc:
+            result = exc.args[0]
             self.rows_rejected = result.error_count
-            body = error_body(400, "rows_invalid", f"{result.error_count} rows are invalid: nothing was imported. "
-                                                   "Correct them, or send skip_invalid=true.")
-            body["error"]["rows"] = [{"index": line, "message": message} for line, message in result.errors]
+            body = error_body(400, "rows_invalid", _("%(n)d rows are invalid: nothing was imported. Correct them, "
+                                                     "or send skip_invalid=true.") % {"n": result.error_count})
+            body["error"]["rows"] = _row_errors(result)
             return Response(body, status=400)
         self.rows_rejected = result.error_count
         return Response({"valid": result.valid, "written": result.written, "shops": result.shops,
-                         "error_count": result.error_count,
-                         "errors": [{"index": line, "message": message} for line, message in result.errors]})
+                         "error_count": result.error_count, "errors": _row_errors(result)})
 
 
-def _import_request(row_serializer, name):
-    return type(name, (drf.Serializer,), {
-        "rows": row_serializer(many=True), "skip_invalid": drf.BooleanField(default=False)})
+def _row_errors(result) -> list[dict]:
+    return [{"index": index, "message": message} for index, message in result.errors]
 
 
 class OrdersImportView(ImportView):
-    spec = DAILY_ORDERS
+    spec, row = DAILY_ORDERS, s.OrdersRowIn
 
-    @extend_schema(operation_id="import_daily_orders", request=_import_request(s.OrdersRowIn, "OrdersImportIn"),
-                   responses={200: s.ImportResultOut, **ERRORS}, summary="Import daily paid and gift orders")
+    @extend_schema(operation_id="import_daily_orders", request=s.OrdersImportIn,
+                   responses={200: s.ImportResultOut, **WRITE_ERRORS}, summary="Import daily paid and gift orders",
+                   description=f"1 to {limits.IMPORT_ROWS_MAX:,} rows. A row that is not valid, or names a shop "
+                               "that does not exist, refuses the whole import (400, code rows_invalid, the rows "
+                               "with their index and reason) unless skip_invalid is true.")
     def post(self, request):
         return super().post(request)
 
 
 class ScoresImportView(ImportView):
-    spec = EXPERIENCE_SCORES
+    spec, row = EXPERIENCE_SCORES, s.ScoresRowIn
 
-    @extend_schema(operation_id="import_experience_scores",
-                   request=_import_request(s.ScoresRowIn, "ScoresImportIn"),
-                   responses={200: s.ImportResultOut, **ERRORS}, summary="Import daily experience scores")
+    @extend_schema(operation_id="import_experience_scores", request=s.ScoresImportIn,
+                   responses={200: s.ImportResultOut, **WRITE_ERRORS}, summary="Import daily experience scores",
+                   description=f"1 to {limits.IMPORT_ROWS_MAX:,} rows; invalid rows as for daily orders.")
     def post(self, request):
         return super().post(request)
 
@@ -194,13 +228,11 @@ class ScoresImportView(ImportView):
 class QualityView(IntegrationView):
     required_scope = Scope.INSIGHT
 
-    @extend_schema(operation_id="decision_quality", responses={200: s.QualityOut, **ERRORS},
+    @extend_schema(operation_id="decision_quality", responses={200: s.QualityOut, **_errors(400, 401, 403, 405, 429)},
                    summary="Decision quality: tickets issued, appealed, overturned, revoked; appeal decision times",
-                   parameters=[OpenApiParameter("year", int, description="Shanghai calendar year; this year if left out"),
-                               OpenApiParameter("by", str, enum=["rule", "reviewer", "month"])])
+                   parameters=[s.QualityQuery])
     def get(self, request):
-        from compliance.services.insight import BY, decision_quality, quality_year
-
-        by = request.query_params.get("by") if request.query_params.get("by") in BY else "rule"
-        year = quality_year(request.query_params.get("year"))
-        return Response(s.QualityOut(decision_quality(year=year, by=by)).data)
+        query = s.QualityQuery(data=request.query_params.dict())  # a plain dict: an empty value is refused, not dropped
+        query.is_valid(raise_exception=True)
+        year = query.validated_data.get("year") or timezone.localdate().year
+        return Response(s.QualityOut(decision_quality(year=year, by=query.validated_data["by"])).data)

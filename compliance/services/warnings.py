@@ -26,9 +26,6 @@ from .events import new_numbers, record_event
 from .locks import lock_shop
 from .tickets import ticket_issue
 
-BATCH_LIMIT = 1000
-MAX_ORDERS = 500
-MAX_PRODUCTS = 200
 # A shop that can no longer be penalised gets no warning.
 CLOSED_SHOPS = (Shop.Status.CLEARED, Shop.Status.EXITED, Shop.Status.CLOSED)
 
@@ -53,17 +50,20 @@ def _rules_by_code(codes: set[str], today: datetime.date) -> dict[str, Rule]:
     return {rule.code: rule for rule in rules}
 
 
-def warnings_receive(*, integration: Integration, rows: list[dict],
+def warnings_receive(*, integration: Integration, rows: list[dict], indexes: list[int] | None = None,
                      now: datetime.datetime | None = None) -> list[RowResult]:
     """A detector's batch, already checked for shape (the API's serializer):
     each row is validated against the data — shop, rule, tier, products,
     orders — and valid rows are written together; a row whose report ID was
     received before comes back as that warning, unchanged (SPEC §11). Rows
     are dicts with shop, rule, tier (optional), report_id, summary,
-    detected_at, order_nos, product_nos, evidence."""
+    detected_at, order_nos, product_nos, evidence. ``indexes`` are the rows'
+    positions in the batch as sent (the API leaves out rows it refused for
+    their shape)."""
     now = now or timezone.now()
     today = shanghai(now).date()
-    results = [RowResult(index=i, outcome="rejected") for i in range(len(rows))]
+    indexes = list(range(len(rows))) if indexes is None else list(indexes)
+    results = [RowResult(index=index, outcome="rejected") for index in indexes]
     shops = {s.shop_no: s for s in Shop.objects.filter(shop_no__in={r["shop"] for r in rows})}
     rules = _rules_by_code({r["rule"] for r in rows}, today)
     product_nos = {n for r in rows for n in r.get("product_nos") or ()}
@@ -75,16 +75,19 @@ def warnings_receive(*, integration: Integration, rows: list[dict],
     first_row: dict[str, int] = {}
     candidates = []
     for i, row in enumerate(rows):
+        # A report ID repeated in the batch is refused on every row after its
+        # first, whether or not the first is new: a resubmission of the batch
+        # gives each row the outcome it had the first time.
+        if row["report_id"] in first_row:
+            results[i].errors = {"report_id": [_("The same report ID is on row %(row)d of this batch.")
+                                               % {"row": indexes[first_row[row["report_id"]]]}]}
+            continue
+        first_row[row["report_id"]] = i
         if row["report_id"] in received:
             results[i].outcome, results[i].warning = "duplicate", received[row["report_id"]]
             continue
         errors: dict[str, list] = defaultdict(list)
         shop, rule = shops.get(row["shop"]), rules.get(row["rule"])
-        if row["report_id"] in first_row:
-            errors["report_id"].append(_("The same report ID is on row %(row)d of this batch.")
-                                       % {"row": first_row[row["report_id"]]})
-        else:
-            first_row[row["report_id"]] = i
         if shop is None:
             errors["shop"].append(_("No shop with ID %(shop)s.") % {"shop": row["shop"]})
         elif shop.status in CLOSED_SHOPS:
