@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from compliance.models import Event, Measure, NodeApplication, PointNode, ViolationClass
 from compliance.services.assessment import point_totals, point_year, shanghai_day_start
@@ -110,8 +111,9 @@ POINT_NODES_CACHE_KEY = "point-nodes"
 
 def active_point_nodes() -> list:
     """The active point nodes for the standing pages (a handful of rows read
-    on every page): cached for a minute, dropped when an admin saves a node.
-    Ticket issuance reads them from the database (services.assessment)."""
+    on every page): cached for a minute, dropped when the service that saves a
+    node commits (services.catalogue). Ticket issuance reads them from the
+    database (services.assessment)."""
     return cache.get_or_set(POINT_NODES_CACHE_KEY,
                             lambda: list(PointNode.objects.filter(is_active=True).order_by("threshold")), 60)
 
@@ -368,21 +370,22 @@ def dashboard(user, *, now: datetime.datetime | None = None, days: int = 30) -> 
 REQUIREMENTS_CACHE_KEY = "qualification-requirements"
 
 
-def active_requirements() -> list:
-    """The requirement matrix with each row's accepted types. A few dozen rows
-    read on every certificate page and queue: kept in the cache for a minute,
-    and dropped at once when a compliance admin saves a requirement or a type
-    (admin.qualifications)."""
+def requirements_now() -> list:
+    """The requirement matrix with each row's accepted types, read now."""
     from compliance.models import QualificationRequirement
 
-    def build():
-        rows = list(QualificationRequirement.objects.filter(is_active=True).prefetch_related("accepted_types"))
-        for row in rows:
-            row.types = sorted(row.accepted_types.all(), key=lambda t: (t.position, t.pk))
-            row.type_ids = sorted(t.pk for t in row.types)
-        return rows
+    rows = list(QualificationRequirement.objects.filter(is_active=True).prefetch_related("accepted_types"))
+    for row in rows:
+        row.types = sorted(row.accepted_types.all(), key=lambda t: (t.position, t.pk))
+        row.type_ids = sorted(t.pk for t in row.types)
+    return rows
 
-    return cache.get_or_set(REQUIREMENTS_CACHE_KEY, build, 60)
+
+def active_requirements() -> list:
+    """The requirement matrix: a few dozen rows read on every certificate page
+    and queue, kept in the cache for a minute and dropped when the service that
+    changes a requirement or a type commits (services.qualifications)."""
+    return cache.get_or_set(REQUIREMENTS_CACHE_KEY, requirements_now, 60)
 
 
 def forget_requirements() -> None:
@@ -581,5 +584,6 @@ def alliance_summary(shop: Shop, *, cached: bool = False):
         return membership, None
     if not cached:
         return membership, alliance_eligibility(shop, membership=membership)
-    key = f"alliance-eligibility:{shop.pk}:{membership.status}"
+    # The criteria's sentences are in the active language: the key names it.
+    key = f"alliance-eligibility:{shop.pk}:{membership.status}:{get_language()}"
     return membership, cache.get_or_set(key, lambda: alliance_eligibility(shop, membership=membership), 60)

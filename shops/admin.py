@@ -296,6 +296,7 @@ class ServiceProviderAdmin(BaseModelAdmin):
     list_display = ("name", "status", "certified_on", "converted_on", "deposit_display", "deposit_paid_on")
     list_filter = ("status",)
     list_select_related = ()
+    sortable_by = ("name",)  # providers number in the thousands at most
     search_fields = ("name",)
     readonly_fields = ("status", "revoked_at", "created_at")
     deposit_display = money_column("deposit_paid", _("deposit paid (CNY)"))
@@ -339,11 +340,13 @@ for model in (AccessAttempt, AccessLog, AccessFailureLog):
 @admin.register(User)
 class ProjectUserAdmin(BaseModelAdmin, UserAdmin):
     list_select_related = ()
+    sortable_by = ("username",)  # unique: indexed
 
 
 @admin.register(Group)
 class ProjectGroupAdmin(BaseModelAdmin, GroupAdmin):
     list_select_related = ()
+    sortable_by = ("name",)
 
 
 @admin.register(AccessAttempt)

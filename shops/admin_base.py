@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connections
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from .formats import money
 from .identifiers import normalize_identifier
+from .numbers import BIGINT_MAX, whole_number_or_none
 
 
 class EstimatedCountPaginator(Paginator):
@@ -162,6 +164,40 @@ class SafeAutocompleteSelectMultiple(_ValidChoicesOnly, widgets.AutocompleteSele
     pass
 
 
+class SafeChangeList(ChangeList):
+    """Django's changelist, ordered only by the columns ``sortable_by`` names:
+    ``sortable_by`` hides the other headers, but ``?o=<n>`` would still sort a
+    million rows by an unindexed column. Indexes outside it are dropped from
+    the ordering parameter (the default order stays); the page is the same."""
+
+    def get_ordering(self, request, queryset):
+        raw = self.params.get(ORDER_VAR)
+        if not raw:
+            return super().get_ordering(request, queryset)
+        names = [entry if isinstance(entry, str) else getattr(entry, "__name__", None) for entry in self.list_display]
+        allowed = {str(i) for i, name in enumerate(names) if self.sortable_by is None or name in self.sortable_by}
+        kept = [part for part in str(raw).split(".") if part.rpartition("-")[2] in allowed]
+        params = self.params
+        self.params = {**params, ORDER_VAR: ".".join(kept)} if kept else {
+            key: value for key, value in params.items() if key != ORDER_VAR}
+        try:
+            return super().get_ordering(request, queryset)
+        finally:
+            self.params = params
+
+
+def per_request(column):
+    """A list column that needs the request — the user's permissions, the
+    time — as ``column(self, obj, request)``. One ModelAdmin instance serves
+    every request, so nothing of a request may be kept on it; instead
+    ``BaseModelAdmin.get_list_display`` binds each request's own column."""
+    column.per_request = True
+    return column
+
+
+DISPLAY_ATTRIBUTES = ("short_description", "admin_order_field", "boolean", "empty_value_display")
+
+
 class BaseModelAdmin(admin.ModelAdmin):
     """Every ModelAdmin of the project derives from this.
 
@@ -186,6 +222,28 @@ class BaseModelAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     list_per_page = 50
     search_shapes: tuple[SearchShape, ...] = ()
+    # No column sorts unless the admin names it (with an index behind it).
+    sortable_by: tuple[str, ...] = ()
+
+    def get_changelist(self, request, **kwargs):
+        return SafeChangeList
+
+    def get_list_display(self, request):
+        return tuple(self._bound(entry, request) for entry in super().get_list_display(request))
+
+    def _bound(self, entry, request):
+        method = getattr(self, entry, None) if isinstance(entry, str) else None
+        if not getattr(method, "per_request", False):
+            return entry
+
+        def column(obj):
+            return method(obj, request)
+
+        column.__name__ = entry
+        for name in DISPLAY_ATTRIBUTES:
+            if hasattr(method, name):
+                setattr(column, name, getattr(method, name))
+        return column
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in self.get_autocomplete_fields(request):
@@ -301,12 +359,13 @@ def valid_pk(model, value) -> bool:
 
 
 def valid_value(field, value) -> bool:
-    """Whether the database can be asked about ``value`` in ``field``."""
+    """Whether the database can be asked about ``value`` in ``field``: an
+    integer column takes a whole number within its range (``whole_number``)."""
+    low, high = connections["default"].ops.integer_field_range(field.get_internal_type())
+    if field.get_internal_type().endswith(("IntegerField", "AutoField")):
+        return whole_number_or_none(value, low=low if low is not None else -BIGINT_MAX,
+                                    high=high if high is not None else BIGINT_MAX) is not None
     try:
-        pk = field.to_python(value)
+        return field.to_python(value) is not None
     except ValidationError:
         return False
-    if isinstance(pk, int):
-        low, high = connections["default"].ops.integer_field_range(field.get_internal_type())
-        return (low is None or pk >= low) and (high is None or pk <= high)
-    return pk is not None

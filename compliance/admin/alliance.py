@@ -6,7 +6,6 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
@@ -25,7 +24,7 @@ from compliance.services.alliance import (
 )
 from compliance.services.assessment import shanghai_day_start
 from compliance.wording import person
-from shops.admin_base import BaseModelAdmin, shop_label, shop_shapes, status_column, time_column
+from shops.admin_base import BaseModelAdmin, SafeChangeList, per_request, shop_label, shop_shapes, status_column, time_column
 
 from .base import ReadOnlyAdmin
 
@@ -46,7 +45,7 @@ class CloseForm(forms.Form):
                              help_text=gettext_lazy("Why the shop is unsuitable for promotion; the merchant reads it."))
 
 
-class ClosureCountingChangeList(ChangeList):
+class ClosureCountingChangeList(SafeChangeList):
     """After the page is read, each row's closures that count: one query for
     the page, not one per row."""
 
@@ -82,8 +81,9 @@ class AllianceMembershipAdmin(BaseModelAdmin):
         return [ALLIANCE_QUEUE_ORDER.asc(), "due_at", "-id"]
 
     @admin.display(description=gettext_lazy("shop"))
-    def shop_display(self, obj):
-        pending = obj.status == AllianceMembership.Status.APPLIED and self._may_decide
+    @per_request
+    def shop_display(self, obj, request):
+        pending = obj.status == AllianceMembership.Status.APPLIED and request.user.has_perm(DECIDE)
         url = reverse("admin:compliance_alliancemembership_decide" if pending else
                       "admin:compliance_alliancemembership_change", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, shop_label(obj.shop, "14em"))
@@ -111,10 +111,6 @@ class AllianceMembershipAdmin(BaseModelAdmin):
     @admin.display(description=gettext_lazy("closures for violations"))
     def closures_display(self, obj):
         return obj.counted
-
-    def changelist_view(self, request, extra_context=None):
-        self._may_decide = request.user.has_perm(DECIDE)
-        return super().changelist_view(request, extra_context)
 
     def get_changelist(self, request, **kwargs):
         return ClosureCountingChangeList

@@ -11,9 +11,8 @@ from shops.admin_base import BaseModelAdmin, truncated
 
 from ..exceptions import DomainError
 from ..models import PointNode, PolicyChange, PolicySettings, Rule, RuleTier
-from ..selectors import forget_point_nodes
 from ..services.catalogue import (
-    NODE_FIELDS, figures, node_revise, policy_change, record_change, rule_figures, rule_revise,
+    node_create, node_revise, policy_change, record_change, rule_figures, rule_revise,
 )
 from ..services.insight import node_change_preview, policy_change_preview, tier_change_preview
 from .insight import INSIGHT, preview_page, with_reason
@@ -127,6 +126,7 @@ class RuleAdmin(PreviewMixin, BaseModelAdmin):
                     "appeal_window_days", "appeal_chances", "effective_display")
     list_filter = ("alliance_serious", "is_qualification_rule")
     list_select_related = ()
+    sortable_by = ("code", "version", "name_zh_display", "name_en_display", "effective_display")  # a few dozen rows
     search_fields = ("code", "name_zh", "name_en")
     inlines = [RuleTierInline]
     fieldsets = (
@@ -181,20 +181,17 @@ class RuleAdmin(PreviewMixin, BaseModelAdmin):
             return  # nothing to version
         saved = Rule.objects.get(pk=form.instance.pk)
         starts = form.cleaned_data.get("effective_from") if "effective_from" in changed else None
-        self._revised = rule_revise(saved=saved, changed=form.instance, tiers=self._tiers(formsets),
-                                    actor=request.user, reason=form.cleaned_data["change_reason"],
-                                    effective_from=starts)
+        # The new version is this request's (one admin instance serves every request).
+        request.rule_revised = rule_revise(saved=saved, changed=form.instance, tiers=self._tiers(formsets),
+                                           actor=request.user, reason=form.cleaned_data["change_reason"],
+                                           effective_from=starts)
 
     def construct_change_message(self, request, form, formsets, add=False):
         # A change saved no tier in place (the new version has copies): describe the form only.
         return super().construct_change_message(request, form, formsets if add else [], add)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        self._revised = None
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
     def response_change(self, request, obj):
-        new = self._revised
+        new = getattr(request, "rule_revised", None)
         if new is None:
             return super().response_change(request, obj)
         self.message_user(request, gettext("Saved as version %(v)d, in effect from %(day)s; tickets already issued "
@@ -209,6 +206,7 @@ class PointNodeAdmin(PreviewMixin, BaseModelAdmin):
                     "replaced_by")
     list_filter = ("violation_class", "is_active")
     list_select_related = ("replaced_by",)
+    sortable_by = ("violation_class", "threshold")  # a handful of rows
     preview_kind = "node"
 
     def preview_effect(self, request, form, obj):
@@ -217,17 +215,15 @@ class PointNodeAdmin(PreviewMixin, BaseModelAdmin):
     readonly_fields = ("replaced_by",)
 
     def save_model(self, request, obj, form, change):
+        reason = form.cleaned_data["change_reason"]
         if change:
-            self._saved_as = node_revise(saved=PointNode.objects.get(pk=obj.pk), changed=obj, actor=request.user,
-                                         reason=form.cleaned_data["change_reason"])
+            request.node_saved_as = node_revise(saved=PointNode.objects.get(pk=obj.pk), changed=obj,
+                                                actor=request.user, reason=reason)
         else:
-            super().save_model(request, obj, form, change)
-            record_change(kind=PolicyChange.Kind.NODE, obj=obj, before={}, after=figures(obj, NODE_FIELDS),
-                          reason=form.cleaned_data["change_reason"], actor=request.user)
-        forget_point_nodes()  # the standing pages show the next node from the cache
+            node_create(node=obj, actor=request.user, reason=reason)
 
     def response_change(self, request, obj):
-        saved = getattr(self, "_saved_as", None)
+        saved = getattr(request, "node_saved_as", None)
         if saved is None or saved.pk == obj.pk:
             return super().response_change(request, obj)
         self.message_user(request, gettext("Saved as a new node; the old one stays with the shops that reached "

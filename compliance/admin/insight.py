@@ -119,11 +119,13 @@ def cached_quality(year: int, by: str, *, fresh: bool = False):
     """The report aggregates a year of tickets (about 2 s at a million): it is
     kept for ten minutes and says when it was computed; ``fresh`` recomputes."""
     from django.core.cache import cache
+    from django.utils.translation import get_language
 
     from compliance.models import PolicySettings
 
     policy = PolicySettings.load()
-    key = f"decision-quality:{year}:{by}:{policy.updated_at.timestamp()}"
+    # Labels (rule names, months) are in the active language: the key names it.
+    key = f"decision-quality:{year}:{by}:{policy.updated_at.timestamp()}:{get_language()}"
     quality = None if fresh else cache.get(key)
     if quality is None:
         quality = decision_quality(year=year, by=by)

@@ -15,7 +15,7 @@ from compliance.exceptions import DomainError
 from compliance.models import ProviderRequest, RenewalCampaign, RenewalResult
 from compliance.services.providers import provider_request, provider_request_decide, renewal_confirm
 from compliance.wording import person
-from shops.admin_base import BaseModelAdmin, badge, time_column, truncated
+from shops.admin_base import BaseModelAdmin, badge, per_request, time_column, truncated
 from shops.models import ServiceProvider
 
 CONFIRM = "compliance.confirm_renewal"
@@ -25,6 +25,7 @@ CONFIRM = "compliance.confirm_renewal"
 class RenewalCampaignAdmin(BaseModelAdmin):
     list_display = ("name", "certified_before", "period_start", "period_end", "order_threshold", "deposit_required")
     list_select_related = ()
+    sortable_by = ("name", "period_start")  # one campaign a year
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -49,8 +50,9 @@ class RenewalResultAdmin(BaseModelAdmin):
     confirmed_display = time_column("confirmed_at", gettext_lazy("confirmed at"))
 
     @admin.display(description=gettext_lazy("provider"))
-    def provider_display(self, obj):
-        view = "confirm" if obj.status == RenewalResult.Status.ASSESSED and self._may_confirm else "change"
+    @per_request
+    def provider_display(self, obj, request):
+        view = "confirm" if obj.status == RenewalResult.Status.ASSESSED and request.user.has_perm(CONFIRM) else "change"
         return format_html('<a href="{}">{}</a>', reverse(f"admin:compliance_renewalresult_{view}", args=[obj.pk]),
                            truncated(obj.provider.name, "14em"))
 
@@ -61,10 +63,6 @@ class RenewalResultAdmin(BaseModelAdmin):
     @admin.display(description=gettext_lazy("status"))
     def status_display(self, obj):
         return obj.get_status_display()
-
-    def changelist_view(self, request, extra_context=None):
-        self._may_confirm = request.user.has_perm(CONFIRM)
-        return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
         return False  # assess_renewals writes them

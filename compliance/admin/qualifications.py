@@ -7,7 +7,6 @@ import secrets
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
@@ -26,18 +25,19 @@ from compliance.models import (
     RectificationNotice,
 )
 from compliance.models.qualifications import REVIEW_ORDER
-from compliance.selectors import active_requirements, forget_requirements, missing_for, missing_qualifications
+from compliance.selectors import active_requirements, missing_for, missing_qualifications
 from compliance.services.assessment import shanghai
 from compliance.services.qualifications import (
-    brand_products, gaps_refresh, missing_groups, missing_ticket_issue, qualification_review,
-    qualification_withdraw, trademark_event,
+    brand_products, missing_groups, missing_ticket_issue, qualification_review, qualification_type_save,
+    qualification_withdraw, requirement_save, trademark_event,
 )
 from compliance.services.tickets import ticket_preview
 from compliance.wording import person
 from shops.admin_base import (
-    BaseModelAdmin, SearchShape, shop_id_prefix, shop_label, shop_shapes, short_time, status_column, time_column,
-    truncated, valid_pk,
+    BaseModelAdmin, SafeChangeList, SearchShape, per_request, shop_id_prefix, shop_label, shop_shapes, short_time,
+    status_column, time_column, truncated, valid_pk,
 )
+from shops.identifiers import is_digits, normalize_identifier
 from shops.models import Product
 from shops.uploads import attachment_response, preview_response
 
@@ -50,12 +50,18 @@ def _today():
     return shanghai(timezone.now()).date()
 
 
+def _warn_until(request) -> datetime.date:
+    """The last day of the policy's warning window, read once per request."""
+    if not hasattr(request, "certificate_warn_until"):
+        request.certificate_warn_until = _today() + datetime.timedelta(
+            days=PolicySettings.load().certificate_warning_days)
+    return request.certificate_warn_until
+
+
 # The catalogue: types and requirements ---------------------------------------------------------
 
-def _refresh_queue(request, model_admin):
-    """A changed requirement changes which products lack a certificate: the
-    queue is checked again at once (one set-based query over the products)."""
-    opened, resolved = gaps_refresh()
+def _queue_checked(request, model_admin, counts):
+    opened, resolved = counts
     model_admin.message_user(request, _("The missing-certificate queue was checked again: %(opened)d product(s) "
                                         "added, %(resolved)d resolved.") % {"opened": opened, "resolved": resolved},
                              messages.INFO)
@@ -66,12 +72,11 @@ class QualificationTypeAdmin(BaseModelAdmin):
     list_display = ("name_zh", "name_en", "kind", "code", "position", "is_active")
     list_filter = ("kind", "is_active")
     list_select_related = ()
+    sortable_by = ("name_zh", "name_en", "kind", "code", "position")  # a few dozen rows
     ordering = ("position", "id")
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        forget_requirements()  # the portal and the queue's checks read the matrix from the cache
-        _refresh_queue(request, self)
+        _queue_checked(request, self, qualification_type_save(qualification_type=obj))
 
     def has_delete_permission(self, request, obj=None):
         return False  # certificates refer to their type; deactivate instead
@@ -88,10 +93,12 @@ class QualificationRequirementAdmin(BaseModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("accepted_types")
 
+    def save_model(self, request, obj, form, change):
+        pass  # saved with its accepted types by the service (save_related)
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        forget_requirements()  # after the accepted types are saved too
-        _refresh_queue(request, self)
+        _queue_checked(request, self, requirement_save(requirement=form.instance,
+                                                       accepted_types=form.cleaned_data["accepted_types"]))
 
     @admin.display(description=gettext_lazy("accepted certificate types"))
     def accepted(self, obj):
@@ -171,8 +178,8 @@ class TrademarkForm(forms.Form):
 class QualificationAdmin(BaseModelAdmin):
     """The reviewers' certificate queue: under review first, oldest first."""
 
-    list_display = ("number", "type_display", "status_display", "shop_display", "brand_display", "expiry_display",
-                    "submitted_display", "reviewed_by_display")
+    list_display = ("number_link", "type_display", "status_display", "shop_display", "brand_display",
+                    "expiry_display", "submitted_display", "reviewed_by_display")
     list_display_links = None
     list_filter = ("kind", "status", ExpiringFilter, "qualification_type")
     list_select_related = ("shop", "qualification_type", "reviewed_by")
@@ -196,22 +203,13 @@ class QualificationAdmin(BaseModelAdmin):
     def get_ordering(self, request):
         return ["queue", "submitted_at", "id"]
 
-    def changelist_view(self, request, extra_context=None):
-        # Expiring within the policy's warning window (SPEC §10) is marked in the list.
-        self._warn_until = _today() + datetime.timedelta(days=PolicySettings.load().certificate_warning_days)
-        return super().changelist_view(request, extra_context)
-
-    def get_list_display(self, request):
-        may_review = request.user.has_perm(REVIEW)
-
-        @admin.display(description=gettext_lazy("certificate number"))
-        def open_link(obj):
-            pending = obj.status == Qualification.Status.SUBMITTED and may_review
-            url = reverse("admin:compliance_qualification_review" if pending else
-                          "admin:compliance_qualification_change", args=[obj.pk])
-            return format_html('<a href="{}">{}</a>', url, obj.number)
-
-        return (open_link, *self.list_display[1:])
+    @admin.display(description=gettext_lazy("certificate number"))
+    @per_request
+    def number_link(self, obj, request):
+        pending = obj.status == Qualification.Status.SUBMITTED and request.user.has_perm(REVIEW)
+        url = reverse("admin:compliance_qualification_review" if pending else
+                      "admin:compliance_qualification_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.number)
 
     status_display = status_column(gettext_lazy("status"), prefix="q-")
     submitted_display = time_column("submitted_at", gettext_lazy("submitted at"), ordering="submitted_at")
@@ -229,11 +227,13 @@ class QualificationAdmin(BaseModelAdmin):
         return obj.brand or "—"
 
     @admin.display(description=gettext_lazy("valid until"))
-    def expiry_display(self, obj):
+    @per_request
+    def expiry_display(self, obj, request):
         if obj.expires_on is None:
             return _("permanent")
         label = obj.expires_on.isoformat()
-        if obj.status == Qualification.Status.APPROVED and obj.expires_on <= self._warn_until:
+        # Expiring within the policy's warning window (SPEC §10) is marked in the list.
+        if obj.status == Qualification.Status.APPROVED and obj.expires_on <= _warn_until(request):
             return format_html('<strong class="due-today">{}</strong>', label)
         return label
 
@@ -395,7 +395,7 @@ class RectificationNoticeAdmin(ReadOnlyAdmin):
 
 # The queue of products missing a certificate (商品资质缺失) ---------------------------------------
 
-class GapChangeList(ChangeList):
+class GapChangeList(SafeChangeList):
     """After the page is read, what each row's product lacks now: one query
     for the page's shops' certificates, not one per row."""
 
@@ -451,8 +451,8 @@ class QualificationGapAdmin(BaseModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # A product ID and a shop ID look alike: match either, each found first through its own index.
-        term = search_term.strip()
-        if term.isdigit():
+        term = normalize_identifier(search_term)
+        if is_digits(term):
             products = list(Product.objects.filter(product_no__startswith=term).values_list("pk", flat=True)[:500])
             return queryset.filter(Q(product_id__in=products) | shop_id_prefix()(term)), False
         return super().get_search_results(request, queryset, search_term)
@@ -480,15 +480,12 @@ class QualificationGapAdmin(BaseModelAdmin):
         return truncated(_("; ").join(_(" or ").join(str(t) for t in r.types) for r in lacking or []), "18em")
 
     @admin.display(description="")
-    def issue_link(self, obj):
-        if not self._may_issue or not getattr(obj, "lacking", None):
+    @per_request
+    def issue_link(self, obj, request):
+        if not request.user.has_perm("compliance.add_ticket") or not getattr(obj, "lacking", None):
             return ""
         url = reverse("admin:compliance_qualificationgap_issue") + "?" + urlencode({"ids": obj.product_id})
         return format_html('<a class="button" href="{}">{}</a>', url, _("Issue ticket"))
-
-    def changelist_view(self, request, extra_context=None):
-        self._may_issue = request.user.has_perm("compliance.add_ticket")
-        return super().changelist_view(request, extra_context)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

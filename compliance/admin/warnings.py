@@ -23,7 +23,8 @@ from compliance.services.warnings import (
     warning_decide, warnings_decide_many, warnings_dismiss_preview, warnings_preview,
 )
 from shops.admin_base import (
-    BaseModelAdmin, SearchShape, shop_label, shops_named, short_time, status_column, time_column, truncated, valid_pk,
+    BaseModelAdmin, SearchShape, per_request, shop_label, shops_named, short_time, status_column, time_column, truncated,
+    valid_pk,
 )
 from shops.uploads import attachment_response, preview_response
 
@@ -119,8 +120,9 @@ class ViolationWarningAdmin(BaseModelAdmin):
         return ["queue", "deadline", "id"]
 
     @admin.display(description=gettext_lazy("warning number"))
-    def number_link(self, obj):
-        decide = self._may_decide and obj.decidable(self._now)
+    @per_request
+    def number_link(self, obj, request):
+        decide = request.user.has_perm(DECIDE) and obj.decidable(timezone.now())
         url = reverse("admin:compliance_violationwarning_decide" if decide else
                       "admin:compliance_violationwarning_change", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.number)
@@ -139,11 +141,7 @@ class ViolationWarningAdmin(BaseModelAdmin):
 
     @admin.display(description=gettext_lazy("answer by"))
     def deadline_display(self, obj):
-        return deadline_label(obj, self._now)
-
-    def changelist_view(self, request, extra_context=None):
-        self._may_decide, self._now = request.user.has_perm(DECIDE), timezone.now()
-        return super().changelist_view(request, extra_context)
+        return deadline_label(obj, timezone.now())
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -309,6 +307,7 @@ class IntegrationAdmin(BaseModelAdmin):
     list_display = ("name", "active_display", "key_display", "scopes_display", "limit_display", "created_display")
     list_filter = ("is_active",)
     list_select_related = ()
+    sortable_by = ("name",)  # unique: indexed
     search_fields = ("name",)
     readonly_fields = ("key_display", "active_display", "created_by", "created_at", "revoked_by", "revoked_at")
     created_display = time_column("created_at", gettext_lazy("created at"))
@@ -342,13 +341,14 @@ class IntegrationAdmin(BaseModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            self._new_key = key_issue(obj, actor=request.user)
+            # Kept on this request only (one admin instance serves every request).
+            request.issued_api_key = key_issue(obj, actor=request.user)
         super().save_model(request, obj, form, change)
 
     def response_add(self, request, obj, post_url_continue=None):
         """The key once, on this page; it is not stored and not sent anywhere."""
         context = {**self.admin_site.each_context(request), "opts": self.opts, "title": _("API key created"),
-                   "integration": obj, "key": self._new_key}
+                   "integration": obj, "key": request.issued_api_key}
         return TemplateResponse(request, "admin/compliance/integration/key.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -78,6 +78,26 @@ def rule_revise(*, saved: Rule, changed: Rule, tiers: list[RuleTier], actor, rea
 NODE_FIELDS = ("violation_class", "threshold", "suspend_days", "deposit_amount", "clear_shop", "is_active")
 
 
+def _nodes_changed() -> None:
+    """The standing pages read the active nodes from a cache: drop it once
+    the change commits (a reader in between would cache the old nodes)."""
+    from compliance.selectors import forget_point_nodes
+
+    transaction.on_commit(forget_point_nodes)
+
+
+def node_create(*, node: PointNode, actor, reason: str) -> PointNode:
+    """A new point node, with its change-log entry."""
+    if not (reason or "").strip():
+        raise DomainError(_("Give the reason for the change: it is recorded with the change."))
+    with transaction.atomic():
+        node.save()
+        record_change(kind=PolicyChange.Kind.NODE, obj=node, before={}, after=figures(node, NODE_FIELDS),
+                      reason=reason, actor=actor)
+        _nodes_changed()
+    return node
+
+
 def node_revise(*, saved: PointNode, changed: PointNode, actor, reason: str) -> PointNode:
     """Save a change to a point node. A change of its figures is a new node
     (the old one, inactive, points to it): the applications of the old one —
@@ -99,6 +119,7 @@ def node_revise(*, saved: PointNode, changed: PointNode, actor, reason: str) -> 
             node = changed
             node.save(update_fields=["is_active"])
         record_change(kind=PolicyChange.Kind.NODE, obj=node, before=before, after=after, reason=reason, actor=actor)
+        _nodes_changed()
     return node
 
 

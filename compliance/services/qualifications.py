@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from compliance.exceptions import DomainError, InvalidTransition
 from compliance.models import (
     Event, Measure, MeasureProduct, PolicySettings, Qualification, QualificationDocument, QualificationGap,
-    QualificationKind, QualificationRequirement, RectificationNotice, Rule, Ticket,
+    QualificationKind, QualificationRequirement, QualificationType, RectificationNotice, Rule, Ticket,
 )
 from compliance.wording import PLATFORM_USERNAME
 from compliance.notifications import notify_notices_opened, notify_qualification_reviewed
@@ -413,7 +413,7 @@ def notice_ticket(notice_id: int) -> Ticket | None:
 GAP_BATCH = 2000
 
 
-def gaps_refresh(*, shop_ids=None, now: datetime.datetime | None = None) -> tuple[int, int]:
+def gaps_refresh(*, shop_ids=None, now: datetime.datetime | None = None, requirements=None) -> tuple[int, int]:
     """Bring the queue (QualificationGap) in line with the requirement matrix:
     one set-based SELECT of the products lacking a certificate — every shop's
     for the daily job, or ``shop_ids``' when their certificates changed — then
@@ -422,7 +422,7 @@ def gaps_refresh(*, shop_ids=None, now: datetime.datetime | None = None) -> tupl
     from compliance.selectors import missing_qualifications
 
     now = now or timezone.now()
-    found = missing_qualifications(shanghai(now).date())
+    found = missing_qualifications(shanghai(now).date(), requirements)
     known = QualificationGap.objects.open()
     if shop_ids is not None:
         shop_ids = list(shop_ids)
@@ -492,3 +492,33 @@ def missing_ticket_issue(*, groups, lacking, actor, token: str, now=None) -> tup
             tickets.append(ticket)
     return tickets, errors
 
+
+
+# The requirement matrix (SPEC §4: data compliance admins edit) -----------------------------------
+
+def _requirements_changed(now) -> tuple[int, int]:
+    """A changed type or requirement changes which products lack a
+    certificate: the queue is checked again at once against the matrix as this
+    transaction sees it, and the cached matrix is dropped once it commits."""
+    from compliance.selectors import forget_requirements, requirements_now
+
+    transaction.on_commit(forget_requirements)
+    return gaps_refresh(now=now, requirements=requirements_now())
+
+
+def qualification_type_save(*, qualification_type: QualificationType,
+                            now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Save a certificate type; returns the queue's (opened, resolved)."""
+    with transaction.atomic():
+        qualification_type.save()
+        return _requirements_changed(now or timezone.now())
+
+
+def requirement_save(*, requirement: QualificationRequirement, accepted_types,
+                     now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Save a requirement row with its accepted types; returns the queue's
+    (opened, resolved)."""
+    with transaction.atomic():
+        requirement.save()
+        requirement.accepted_types.set(accepted_types)
+        return _requirements_changed(now or timezone.now())
