@@ -70,9 +70,12 @@ def _ticket_url(ticket) -> str:
 
 
 def notify_ticket_issued(ticket) -> None:
+    from compliance.models import Measure
+
     def context():
-        # Every measure, the ticket's own and a point node's, as the portal shows them.
-        measures = list(ticket.measures.select_related("node", "ticket").order_by("id"))
+        # Every measure taken, the ticket's own and a point node's, as the portal shows them.
+        measures = list(ticket.measures.exclude(status=Measure.Status.COVERED).select_related("node", "ticket")
+                        .order_by("id"))
         return {"ticket": ticket, "shop": ticket.shop, "measures": measures, "url": _ticket_url(ticket)}
 
     notify(ticket.shop, "ticket_issued", context)

@@ -20,7 +20,7 @@ def describe_measures(*, clear=False, suspend_days=None, deposit=None, deposit_a
     return _(", ").join(parts) or _("no further measure")
 
 
-# The account the daily job acts as (services.qualifications.platform_actor).
+# The account the platform acts as (services.events.platform_actor).
 PLATFORM_USERNAME = "platform"
 
 

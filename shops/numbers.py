@@ -25,8 +25,10 @@ from django.utils.translation import gettext_lazy
 from .identifiers import is_digits
 
 # Nothing this platform records — a certificate's issue, a violation, a daily
-# figure — happened before this day.
+# figure — happened before this day, and no certificate runs past the last:
+# 9999-12-31 is a typo (a certificate without an end is "permanent").
 EARLIEST_DAY = datetime.date(2000, 1, 1)
+LATEST_DAY = datetime.date(2099, 12, 31)
 # A bound for row ids and counts that no column exceeds: PostgreSQL's bigint.
 BIGINT_MAX = 9_223_372_036_854_775_807
 

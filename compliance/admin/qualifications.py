@@ -28,10 +28,9 @@ from compliance.models.qualifications import REVIEW_ORDER
 from compliance.selectors import active_requirements, missing_for, missing_qualifications
 from compliance.services.assessment import shanghai
 from compliance.services.qualifications import (
-    brand_products, missing_groups, missing_ticket_issue, qualification_review, qualification_type_save,
-    qualification_withdraw, requirement_save, trademark_event,
+    brand_products, missing_groups, missing_ticket_issue, missing_tickets_preview, qualification_review,
+    qualification_type_save, qualification_withdraw, requirement_save, trademark_event,
 )
-from compliance.services.tickets import ticket_preview
 from compliance.wording import person
 from shops.admin_base import (
     BaseModelAdmin, SafeChangeList, SearchShape, per_request, shop_id_prefix, shop_label, shop_shapes, short_time,
@@ -555,15 +554,9 @@ class QualificationGapAdmin(BaseModelAdmin):
                 self.message_user(request, _("%(n)d ticket(s) issued: %(numbers)s") % {
                     "n": len(tickets), "numbers": ", ".join(t.number for t in tickets)}, messages.SUCCESS)
             return HttpResponseRedirect(changelist)
-        rows, errors = [], []
-        for shop, tier, items in groups:
-            try:
-                c = ticket_preview(shop=shop, tier=tier, points=tier.points_default, products=items,
-                                   occurred_at=now)
-            except DomainError as exc:
-                errors.append(f"{shop.shop_no}: {exc.message}")
-                continue
-            rows.append({"shop": shop, "tier": tier, "products": items, "c": c})
+        effects, errors = missing_tickets_preview(groups=groups, lacking=lacking, actor=request.user, now=now)
+        rows = [{"shop": e.ticket.shop, "tier": e.ticket.tier, "products": e.consequences.products,
+                 "c": e.consequences} for e in effects]
         context = {
             **self.admin_site.each_context(request), "opts": self.opts,
             "title": _("Issue tickets for missing certificates"),

@@ -170,7 +170,8 @@ class TicketAdmin(BaseModelAdmin):
                 self.message_user(request, _("Ticket %(number)s issued.") % {"number": ticket.number},
                                   messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:compliance_ticket_change", args=[ticket.pk]))
-            preview = ticket_preview(shop=shop, **form.service_kwargs())
+            preview = ticket_preview(shop=shop, actor=request.user, description=form.cleaned_data["description"],
+                                     **form.service_kwargs())
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return TemplateResponse(request, "admin/compliance/ticket/issue.html", context)

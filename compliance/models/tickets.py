@@ -286,6 +286,9 @@ class Measure(models.Model):
         ACTIVE = "active", _("In force")
         ENDED = "ended", _("Ended")
         REVERSED = "reversed", _("Reversed")
+        # A point node's measure that the ticket's own measure already takes
+        # (SPEC §6.2: one clearance): recorded, never in force by itself.
+        COVERED = "covered", _("Covered by the ticket's own")
 
     # A warning or a deduction is done once taken; the others last until they
     # end or are reversed.

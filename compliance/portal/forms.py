@@ -2,10 +2,12 @@ import re
 
 from django import forms
 from django.core.validators import MaxLengthValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from compliance.forms import DocumentsField
 from compliance.models import PolicySettings, QualificationType, Ticket, ViolationClass
+from shops.numbers import LATEST_DAY, date_in_bounds
 
 
 class TicketFilterForm(forms.Form):
@@ -79,6 +81,13 @@ class CertificateForm(forms.Form):
         if unknown:
             raise forms.ValidationError(_("Not products of this shop: %(numbers)s") % {"numbers": ", ".join(unknown[:10])})
         return list(dict.fromkeys(found[n] for n in numbers))
+
+    def clean_issued_on(self):
+        return date_in_bounds(self.cleaned_data["issued_on"], latest=timezone.localdate())
+
+    def clean_expires_on(self):
+        day = self.cleaned_data["expires_on"]
+        return day and date_in_bounds(day, latest=LATEST_DAY)
 
     def clean(self):
         data = super().clean()

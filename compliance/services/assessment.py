@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from compliance.exceptions import DomainError
 from compliance.models import Option, PointEntry, PointNode, RuleTier, Ticket, ViolationClass
 from shops.models import Product, Shop
+from shops.numbers import EARLIEST_DAY
 
 ZERO = Decimal("0.00")
 
@@ -177,6 +178,8 @@ def assess(
         )
     if occurred_at > now:
         raise DomainError(_("A violation cannot have occurred in the future."))
+    if shanghai(occurred_at).date() < EARLIEST_DAY:
+        raise DomainError(_("A violation cannot have occurred before %(day)s.") % {"day": EARLIEST_DAY.isoformat()})
     products = list(products)
     if any(p.shop_id != shop.pk for p in products):
         raise DomainError(_("Every affected product must belong to the ticket's shop."))

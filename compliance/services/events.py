@@ -1,4 +1,19 @@
+from django.contrib.auth import get_user_model
+
 from compliance.models import Event
+from compliance.wording import PLATFORM_USERNAME
+
+
+def platform_actor():
+    """The account the platform acts as — the daily job, a preview without a
+    reviewer (tickets need an issuer). It cannot log in: no usable password,
+    inactive."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=PLATFORM_USERNAME, defaults={"is_active": False})
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
 
 
 def record_event(*, shop, action, actor=None, ticket=None, from_status="", to_status="", reason="", data=None,

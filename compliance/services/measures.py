@@ -18,12 +18,13 @@ from .events import record_event
 LIVE = Measure.Status.ACTIVE
 
 
-def new_measure(*, ticket, kind, at, node_application=None, ends_at=None, amount=None, details=None) -> Measure:
+def new_measure(*, ticket, kind, at, node_application=None, ends_at=None, amount=None, details=None,
+                status=LIVE) -> Measure:
     """A ticket's own measure, or with ``node_application`` a point node's (unsaved)."""
     return Measure(
         ticket=ticket, shop=ticket.shop, kind=kind, node_application=node_application,
         node=node_application.node if node_application else None, ends_at=ends_at, amount=amount,
-        details=details or {}, created_at=at,
+        details=details or {}, created_at=at, status=status,
     )
 
 

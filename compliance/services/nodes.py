@@ -38,6 +38,19 @@ def _take_measures(application: NodeApplication, *, shop: Shop, at: datetime.dat
     """The node's own measures, linked to its application so that they are
     reversed with the node and never with the ticket that crossed it."""
     node, ticket = application.node, application.ticket
+    if node.clear_shop:
+        own = Measure.objects.filter(ticket=ticket, node_application=None, kind=Measure.Kind.CLEAR,
+                                     status=Measure.Status.ACTIVE).first()
+        if own is not None:
+            # SPEC §6.2, §6.5: one clearance. The ticket clears the shop itself — all its products,
+            # all remaining deposit, the alliance for good — so the node's measures are recorded as
+            # covered by it. The ticket cannot be revoked without taking the total below the node
+            # (a cleared shop gets no later ticket), so they never stand on their own.
+            Measure.objects.bulk_create([
+                m.new_measure(ticket=ticket, kind=kind, at=at, node_application=application,
+                              details={"covered_by": own.pk, **extra}, status=Measure.Status.COVERED)
+                for kind, extra in ((Measure.Kind.ALLIANCE_CLOSE, {"permanent": True}), (Measure.Kind.CLEAR, {}))])
+            return
     requested = shop.deposit_balance if node.clear_shop else node.deposit_amount
     entry = deposit_deduct(shop=shop, requested=requested, ticket=ticket, actor=actor,
                            node_application=application)

@@ -7,10 +7,11 @@ certificate opens a rectification notice; a replacement approved before the
 deadline closes it, and after the ticket relists what the notice delisted."""
 
 import datetime
+import secrets
 from collections import defaultdict
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -21,15 +22,16 @@ from compliance.models import (
     Event, Measure, MeasureProduct, PolicySettings, Qualification, QualificationDocument, QualificationGap,
     QualificationKind, QualificationRequirement, QualificationType, RectificationNotice, Rule, Ticket,
 )
-from compliance.wording import PLATFORM_USERNAME
 from compliance.notifications import notify_notices_opened, notify_qualification_reviewed
 from shops.models import Product, Shop
+from shops.numbers import LATEST_DAY, date_in_bounds
 from shops.uploads import original_name
 
 from . import measures as m
 from .assessment import appeal_deadline, shanghai
-from .events import record_event
+from .events import platform_actor, record_event
 from .locks import lock_shop
+from .preview import dry_run, effect_of
 from .tickets import ticket_issue
 
 TRADING = (Shop.Status.OPEN, Shop.Status.SUSPENDED)
@@ -40,17 +42,6 @@ TIER_FIRST_MINOR, TIER_PRODUCT, TIER_PRODUCT_COMPLAINT = "product_first_minor", 
 TIER_OTHER, TIER_OTHER_SERIOUS = "other", "other_especially_serious"
 PRODUCT_TIERS = (TIER_FIRST_MINOR, TIER_PRODUCT, TIER_PRODUCT_COMPLAINT)
 TRADEMARK_RULE = "trademark_event"
-
-
-def platform_actor():
-    """The account the daily job acts as (tickets need an issuer). It cannot
-    log in: no usable password, inactive."""
-    User = get_user_model()
-    user, created = User.objects.get_or_create(username=PLATFORM_USERNAME, defaults={"is_active": False})
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
 
 
 def _data(qualification: Qualification, **extra) -> dict:
@@ -78,9 +69,16 @@ def qualification_submit(*, shop: Shop, qualification_type, number: str, holder:
         raise DomainError(_("This certificate type can no longer be submitted."))
     if not files:
         raise DomainError(_("Attach the certificate: a scan or photo of every page."))
+    today = shanghai(now).date()
+    try:  # dates from outside: issued by today, from 2000 on, valid at most until 2099
+        date_in_bounds(issued_on, latest=today)
+        if expires_on:
+            date_in_bounds(expires_on, latest=LATEST_DAY)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0]) from None
     if expires_on and expires_on < issued_on:
         raise DomainError(_("A certificate cannot expire before it was issued."))
-    if expires_on and expires_on < shanghai(now).date():
+    if expires_on and expires_on < today:
         raise DomainError(_("This certificate has already expired; submit the current one."))
     if qualification_type.kind == QualificationKind.BRAND and not brand:
         raise DomainError(_("Name the brand this certificate is for."))
@@ -467,6 +465,18 @@ def missing_description(products, lacking) -> str:
             lines.append(_("%(title)s (%(no)s): needs %(types)s") % {"title": product.title, "no": product.product_no,
                                                                      "types": names})
         return "\n".join(lines)
+
+
+def missing_tickets_preview(*, groups, lacking, actor, now=None) -> tuple[list, list[str]]:
+    """What ``missing_ticket_issue`` would do, issued for real and rolled back
+    (services.preview): each ticket sees the ones before it, two tickets of
+    one shop included. Returns the tickets' effects and the errors."""
+    def issue_all():
+        tickets, errors = missing_ticket_issue(groups=groups, lacking=lacking, actor=actor,
+                                               token=f"preview-{secrets.token_hex(6)}", now=now)
+        return [effect_of(ticket) for ticket in tickets], errors
+
+    return dry_run(issue_all)
 
 
 def missing_ticket_issue(*, groups, lacking, actor, token: str, now=None) -> tuple[list[Ticket], list[str]]:

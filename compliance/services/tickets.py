@@ -17,20 +17,24 @@ from . import measures as m
 from .alliance import Cause, alliance_close, alliance_ticket_revoked
 from .assessment import Consequences, appeal_deadline, assess, shanghai
 from .deposits import deposit_deduct, deposit_refund_ticket
-from .events import new_numbers, record_event
+from .events import new_numbers, platform_actor, record_event
 from .locks import lock_shop, lock_ticket
 from .nodes import nodes_apply, nodes_reevaluate
+from .preview import dry_run
 
 # SPEC §6.1: who may go where.
 REVOCABLE = {Ticket.Status.ISSUED, Ticket.Status.APPEALING}
 
 
 def ticket_preview(*, shop: Shop, tier: RuleTier, points: int, products=(), order_count=None,
-                   occurred_at: datetime.datetime, ban_chosen=False, clear_chosen=False) -> Consequences:
-    """The consequences a ticket would have now; writes nothing."""
-    shop = Shop.objects.select_related("controller").get(pk=shop.pk)
-    return assess(shop=shop, tier=tier, points=points, products=products, order_count=order_count,
-                  occurred_at=occurred_at, ban_chosen=ban_chosen, clear_chosen=clear_chosen)
+                   occurred_at: datetime.datetime, ban_chosen=False, clear_chosen=False,
+                   description: str = "", actor=None) -> Consequences:
+    """The consequences a ticket would have now: the ticket issued in a
+    transaction that is rolled back (services.preview); writes nothing."""
+    return dry_run(lambda: ticket_issue(
+        shop=shop, tier=tier, actor=actor or platform_actor(), points=points, products=products, order_count=order_count,
+        occurred_at=occurred_at, ban_chosen=ban_chosen, clear_chosen=clear_chosen,
+        description=description or "preview")).consequences
 
 
 def _snapshot(tier: RuleTier, *, ban_chosen: bool, clear_chosen: bool) -> dict:
@@ -101,6 +105,7 @@ def ticket_issue(
                 item.save()
             _apply(c, ticket=ticket, actor=actor)
             notify_ticket_issued(ticket)
+            ticket.consequences = c  # what a preview shows (services.preview)
     except IntegrityError:
         # Two identical submissions raced past the lookup: the first one won.
         existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()

@@ -8,14 +8,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from compliance.exceptions import DomainError, InvalidTransition, NotPermitted
-from compliance.models import (
-    DepositEntry, Event, Integration, Rule, ViolationWarning, WarningAnswerFile,
-)
+from compliance.models import Event, Integration, Rule, ViolationWarning, WarningAnswerFile
 from compliance.notifications import notify_warning_dismissed, notify_warnings_closing, notify_warnings_opened
 from compliance.wording import person
 from shops.models import Product, Shop, ShopMember
@@ -24,6 +21,7 @@ from shops.uploads import original_name
 from .assessment import shanghai
 from .events import new_numbers, record_event
 from .locks import lock_shop
+from .preview import dry_run, effect_of
 from .tickets import ticket_issue
 
 # A shop that can no longer be penalised gets no warning.
@@ -287,50 +285,43 @@ class ShopEffect:
     measures: list = field(default_factory=list)  # labels, in order
     nodes: list = field(default_factory=list)
     refused: list = field(default_factory=list)  # (warning, message)
+    clears: bool = False
 
     @property
     def measures_text(self) -> str:
         return _(", ").join(self.measures)
 
 
-class _Rollback(Exception):
-    pass
-
-
 def warnings_preview(*, warnings, actor, now: datetime.datetime | None = None) -> list[ShopEffect]:
     """Confirm the warnings for real, in order, in a transaction that is then
-    rolled back: the totals are exactly what confirming would do — a second
-    ticket of a shop sees the first one's points, nodes and daily cap — and
-    nothing is written (e-mails wait for a commit that never comes)."""
-    from compliance.models import Measure, NodeApplication
-
+    rolled back (services.preview): the totals are exactly what confirming
+    would do — a second ticket of a shop sees the first one's points, nodes
+    and daily cap — and nothing is written."""
     now = now or timezone.now()
-    effects: dict[int, ShopEffect] = {}
-    try:
-        with transaction.atomic():
-            for warning in warnings:
-                effect = effects.setdefault(warning.shop_id, ShopEffect(shop=warning.shop))
-                try:
-                    with transaction.atomic():
-                        decided = warning_decide(warning=warning, actor=actor, confirm=True, now=now)
-                except DomainError as exc:
-                    effect.refused.append((warning, str(exc.message)))
-                    continue
-                ticket = decided.ticket
-                effect.warnings.append(decided)
-                effect.points[ticket.violation_class] += ticket.points
-                # The ticket's deductions, its point node's included (they name the ticket too).
-                effect.deposit -= DepositEntry.objects.filter(ticket=ticket).aggregate(
-                    s=Sum("amount"))["s"] or Decimal("0")
-                effect.measures += [m.get_kind_display() for m in Measure.objects.filter(ticket=ticket)
-                                    .exclude(kind=Measure.Kind.DEPOSIT).order_by("id")]
-                effect.nodes += [a.label for a in NodeApplication.objects.filter(ticket=ticket).select_related("node")]
-            raise _Rollback
-    except _Rollback:
-        pass
-    for effect in effects.values():
+
+    def confirm_all():
+        effects: dict[int, ShopEffect] = {}
+        for warning in warnings:
+            effect = effects.setdefault(warning.shop_id, ShopEffect(shop=warning.shop))
+            try:
+                with transaction.atomic():
+                    decided = warning_decide(warning=warning, actor=actor, confirm=True, now=now)
+            except DomainError as exc:
+                effect.refused.append((warning, str(exc.message)))
+                continue
+            ticket = effect_of(decided.ticket)
+            effect.warnings.append(decided)
+            effect.points[decided.ticket.violation_class] += decided.ticket.points
+            effect.deposit += ticket.deposit
+            effect.measures += ticket.measures
+            effect.nodes += ticket.nodes
+            effect.clears = effect.clears or ticket.clears
+        return list(effects.values())
+
+    effects = dry_run(confirm_all)
+    for effect in effects:
         effect.measures = list(dict.fromkeys(str(m) for m in effect.measures))
-    return list(effects.values())
+    return effects
 
 
 def warnings_dismiss_preview(*, warnings, now: datetime.datetime | None = None) -> list[ShopEffect]:
@@ -365,21 +356,30 @@ def warnings_decide_many(*, warnings, actor, confirm: bool, reason: str = "",
 
 # The daily job -----------------------------------------------------------------------------------
 
+EXPIRE_BATCH = 2000
+
+
 def warnings_expire(cutoff: datetime.datetime) -> int:
-    """Open warnings past their deadline await the reviewer as not answered."""
-    due = list(ViolationWarning.objects.filter(status=ViolationWarning.Status.OPEN, deadline__lt=cutoff)
-               .values_list("pk", "shop_id", "number"))
-    if not due:
-        return 0
-    with transaction.atomic():
-        changed = ViolationWarning.objects.filter(pk__in=[pk for pk, *_r in due],
-                                                  status=ViolationWarning.Status.OPEN).update(
-            status=ViolationWarning.Status.EXPIRED)
-        Event.objects.bulk_create([
-            Event(shop_id=shop_id, action=Event.Action.WARNING_EXPIRED, from_status=ViolationWarning.Status.OPEN,
-                  to_status=ViolationWarning.Status.EXPIRED, data={"warning": number}, created_at=cutoff)
-            for pk, shop_id, number in due], batch_size=1000)
-    return changed
+    """Open warnings past their deadline await the reviewer as not answered.
+    Batches of rows locked inside their transaction, skipping any a reviewer
+    is deciding right now (the decision moves it on; a rolled-back one is
+    found by the next run), so an "expired" event is written only for a
+    warning this run changed."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = list(ViolationWarning.objects.select_for_update(skip_locked=True, no_key=True)
+                        .filter(status=ViolationWarning.Status.OPEN, deadline__lt=cutoff)
+                        .order_by("id").values_list("pk", "shop_id", "number")[:EXPIRE_BATCH])
+            if not rows:
+                return total
+            ViolationWarning.objects.filter(pk__in=[pk for pk, *_r in rows]).update(
+                status=ViolationWarning.Status.EXPIRED)
+            Event.objects.bulk_create([
+                Event(shop_id=shop_id, action=Event.Action.WARNING_EXPIRED, from_status=ViolationWarning.Status.OPEN,
+                      to_status=ViolationWarning.Status.EXPIRED, data={"warning": number}, created_at=cutoff)
+                for _pk, shop_id, number in rows], batch_size=1000)
+            total += len(rows)
 
 
 def warnings_remind(cutoff: datetime.datetime) -> int:

@@ -314,3 +314,51 @@ def test_a_batch_sent_twice_at_once_is_received_once(pg):
     assert ViolationWarning.objects.filter(integration=detector).count() == 20
     outcomes = sorted(sum(1 for r in batch if r.outcome == "created") for batch in results)
     assert outcomes == [0, 0, 0, 20]
+
+
+def test_the_expiry_step_skips_a_warning_a_reviewer_is_deciding(pg):
+    """The daily job marks open warnings past their deadline as expired; one
+    a reviewer is deciding at that moment is left to the decision — it gets
+    no "expired" event — and the others are marked, each with one event."""
+    import datetime
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from compliance.models import Event, ViolationWarning
+    from compliance.services.locks import lock_shop
+    from compliance.services.warnings import warning_decide, warnings_expire
+    from tests.factories import make_integration, receive_warning
+
+    reviewer = make_staff("race-expire", "Reviewer")
+    detector = make_integration("race-expire")[0]
+    long_ago = timezone.now() - datetime.timedelta(days=3)
+    shops = [fund(make_shop(), 10000) for _ in range(3)]
+    deciding, *others = [receive_warning(detector, shop, f"r-{i}", now=long_ago) for i, shop in enumerate(shops)]
+    locked, proceed = threading.Event(), threading.Event()
+
+    def reviewer_decides():
+        try:
+            with transaction.atomic():
+                lock_shop(deciding.shop_id)  # the decision's own lock order: controller, shop, warning
+                ViolationWarning.objects.select_for_update().get(pk=deciding.pk)
+                locked.set()
+                proceed.wait(10)
+                warning_decide(warning=deciding, actor=reviewer, confirm=False, reason="检测有误")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=reviewer_decides)
+    thread.start()
+    assert locked.wait(10)
+    threading.Timer(1.0, proceed.set).start()  # an expiry that waited for the row would see the decision
+    try:
+        expired = warnings_expire(timezone.now())
+    finally:
+        proceed.set()
+        thread.join(30)
+    assert expired == 2
+    statuses = dict(ViolationWarning.objects.values_list("pk", "status"))
+    assert statuses[deciding.pk] == "dismissed" and all(statuses[w.pk] == "expired" for w in others)
+    events = Event.objects.filter(action=Event.Action.WARNING_EXPIRED)
+    assert sorted(events.values_list("data__warning", flat=True)) == sorted(w.number for w in others)

@@ -593,3 +593,57 @@ def test_clearance_does_not_cost_a_query_per_product(shop, reviewer, django_asse
     with django_assert_max_num_queries(70):
         ticket_revoke(ticket=ticket, actor=reviewer, reason="误判")
     assert not Product.objects.filter(shop=shop).exclude(status=Product.Status.ON_SALE).exists()
+
+
+# One clearance (SPEC §6.2, §6.5) ---------------------------------------------------------------
+
+def test_a_clearing_ticket_that_reaches_b12_makes_one_clearance(shop, reviewer):
+    """An especially serious B ticket clears the shop and takes its total to
+    B 12, whose node clears too: the node's measures are recorded as covered
+    by the ticket's own, and the shop's measures list one clearance."""
+    from compliance.selectors import shop_standing
+
+    for _ in range(7):  # A 21: the A nodes play no part
+        issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    ticket = issue(shop, "counterfeit", "especially_serious", reviewer, products=[make_product(shop)])
+    application = NodeApplication.objects.get(ticket=ticket)
+    assert application.node.threshold == 12 and application.node.clear_shop
+    in_force = Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE)
+    assert in_force.filter(kind=K.CLEAR).count() == 1 and in_force.filter(kind=K.ALLIANCE_CLOSE).count() == 1
+    covered = list(application.measures.values_list("kind", "status", "details__covered_by"))
+    own_clear = ticket.measures.get(kind=K.CLEAR, node_application=None)
+    assert sorted(covered) == [(K.ALLIANCE_CLOSE, "covered", own_clear.pk), (K.CLEAR, "covered", own_clear.pk)]
+    standing = shop_standing(shop)
+    assert [m.kind for m in standing.measures].count(K.CLEAR) == 1
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.CLEARED and balance(shop) == 0
+    ticket_revoke(ticket=ticket, actor=reviewer, reason="误判")
+    application.refresh_from_db()
+    shop.refresh_from_db()
+    assert application.status == NodeApplication.Status.LIFTED
+    assert shop.status != Shop.Status.CLEARED and shop.controller.barred_at is None
+    assert not Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE, kind=K.CLEAR).exists()
+
+
+def test_a_node_that_clears_on_a_ticket_that_does_not_still_clears(shop, reviewer):
+    """Coverage is only for a measure the ticket itself takes: a B ticket
+    without a clearance that reaches B12 gets the node's clearance in force."""
+    for _ in range(3):
+        issue(shop, "counterfeit", "general", reviewer, products=[make_product(shop)])
+    ticket = issue(shop, "counterfeit", "general", reviewer, products=[make_product(shop)])
+    clear = ticket.measures.get(kind=K.CLEAR)
+    assert clear.node.threshold == 12 and clear.status == Measure.Status.ACTIVE
+
+
+# The points year is Shanghai's, whatever the clock says (SPEC §6.2) --------------------------
+
+@pytest.mark.parametrize("utc,year", [
+    (datetime.datetime(2024, 12, 31, 15, 59, 59, tzinfo=datetime.timezone.utc), 2024),  # 23:59:59 Shanghai
+    (datetime.datetime(2024, 12, 31, 16, 0, 0, tzinfo=datetime.timezone.utc), 2025),  # 00:00:00 Shanghai
+    (datetime.datetime(2024, 12, 31, 16, 10, tzinfo=datetime.timezone.utc), 2025),  # 2025-01-01 00:10 Shanghai
+])
+def test_points_year_from_a_utc_clock(shop, reviewer, utc, year):
+    ticket = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)], now=utc,
+                   occurred_at=utc - datetime.timedelta(minutes=5))
+    assert ticket.point_year == year
+    assert point_totals(shop, year)["A"] == 3 and point_totals(shop, 2024 if year == 2025 else 2025)["A"] == 0
