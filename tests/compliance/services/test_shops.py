@@ -69,10 +69,16 @@ def test_the_latest_exit_counts(reviewer):
         check_reentry(controller)
 
 
-def test_closed_or_cleared_shops_without_bar_do_not_block(reviewer):
+@pytest.mark.parametrize("status", ["closed", "cleared"])
+def test_closed_or_cleared_shops_without_bar_do_not_block(reviewer, status):
+    """Only a bar (SPEC §3) or a recent voluntary exit holds a controller back:
+    a closed shop, or one cleared without barring its controller (a clearance
+    reversed on appeal lifts the bar), does not."""
     controller = make_controller()
-    make_shop(controller, status="closed", ended_at=timezone.now())
+    make_shop(controller, status=status, ended_at=timezone.now())
+    assert controller.barred_at is None
     check_reentry(controller)
+    assert shop_create(controller=controller, actor=reviewer, **new_shop_fields()).pk
 
 
 def test_invalid_shop_data_writes_nothing(reviewer):
