@@ -25,7 +25,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 
 from .identifiers import is_digits, normalize_identifier
@@ -279,11 +279,11 @@ def _gifts_within_paid(values) -> None:
 
 
 EXPERIENCE_SCORES = DailyShopImport(
-    table="shops_shopscore", columns=[Column("score", "numeric(5,2)", score, _lazy("score"))],
+    table="shops_shopscore", columns=[Column("score", "numeric(5,2)", score, gettext_lazy("score"))],
     insert_only={"imported_at": "CURRENT_TIMESTAMP"}, after=_current_scores)
 
 DAILY_ORDERS = DailyShopImport(
     table="shops_shopdailyorders",
-    columns=[Column("paid_orders", "integer", count(_lazy("paid orders")), _lazy("paid orders")),
-             Column("gift_orders", "integer", count(_lazy("gift orders")), _lazy("gift orders"))],
+    columns=[Column("paid_orders", "integer", count(gettext_lazy("paid orders")), gettext_lazy("paid orders")),
+             Column("gift_orders", "integer", count(gettext_lazy("gift orders")), gettext_lazy("gift orders"))],
     check_row=_gifts_within_paid)
