@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test install migrate seed messages check-deploy daily clean screenshots api-schema
+.PHONY: run test install migrate seed messages check-deploy daily clean screenshots api-schema fuzz-api
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ api-schema: install
 	DATABASE_URL=sqlite:////tmp/compliance-api-schema.sqlite3 $(PY) manage.py spectacular --validate --fail-on-warn \
 	  --lang en --file tests/openapi/v1.yaml
 	rm -f /tmp/compliance-api-schema.sqlite3
+
+# The schema-driven fuzzer against the served API (schemathesis.toml), on a
+# throw-away seeded SQLite database; CI runs it on PostgreSQL (.ci/run).
+fuzz-api: install
+	rm -f /tmp/compliance-fuzz.sqlite3
+	DATABASE_URL=sqlite:////tmp/compliance-fuzz.sqlite3 $(PY) tools/fuzz_api.py $(FUZZ_ARGS)
 
 check-deploy: install
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=ci-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=') \

@@ -29,6 +29,9 @@ HOSTILE_QUERIES = [
     "_to_field=password", "_popup=1&_to_field=id", "shop__id__exact=abc", "shop__id__exact=99999999999999999999",
     "rule__id__exact=abc", "all=", "deposit=junk", "flagged=junk", "due=junk", "kind__exact=%FF",
     "violation_class__exact=Z", "year=abc", "id__in=1,abc",
+    # Unicode digits and numbers no column holds (issue #19): "²" passes str.isdigit() and fails int().
+    "o=²", "o=١", "p=²", "year=²", "year=202²", "year=١٩٩٩", "q=١٢٣", "q=²", "expiring=²",
+    "shop__id__exact=١", "shop__id__exact=²", "id__in=99999999999999999999999", "p=" + "9" * 5000,
 ]
 JUNK_IDS = ["abc", "99999999999999999999", "1%20OR%201=1"]
 JUNK_POST = {
@@ -36,6 +39,8 @@ JUNK_POST = {
     "products": "abc,,%", "order_count": "1e9", "occurred_at_0": "2026-13-45", "occurred_at_1": "25:99",
     "description": "x" * 20000, "reason": "", "approve": "maybe", "decision": "junk", "evidence": "notafile",
     "idempotency_key": "x" * 500, "effective_from": "not-a-date", "threshold": "-1", "csrfmiddlewaretoken": "x",
+    "ids": "²,١,99999999999999999999999", "issued_on": "9999-12-31", "expires_on": "9999-12-31",
+    "year": "202²", "count": "9" * 5000,
 }
 
 
@@ -78,7 +83,8 @@ def admin_requests(user) -> list[tuple]:
     requests = [("GET", "/admin/", None), ("GET", "/admin/?q=%00", None), ("POST", "/admin/", JUNK_POST)]
     # Views of the admin site itself (not of a model admin).
     requests += [("GET", "/admin/insight/quality/?" + query, None) for query in (
-        "", "year=abc&by=junk", "year=99999999999999999999", "year=1999&format=csv", "by=month&format=csv")]
+        "", "year=abc&by=junk", "year=99999999999999999999", "year=1999&format=csv", "by=month&format=csv",
+        "year=²", "year=202²", "year=١٩٩٩&format=csv")]
     requests.append(("POST", "/admin/insight/quality/", JUNK_POST))
     for model, model_admin in sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label):
         opts = model._meta
@@ -137,7 +143,7 @@ def test_no_portal_input_reaches_a_500(world):
     shop_no = merchant.shop.shop_no
     number = Ticket.objects.filter(shop=merchant.shop).values_list("number", flat=True).first()
     warning = ViolationWarning.objects.filter(shop=merchant.shop).values_list("number", flat=True).first()
-    own_values = [shop_no, number, warning, "junk", "%00", "WG" + "9" * 40, "99999999999999999999"]
+    own_values = [shop_no, number, warning, "junk", "%00", "WG" + "9" * 40, "99999999999999999999", "²", "١٢"]
     # Not the log-out: after it every request would be an anonymous one (a redirect).
     routes = [route for route in portal_routes() if not route.endswith("/logout/")]
     assert len(routes) >= 8
@@ -145,7 +151,10 @@ def test_no_portal_input_reaches_a_500(world):
     for route in routes:
         for url in {path for path in fill(route, own_values)}:
             requests += [("GET", url, None), ("GET", url + "?status=junk&class=%00&page=-1", None),
-                         ("GET", url + "?page=abc&violation_class=Z", None), ("POST", url, {}),
+                         ("GET", url + "?page=abc&violation_class=Z", None),
+                         ("GET", url + "?renews=²&type=²&product=١٢&page=²&kind=²", None),
+                         ("GET", url + "?renews=99999999999999999999999&type=" + "9" * 5000, None),
+                         ("POST", url, {}),
                          ("POST", url, {**JUNK_POST, "statement": "\x00", "new_password1": "x"})]
     for user in (None, merchant.user):
         client = Client(raise_request_exception=False)
@@ -164,3 +173,53 @@ def test_pending_appeal_decide_view_with_junk(client, world, appeal_reviewer):
     assert server_errors(client, [("POST", url, {"decision": "approve", "reason": "\x00"}),
                                   ("POST", url, {"decision": "maybe", "reason": "x"}),
                                   ("POST", url, {"decision": "approve", "reason": "x" * 100000})]) == ""
+
+
+# The integration API (SPEC §12) ------------------------------------------------------------------
+
+DEEP = "[" * 1000 + "]" * 1000
+API_BODIES = [
+    '{"warnings": ' + DEEP + "}",
+    '{"warnings": [{"evidence": ' + '{"a":' * 300 + "1" + "}" * 300 + "}]}",
+    '{"rows": [' + DEEP + "]}",
+    '{"rows": [{"shop": "١٢٣٤٥٦", "day": "２０２６-０１-０１", "paid_orders": 99999999999999999999999, '
+    '"gift_orders": "²"}]}',
+    '{"rows": [{"shop": "123456", "day": "2026-01-01", "score": 1e400, "paid_orders": -0.0}], "skip_invalid": "²"}',
+    '{"warnings": [{"report_id": "²", "shop": "١٢٣٤٥٦٧٨", "rule": "fake_shipment", "summary": "x", '
+    '"detected_at": "٢٠٢٦-01-01T00:00:00+08:00", "order_nos": ["١٢٣٤٥٦", "-1"], "product_nos": [1e99]}]}',
+    '{"warnings": [' + ",".join(['{"x": ' + "9" * 5000 + "}"] * 3) + "]}",
+    # A lone surrogate in free-form evidence: PostgreSQL's text cannot hold it (was a 500).
+    r'{"warnings": [{"report_id": "sur", "shop": "10000001", "rule": "false_advertising", "summary": "x", '
+    r'"detected_at": "2026-01-01T00:00:00+08:00", "evidence": {"a": "\ud800", "\udfff": 1}}]}',
+    "9" * 5000, "[]", "{}", "null", '"²"', '{"warnings": NaN}', r'"\ud800"', r'{"warnings": [{"report_id": "\ud800"}]}',
+]
+
+
+def api_routes() -> list[str]:
+    api = next(e for e in get_resolver().url_patterns if str(e.pattern) == "api/v1/")
+    return ["/api/v1/" + str(p.pattern) for p in api.url_patterns
+            if isinstance(p, URLPattern) and "(?P" not in str(p.pattern) and p.name not in ("schema", "docs")]
+
+
+def test_no_api_input_reaches_a_500(world):
+    """Every route of the API, with junk in its path and query and every
+    hostile body: never a 5xx, always the API's JSON shape."""
+    from compliance.models import Integration
+
+    assert Integration.objects.exists()
+    key = "ck_demo_detector_key_for_local_use_only_2026"
+    client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {key}")
+    routes = api_routes()
+    assert len(routes) >= 7
+    bad = []
+    for route in routes:
+        for url in {path for path in fill(route, ["²", "١٢", "9" * 300, "10000001", "junk"])}:
+            for query in ("", "?year=²", "?year=202²&by=²", "?year=" + "9" * 5000, "?by=%FF"):
+                response = client.get(url + query)
+                if response.status_code >= 500 or not response["Content-Type"].startswith("application/json"):
+                    bad.append(f"GET {url}{query[:40]} → {response.status_code}")
+            for body in API_BODIES:
+                response = client.post(url, data=body, content_type="application/json")
+                if response.status_code >= 500 or not response["Content-Type"].startswith("application/json"):
+                    bad.append(f"POST {url} {body[:40]} → {response.status_code}")
+    assert bad == [], "\n".join(bad)

@@ -97,3 +97,47 @@ def test_unevaluable_filter_returns_to_the_whole_list(client, reviewer):
     client.force_login(reviewer)
     response = client.get("/admin/compliance/event/?created_at__year=9999999999")
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+# Issue #19 ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ["renews=²", "type=²", "renews=١", "type=" + "9" * 30, "renews=99999999999999999999"])
+def test_certificate_form_parameters_from_outside(client, reviewer, query):
+    """str.isdigit() takes "²", int() refuses it: a merchant's link was a 500."""
+    shop = fund(make_shop(), 100)
+    client.force_login(make_merchant("m-digits", shop))
+    response = client.get(f"/portal/shops/{shop.shop_no}/certificates/new/?{query}")
+    assert response.status_code == (404 if query.startswith("renews") else 200)
+
+
+@pytest.mark.parametrize("year", ["²", "202²", "١٩٩٩", "99999999999999999999"])
+def test_decision_quality_year_from_outside(client, compliance_admin, year):
+    client.force_login(compliance_admin)
+    assert client.get(f"/admin/insight/quality/?year={year}").status_code == 200
+    assert client.get(f"/admin/insight/quality/?year={year}&format=csv").status_code == 200
+
+
+@pytest.mark.parametrize("issued_on, expires_on, field", [
+    ("9999-12-31", "", "issued_on"), ("1999-12-31", "", "issued_on"), ("2020-01-01", "9999-12-31", "expires_on")])
+def test_certificate_dates_are_checked_against_sane_bounds(client, issued_on, expires_on, field):
+    from compliance.models import Qualification, QualificationType
+    from tests.factories import pdf_upload
+
+    shop = fund(make_shop(), 100)
+    client.force_login(make_merchant("m-dates", shop))
+    data = {"qualification_type": QualificationType.objects.get(code="business_licence").pk, "number": "91330100X",
+            "holder": "某公司", "authority": "市场监督管理局", "issued_on": issued_on, "expires_on": expires_on,
+            "permanent": "" if expires_on else "on", "documents": [pdf_upload()]}
+    response = client.post(f"/portal/shops/{shop.shop_no}/certificates/new/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and field in response.context["form"].errors
+    assert not Qualification.objects.exists()
+
+
+def test_the_service_refuses_a_certificate_issued_in_the_future(reviewer):
+    from compliance.exceptions import DomainError
+    from tests.factories import submit_certificate
+
+    shop = fund(make_shop(), 100)
+    with pytest.raises(DomainError):
+        submit_certificate(shop, "business_licence", make_merchant("m-future", shop),
+                           issued_on=timezone.localdate() + datetime.timedelta(days=1))

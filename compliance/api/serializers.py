@@ -107,6 +107,11 @@ class WarningIn(serializers.Serializer):
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         if "\\u0000" in text or "\x00" in text:
             raise serializers.ValidationError(_("The evidence may not contain NUL characters."))
+        try:  # "\ud800" in JSON is a lone surrogate: no database text can hold it
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise serializers.ValidationError(_("The evidence may not contain unpaired surrogate characters.")) \
+                from None
         if len(text) > limits.EVIDENCE_MAX_CHARS:
             raise serializers.ValidationError(_("The evidence may be at most %(n)d characters of JSON.")
                                               % {"n": limits.EVIDENCE_MAX_CHARS})
