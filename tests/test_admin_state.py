@@ -81,8 +81,8 @@ def test_no_admin_method_keeps_request_state_on_the_shared_instance():
     assert offenders == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_keys_issued_at_once_each_page_shows_its_own(live_server, compliance_admin, on_postgres, monkeypatch):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_keys_issued_at_once_each_page_shows_its_own(on_postgres, live_server, compliance_admin, monkeypatch):
     """Two compliance admins create an integration at the same moment: both
     requests have saved theirs before either page is rendered (a barrier in
     save_model). Each page must show the key of its own integration."""

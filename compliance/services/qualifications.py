@@ -70,14 +70,14 @@ def qualification_submit(*, shop: Shop, qualification_type, number: str, holder:
     if not files:
         raise DomainError(_("Attach the certificate: a scan or photo of every page."))
     today = shanghai(now).date()
+    if expires_on and expires_on < issued_on:
+        raise DomainError(_("A certificate cannot expire before it was issued."))
     try:  # dates from outside: issued by today, from 2000 on, valid at most until 2099
         date_in_bounds(issued_on, latest=today)
         if expires_on:
             date_in_bounds(expires_on, latest=LATEST_DAY)
     except ValidationError as exc:
         raise DomainError(exc.messages[0]) from None
-    if expires_on and expires_on < issued_on:
-        raise DomainError(_("A certificate cannot expire before it was issued."))
     if expires_on and expires_on < today:
         raise DomainError(_("This certificate has already expired; submit the current one."))
     if qualification_type.kind == QualificationKind.BRAND and not brand:
