@@ -1,7 +1,10 @@
 """The admin site: Django's, with the compliance dashboard on its index."""
 
 from django.contrib import admin
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+
+from compliance.selectors.dashboard import dashboard
 
 
 class ComplianceAdminSite(admin.AdminSite):
@@ -13,14 +16,11 @@ class ComplianceAdminSite(admin.AdminSite):
     enable_nav_sidebar = False
 
     def get_urls(self):
-        from django.urls import path
-
+        # A true cycle: compliance.admin registers its model admins on this site.
         from compliance.admin.insight import quality_view
 
         return [path("insight/quality/", self.admin_view(quality_view(self)), name="insight_quality"),
                 *super().get_urls()]
 
     def index(self, request, extra_context=None):
-        from compliance.selectors import dashboard
-
         return super().index(request, {"dashboard": dashboard(request.user), **(extra_context or {})})

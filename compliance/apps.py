@@ -9,6 +9,7 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self):
+        # Imported once the app registry is ready: models cannot be imported with this module.
         from shops import uploads
 
         from .models import PolicySettings

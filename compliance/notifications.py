@@ -9,7 +9,11 @@ from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
+
+from compliance.models import Measure, Message
+from shops.models import ShopMember
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +35,6 @@ def notify_many(template: str, items) -> None:
     """``notify`` for many shops at once (a detector's batch of warnings):
     their members in one query, every message in one insert, every e-mail
     over one connection after commit."""
-    from compliance.models import Message
-    from shops.models import ShopMember
-
     items = list(items)
     members: dict[int, list] = {}
     for member in ShopMember.objects.filter(shop_id__in={shop.pk for shop, _build in items},
@@ -60,8 +61,6 @@ def notify_many(template: str, items) -> None:
 
 
 def _portal_url(name: str, *args) -> str:
-    from django.urls import reverse
-
     return settings.SITE_URL + reverse(name, args=args)
 
 
@@ -70,8 +69,6 @@ def _ticket_url(ticket) -> str:
 
 
 def notify_ticket_issued(ticket) -> None:
-    from compliance.models import Measure
-
     def context():
         # Every measure taken, the ticket's own and a point node's, as the portal shows them.
         measures = list(ticket.measures.exclude(status=Measure.Status.COVERED).select_related("node", "ticket")

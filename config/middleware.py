@@ -2,6 +2,11 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
+from compliance.api.errors import json_error
+from compliance.api.limits import MAX_BODY_BYTES
+from compliance.api.parsers import too_large_message
+from config.views import bad_request, page_not_found
+
 
 class RequestSizeLimitMiddleware:
     """Refuse a request body larger than settings.MAX_REQUEST_BYTES with 413
@@ -19,10 +24,6 @@ class RequestSizeLimitMiddleware:
             length = 0
         if request.path_info.startswith("/api/"):
             # The API's own limit, computed from its row caps (compliance/api/limits.py).
-            from compliance.api.errors import json_error
-            from compliance.api.limits import MAX_BODY_BYTES
-            from compliance.api.parsers import too_large_message
-
             if length > MAX_BODY_BYTES:
                 return json_error(413, "too_large", too_large_message())
             return self.get_response(request)
@@ -48,10 +49,6 @@ class NulCharacterMiddleware:
             status, message = (404, _("The page does not exist.")) if in_path else (
                 400, _("The address contains a character that is not allowed."))
             if request.path_info.startswith("/api/"):
-                from compliance.api.errors import json_error
-
                 return json_error(status, "not_found" if in_path else "bad_request", message)
-            from config.views import bad_request, page_not_found
-
             return page_not_found(request) if in_path else bad_request(request)
         return self.get_response(request)

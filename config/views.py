@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from compliance.api.errors import json_error
+
 
 def _way_back(request) -> tuple[str, str]:
     path = getattr(request, "path", "") or ""
@@ -19,8 +21,6 @@ def _way_back(request) -> tuple[str, str]:
 def error_page(request, *, status: int, title: str, message: str):
     if (getattr(request, "path", "") or "").startswith("/api/"):
         # The integration API answers in its own JSON shape (compliance.api.errors).
-        from compliance.api.errors import json_error
-
         return json_error(status, {400: "bad_request", 403: "permission_denied", 404: "not_found"}.get(
             status, "server_error"), message)
     url, label = _way_back(request)

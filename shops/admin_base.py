@@ -14,12 +14,14 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connections
 from django.db.models import Q
 from django.http import HttpResponseRedirect
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from .formats import money
 from .identifiers import normalize_identifier
+from .models import Shop
 from .numbers import BIGINT_MAX, whole_number_or_none
 
 
@@ -100,8 +102,6 @@ def shops_named(path: str):
     term that matches more shops than that is common enough for the join."""
 
     def lookup(value) -> Q:
-        from .models import Shop
-
         ids = list(Shop.objects.filter(name__icontains=value).values_list("pk", flat=True)[:SHOP_IDS_CAP + 1])
         if len(ids) > SHOP_IDS_CAP:
             return Q(**{f"{path}__name__icontains": value})
@@ -117,8 +117,6 @@ def shop_id_prefix(path: str = "shop"):
     through its foreign-key index (a join would walk the big table)."""
 
     def lookup(value) -> Q:
-        from .models import Shop
-
         ids = Shop.objects.filter(shop_no__startswith=value).values_list("pk", flat=True)[:SHOP_IDS_CAP]
         return Q(**{f"{path}_id__in": list(ids)})
 
@@ -304,8 +302,6 @@ def truncated(text, width: str = "14em") -> str:
 
 def short_time(moment, *, date_only: bool = False) -> str:
     """Times in lists: 2026-11-22 20:17 (Shanghai), one format in both languages."""
-    from django.utils import timezone
-
     if moment is None:
         return "—"
     return timezone.localtime(moment).strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")

@@ -7,4 +7,5 @@ class ShopsConfig(AppConfig):
     verbose_name = _("Shops")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the admin system check)
+        # Imported once the app registry is ready (it registers the admin system check).
+        from . import checks  # noqa: F401

@@ -5,11 +5,11 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.core import checks
 from django.db import models
 
+from .admin_base import BaseModelAdmin
+
 
 @checks.register(checks.Tags.admin)
 def check_model_admins(app_configs=None, **kwargs):
-    from .admin_base import BaseModelAdmin
-
     errors = []
     for model, model_admin in admin.site._registry.items():
         label = f"{type(model_admin).__module__}.{type(model_admin).__name__}"

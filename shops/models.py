@@ -105,6 +105,9 @@ class Shop(models.Model):
         CLEARED = "cleared", _("Cleared")
         EXITED = "exited", _("Exited")
 
+    # Statuses of a shop still trading (``is_trading``); querysets filter on them.
+    TRADING = (Status.OPEN, Status.SUSPENDED)
+
     class ExitKind(models.TextChoices):
         NONE = "", _("—")
         TERM_END = "term_end", _("Natural end of term")
@@ -216,11 +219,17 @@ class Shop(models.Model):
         return f"{self.name} ({self.shop_no})"
 
     @property
+    def is_trading(self) -> bool:
+        """Still trading — open, or suspended for a while — as opposed to ended
+        (closed, cleared, exited): the one definition every rule uses
+        (tickets, warnings, notices, the certificate queue, the deposit)."""
+        return self.status in self.TRADING
+
+    @property
     def needs_deposit_top_up(self) -> bool:
         """SPEC §6.4: below the required amount; a shop that has ended (cleared,
         closed, exited) is not asked to top up."""
-        trading = self.status in (self.Status.OPEN, self.Status.SUSPENDED)
-        return trading and self.deposit_balance < self.required_deposit
+        return self.is_trading and self.deposit_balance < self.required_deposit
 
     @property
     def is_corporate(self) -> bool:

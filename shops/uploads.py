@@ -31,6 +31,8 @@ from django.http import FileResponse
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 # Magic bytes → (canonical extension, content type).
 SIGNATURES = (
@@ -161,9 +163,6 @@ def _clean_image(data: bytes, ext: str, limits: UploadLimits) -> bytes:
 
 
 def _clean_pdf(data: bytes) -> bytes:
-    from pypdf import PdfReader
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
-
     unreadable = _("The PDF could not be read: it is damaged, incomplete or not really a PDF.")
     end = data.rfind(b"%%EOF")
     if end < 0:

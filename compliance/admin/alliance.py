@@ -19,10 +19,9 @@ from django.utils.translation import gettext_lazy
 from compliance.exceptions import DomainError
 from compliance.models import AllianceClosure, AllianceMembership
 from compliance.models.alliance import ALLIANCE_QUEUE_ORDER
-from compliance.services.alliance import (
-    alliance_close, alliance_decide, alliance_eligibility, counted_closures, materials_rows,
-)
-from compliance.services.assessment import shanghai_day_start
+from compliance.calendar import shanghai_day_start
+from compliance.selectors.alliance import alliance_eligibility, counted_closures, materials_rows
+from compliance.services.alliance import alliance_close, alliance_decide
 from compliance.wording import person
 from shops.admin_base import BaseModelAdmin, SafeChangeList, per_request, shop_label, shop_shapes, status_column, time_column
 

@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy
 from compliance.exceptions import DomainError
 from compliance.models import Appeal, AppealEvidence
 from compliance.models.appeals import QUEUE_ORDER
-from compliance.selectors import appeal_due
+from compliance.calendar import shanghai_day_start
+from compliance.selectors.tickets import appeal_due
 from compliance.services.appeals import appeal_decide
-from compliance.services.assessment import shanghai_day_start
 from compliance.wording import person
 from shops.admin_base import BaseModelAdmin, shop_label, status_column, ticket_shapes, time_column
 from shops.uploads import attachment_response, preview_response

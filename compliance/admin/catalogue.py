@@ -14,7 +14,7 @@ from ..models import PointNode, PolicyChange, PolicySettings, Rule, RuleTier
 from ..services.catalogue import (
     node_create, node_revise, policy_change, record_change, rule_figures, rule_revise,
 )
-from ..services.insight import node_change_preview, policy_change_preview, tier_change_preview
+from ..selectors.insight import node_change_preview, policy_change_preview, tier_change_preview
 from .insight import INSIGHT, preview_page, with_reason
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from compliance.models import Rule
-from compliance.services.assessment import shanghai_day_start
+from compliance.calendar import shanghai_day_start
 from shops.numbers import EARLIEST_DAY, whole_number_or_none
 
 PERIODS = [("today", _("Today")), ("7d", _("Past 7 days")), ("30d", _("Past 30 days")),

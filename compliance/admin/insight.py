@@ -6,15 +6,17 @@ import io
 
 from django import forms
 from django.contrib import admin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from compliance.models import PolicyChange
-from compliance.services.insight import BY, decision_quality, quality_year
+from compliance.models import PolicyChange, PolicySettings
+from compliance.selectors.insight import BY, decision_quality, quality_year
 from compliance.wording import person
 from shops.admin_base import truncated
 
@@ -118,11 +120,6 @@ QUALITY_SECONDS = 600
 def cached_quality(year: int, by: str, *, fresh: bool = False):
     """The report aggregates a year of tickets (about 2 s at a million): it is
     kept for ten minutes and says when it was computed; ``fresh`` recomputes."""
-    from django.core.cache import cache
-    from django.utils.translation import get_language
-
-    from compliance.models import PolicySettings
-
     policy = PolicySettings.load()
     # Labels (rule names, months) are in the active language: the key names it.
     key = f"decision-quality:{year}:{by}:{policy.updated_at.timestamp()}:{get_language()}"

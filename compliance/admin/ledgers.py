@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
 from compliance.wording import person
-from shops.admin_base import money_column, shop_shapes, status_column, time_column, truncated
+from shops.admin_base import money_column, shop_label, shop_shapes, status_column, time_column, truncated
 
 from ..models import DepositEntry, Event, Measure, NodeApplication, PointEntry
 from .base import ReadOnlyAdmin
@@ -73,6 +73,13 @@ class NodeApplicationAdmin(ReadOnlyAdmin):
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
     # Labels of every workflow share these columns: each is cut to keep a row on one line.
+    @admin.display(description=gettext_lazy("shop"))
+    def shop_display(self, obj):
+        if obj.shop_id:
+            return shop_label(obj.shop)
+        # A service provider's workflow concerns no shop (SPEC §9): the provider names it.
+        return truncated((obj.data or {}).get("provider") or obj.get_subject_display() or "—", "10em")
+
     @admin.display(description=gettext_lazy("action"))
     def action_display(self, obj):
         return truncated(obj.get_action_display(), "11em")

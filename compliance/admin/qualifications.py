@@ -26,7 +26,7 @@ from compliance.models import (
 )
 from compliance.models.qualifications import REVIEW_ORDER
 from compliance.selectors import active_requirements, missing_for, missing_qualifications
-from compliance.services.assessment import shanghai
+from compliance.calendar import shanghai
 from compliance.services.qualifications import (
     brand_products, missing_groups, missing_ticket_issue, missing_tickets_preview, qualification_review,
     qualification_type_save, qualification_withdraw, requirement_save, trademark_event,

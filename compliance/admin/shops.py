@@ -11,11 +11,10 @@ from django.http import HttpResponseRedirect
 from django.utils import timezone
 
 from compliance.exceptions import DomainError
-from compliance.selectors import shop_standing
+from compliance.selectors import shop_standing, shop_warnings
 from compliance.services.shops import check_reentry, shop_create
 from shops.admin import ShopAdmin
 
-from .warnings import shop_warnings
 from shops.models import Shop
 
 

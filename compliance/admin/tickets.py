@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from compliance.exceptions import DomainError
 from config.db_router import read_alias
 from compliance.exports import streaming_export
-from compliance.models import Ticket, TicketEvidence
+from compliance.models import Rule, RuleTier, Ticket, TicketEvidence
 from compliance.models.base import in_chinese
 from compliance.selectors import shop_standing, ticket_measures, ticket_timeline
 from compliance.wording import person
@@ -191,8 +191,6 @@ class TicketAdmin(BaseModelAdmin):
     @staticmethod
     def _chosen_rule(request):
         """The rule of the query (?rule=code) or of the submitted tier."""
-        from compliance.models import Rule, RuleTier
-
         today = timezone.localdate()
         code = request.GET.get("rule") or request.POST.get("rule")
         if code:
@@ -269,8 +267,6 @@ class TicketAdmin(BaseModelAdmin):
         alias = read_alias()
 
         def rows():
-            from django.utils import timezone
-
             # iterator(): PostgreSQL streams through a server-side cursor, SQLite
             # fetches in chunks; neither loads the whole result. Inside a
             # transaction the cursor also works through PgBouncer's transaction

@@ -18,10 +18,9 @@ from django.utils.translation import gettext_lazy
 from compliance.exceptions import DomainError
 from compliance.models import Integration, IntegrationCall, Scope, ViolationWarning, WarningAnswerFile
 from compliance.models.warnings import QUEUE_ORDER
+from compliance.selectors.warnings import warnings_dismiss_preview
 from compliance.services.integrations import integration_revoke, key_issue
-from compliance.services.warnings import (
-    warning_decide, warnings_decide_many, warnings_dismiss_preview, warnings_preview,
-)
+from compliance.services.warnings import warning_decide, warnings_decide_many, warnings_preview
 from shops.admin_base import (
     BaseModelAdmin, SearchShape, per_request, shop_label, shops_named, short_time, status_column, time_column, truncated,
     valid_pk,
@@ -415,9 +414,4 @@ class IntegrationCallAdmin(ReadOnlyAdmin):
     def get_ordering(self, request):
         return ["-created_at", "-id"]
 
-
-def shop_warnings(shop, *, limit: int = 10) -> list:
-    """The shop page's warnings: those still to be decided first."""
-    return list(ViolationWarning.objects.filter(shop=shop).select_related("rule").annotate(queue=QUEUE_ORDER)
-                .order_by("queue", "-received_at")[:limit])
 

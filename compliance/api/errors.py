@@ -12,6 +12,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from compliance.exceptions import DomainError
 
+from .fields import flat_errors
+from .serializers import ERROR_CODES
+
 
 def error_body(status: int, code: str, message: str, fields=None) -> dict:
     error = {"status": status, "code": code, "message": str(message)}
@@ -21,9 +24,6 @@ def error_body(status: int, code: str, message: str, fields=None) -> dict:
 
 
 def exception_handler(exc, context):
-    from .fields import flat_errors
-    from .serializers import ERROR_CODES
-
     if isinstance(exc, DomainError):
         exc = exceptions.ValidationError({"non_field_errors": [str(exc.message)]})
     response = drf_exception_handler(exc, context)

@@ -3,6 +3,8 @@
 checked for shape here; what it refers to (shops, rules, products) is
 checked by the services."""
 
+import json
+
 from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -11,7 +13,8 @@ from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
 from compliance.models import (
-    AllianceMembership, Measure, NodeApplication, Qualification, Ticket, ViolationClass, ViolationWarning,
+    AllianceMembership, Measure, NodeApplication, Qualification, QualificationType, Rule, RuleTier, Ticket,
+    ViolationClass, ViolationWarning,
 )
 from shops.importing import DAILY_COUNT_MAX
 from shops.models import Shop
@@ -60,8 +63,6 @@ class RuleCodes(_CatalogueEnum):
     target_class = RuleCodeField
 
     def codes(self):
-        from compliance.models import Rule
-
         return sorted(set(Rule.objects.values_list("code", flat=True)))
 
 
@@ -69,8 +70,6 @@ class TierCodes(_CatalogueEnum):
     target_class = TierCodeField
 
     def codes(self):
-        from compliance.models import RuleTier
-
         return sorted(set(RuleTier.objects.values_list("code", flat=True)))
 
 
@@ -78,8 +77,6 @@ class CertificateTypes(_CatalogueEnum):
     target_class = CertificateTypeField
 
     def codes(self):
-        from compliance.models import QualificationType
-
         return sorted(QualificationType.objects.values_list("code", flat=True))
 
 
@@ -108,8 +105,6 @@ class WarningIn(serializers.Serializer):
         "20,000 characters as compact JSON, no NUL character."))
 
     def validate_evidence(self, value):
-        import json
-
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         if "\\u0000" in text or "\x00" in text:
             raise serializers.ValidationError(_("The evidence may not contain NUL characters."))

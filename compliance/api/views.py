@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 
 from compliance.models import IntegrationCall, RectificationNotice, Scope, Ticket, ViolationWarning
 from compliance.selectors import shop_certificates, shop_standing
-from compliance.services.alliance import membership_of
-from compliance.services.insight import decision_quality
+from compliance.selectors.alliance import membership_of
+from compliance.selectors.insight import decision_quality
 from compliance.services.warnings import warnings_receive
 from shops.importing import DAILY_ORDERS, EXPERIENCE_SCORES, ImportRefused, json_rows, run_import_rows
 from shops.models import Shop

@@ -1,10 +1,10 @@
 from .alliance import AllianceClosure, AllianceMembership
 from .appeals import Appeal, AppealEvidence
-from .base import AppendOnlyModel, ViolationClass
+from .base import AppendOnlyModel, EventAction, EventSubject, ViolationClass, Workflow
 from .insight import PolicyChange
 from .messages import Message
 from .policy import PolicySettings
-from .providers import ProviderRequest, RenewalCampaign, RenewalResult
+from .providers import PROVIDER_TRANSITIONS, ProviderRequest, RenewalCampaign, RenewalResult
 from .qualifications import (
     Qualification, QualificationDocument, QualificationGap, QualificationKind, QualificationRequirement,
     QualificationType, RectificationNotice,
@@ -21,6 +21,6 @@ __all__ = [
     "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence",
     "Qualification", "QualificationDocument", "QualificationGap", "QualificationKind", "QualificationRequirement", "QualificationType",
     "RectificationNotice",
-    "AppendOnlyModel", "ViolationClass", "PolicySettings", "Option", "PointNode", "Rule", "RuleTier",
+    "AppendOnlyModel", "EventAction", "EventSubject", "PROVIDER_TRANSITIONS", "ViolationClass", "Workflow", "PolicySettings", "Option", "PointNode", "Rule", "RuleTier",
     "DepositEntry", "Event", "Measure", "MeasureProduct", "NodeApplication", "PointEntry", "Ticket", "TicketEvidence",
 ]

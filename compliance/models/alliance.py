@@ -6,12 +6,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .base import EventAction, EventSubject, Workflow, transitions
+
 # Applications first, by due date: the reviewers' queue order.
 ALLIANCE_QUEUE_ORDER = models.Case(models.When(status="applied", then=models.Value(0)), default=models.Value(1),
                                    output_field=models.IntegerField())
 
 
-class AllianceMembership(models.Model):
+class AllianceMembership(Workflow, models.Model):
     class Status(models.TextChoices):
         NOT_APPLIED = "not_applied", _("Not applied")
         APPLIED = "applied", _("Application under review")
@@ -31,6 +33,20 @@ class AllianceMembership(models.Model):
 
     # Closures caused by violations count towards the limit (SPEC §8: "违规超过三次").
     COUNTED = (Cause.B_TICKET, Cause.CLEARED, Cause.CONTROLLER_VIOLATION)
+
+    # SPEC §8: not applied | rejected | closed → applied → active | rejected; active → closed, or closed
+    # for good past the limit; a revoked ticket's closure stops counting and may bring it back to closed.
+    TRANSITIONS = transitions(
+        ((Status.NOT_APPLIED, Status.APPLIED), EventAction.ALLIANCE_APPLIED),
+        ((Status.REJECTED, Status.APPLIED), EventAction.ALLIANCE_APPLIED),
+        ((Status.CLOSED, Status.APPLIED), EventAction.ALLIANCE_APPLIED),
+        ((Status.APPLIED, Status.ACTIVE), EventAction.ALLIANCE_DECIDED),
+        ((Status.APPLIED, Status.REJECTED), EventAction.ALLIANCE_DECIDED),
+        ((Status.ACTIVE, Status.CLOSED), EventAction.ALLIANCE_CLOSED),
+        ((Status.ACTIVE, Status.CLOSED_FOR_GOOD), EventAction.ALLIANCE_CLOSED),
+        ((Status.CLOSED_FOR_GOOD, Status.CLOSED), EventAction.ALLIANCE_CLOSURE_VOIDED),
+    )
+    EVENT_SUBJECT = EventSubject.ALLIANCE
 
     shop = models.OneToOneField("shops.Shop", models.PROTECT, related_name="alliance", verbose_name=_("shop"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NOT_APPLIED)

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from shops.uploads import DocumentField, DocumentInfoMixin, PrivateUploadTo
 
+from .base import EventAction, EventSubject, Workflow, transitions
+
 
 # Pending appeals first: the appeal queue orders by this, and an index on the
 # same expression serves that order.
@@ -14,11 +16,15 @@ QUEUE_ORDER = models.Case(models.When(status="pending", then=models.Value(0)), d
                           output_field=models.IntegerField())
 
 
-class Appeal(models.Model):
+class Appeal(Workflow, models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+
+    TRANSITIONS = transitions(((Status.PENDING, Status.APPROVED), EventAction.APPEAL_APPROVED),
+                              ((Status.PENDING, Status.REJECTED), EventAction.APPEAL_REJECTED))
+    EVENT_SUBJECT = EventSubject.APPEAL
 
     ticket = models.ForeignKey("compliance.Ticket", models.PROTECT, related_name="appeals", verbose_name=_("ticket"))
     attempt = models.PositiveSmallIntegerField(_("attempt"))

@@ -2,6 +2,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from shops.uploads import UploadLimits
+
 
 class PolicySettings(models.Model):
     """The compliance admin's editable figures that belong to no rule or node
@@ -123,6 +125,4 @@ class PolicySettings(models.Model):
         return self.upload_max_mb * 1_000_000  # "10 MB" means 10,000,000 bytes in every message
 
     def upload_limits(self):
-        from shops.uploads import UploadLimits
-
         return UploadLimits(max_bytes=self.upload_max_bytes, max_pixels=self.upload_max_megapixels * 1_000_000)

@@ -8,6 +8,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from shops.models import ServiceProvider
+
+from .base import EventAction, EventSubject, Workflow, transitions
+
 
 class RenewalCampaign(models.Model):
     """Who is assessed (certified and formally converted before the given
@@ -34,10 +38,13 @@ class RenewalCampaign(models.Model):
         return self.name
 
 
-class RenewalResult(models.Model):
+class RenewalResult(Workflow, models.Model):
     class Status(models.TextChoices):
         ASSESSED = "assessed", _("To review")
         CONFIRMED = "confirmed", _("Confirmed")
+
+    TRANSITIONS = transitions(((Status.ASSESSED, Status.CONFIRMED), EventAction.RENEWAL_CONFIRMED))
+    EVENT_SUBJECT = EventSubject.RENEWAL
 
     campaign = models.ForeignKey(RenewalCampaign, models.PROTECT, related_name="results", verbose_name=_("campaign"))
     provider = models.ForeignKey("shops.ServiceProvider", models.PROTECT, related_name="renewal_results",
@@ -68,7 +75,7 @@ class RenewalResult(models.Model):
         return f"{self.campaign} · {self.provider}"
 
 
-class ProviderRequest(models.Model):
+class ProviderRequest(Workflow, models.Model):
     """A provider's request to the platform: to be certified again after a
     revocation, or to exit with its deposit refunded (SPEC §9)."""
 
@@ -80,6 +87,10 @@ class ProviderRequest(models.Model):
         PENDING = "pending", _("Pending")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+
+    TRANSITIONS = transitions(((Status.PENDING, Status.APPROVED), EventAction.PROVIDER_REQUEST_DECIDED),
+                              ((Status.PENDING, Status.REJECTED), EventAction.PROVIDER_REQUEST_DECIDED))
+    EVENT_SUBJECT = EventSubject.PROVIDER_REQUEST
 
     provider = models.ForeignKey("shops.ServiceProvider", models.PROTECT, related_name="requests",
                                  verbose_name=_("provider"))
@@ -105,3 +116,14 @@ class ProviderRequest(models.Model):
 
     def __str__(self):
         return f"{self.provider} · {self.get_kind_display()}"
+
+
+# A service provider's certification (SPEC §9; the model is in shops, which knows nothing of the
+# journal): revoked by a failed renewal, certified again by an approved application, exited on request.
+PROVIDER_TRANSITIONS = transitions(
+    ((ServiceProvider.Status.CERTIFIED, ServiceProvider.Status.REVOKED), EventAction.PROVIDER_REVOKED),
+    ((ServiceProvider.Status.REVOKED, ServiceProvider.Status.CERTIFIED), EventAction.PROVIDER_CERTIFIED),
+    ((ServiceProvider.Status.EXITED, ServiceProvider.Status.CERTIFIED), EventAction.PROVIDER_CERTIFIED),
+    ((ServiceProvider.Status.CERTIFIED, ServiceProvider.Status.EXITED), EventAction.PROVIDER_EXITED),
+    ((ServiceProvider.Status.REVOKED, ServiceProvider.Status.EXITED), EventAction.PROVIDER_EXITED),
+)

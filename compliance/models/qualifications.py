@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 from shops.models import Shop
 from shops.uploads import DocumentField, DocumentInfoMixin, PrivateUploadTo
 
-from .base import BilingualNameMixin
+from .base import BilingualNameMixin, EventAction, EventSubject, Workflow, transitions
 
 
 class QualificationKind(models.TextChoices):
@@ -79,7 +79,7 @@ REVIEW_ORDER = models.Case(models.When(status="submitted", then=models.Value(0))
                            output_field=models.IntegerField())
 
 
-class Qualification(models.Model):
+class Qualification(Workflow, models.Model):
     """One certificate as the merchant submitted it. A renewal is a new row
     that ``renews`` the old one; approving it supersedes the old one. Rows are
     never deleted (SPEC §4)."""
@@ -95,6 +95,17 @@ class Qualification(models.Model):
 
     # Lapsed: an approved certificate that no longer counts and needs rectifying.
     LAPSED = (Status.EXPIRED, Status.REVOKED, Status.INVALIDATED)
+
+    # SPEC §4: submitted → approved | rejected; approved → expired | revoked | invalidated | superseded.
+    TRANSITIONS = transitions(
+        ((Status.SUBMITTED, Status.APPROVED), EventAction.QUALIFICATION_REVIEWED),
+        ((Status.SUBMITTED, Status.REJECTED), EventAction.QUALIFICATION_REVIEWED),
+        ((Status.APPROVED, Status.EXPIRED), EventAction.QUALIFICATION_LAPSED),
+        ((Status.APPROVED, Status.REVOKED), EventAction.QUALIFICATION_LAPSED),
+        ((Status.APPROVED, Status.INVALIDATED), EventAction.QUALIFICATION_LAPSED),
+        ((Status.APPROVED, Status.SUPERSEDED), EventAction.QUALIFICATION_SUPERSEDED),
+    )
+    EVENT_SUBJECT = EventSubject.QUALIFICATION
 
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="qualifications", verbose_name=_("shop"))
     qualification_type = models.ForeignKey(QualificationType, models.PROTECT, related_name="qualifications",
@@ -181,13 +192,16 @@ class QualificationDocument(DocumentInfoMixin, models.Model):
         return self.original_name or self.file.name.rsplit("/", 1)[-1]
 
 
-class RectificationNotice(models.Model):
+class RectificationNotice(Workflow, models.Model):
     """SPEC §4: an approved certificate expired or was withdrawn; the shop has
     until ``deadline`` to get a replacement approved, else a ticket follows."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("Awaiting rectification")
         CLOSED = "closed", _("Notice closed")
+
+    TRANSITIONS = transitions(((Status.OPEN, Status.CLOSED), EventAction.NOTICE_CLOSED))
+    EVENT_SUBJECT = EventSubject.NOTICE
 
     class Outcome(models.TextChoices):
         NONE = "", _("—")

@@ -1,6 +1,7 @@
 """Violation tickets and everything they cause (SPEC §6): point and deposit
 ledgers, measures, and the append-only workflow log."""
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,7 +11,7 @@ from shops.uploads import DocumentField, DocumentInfoMixin, PrivateUploadTo
 
 from compliance.wording import node_label, node_lifted_text, node_reached_text
 
-from .base import AppendOnlyModel, ViolationClass, bilingual
+from .base import AppendOnlyModel, EventAction, EventSubject, ViolationClass, Workflow, bilingual, transitions
 
 
 class TicketQuerySet(models.QuerySet):
@@ -19,12 +20,24 @@ class TicketQuerySet(models.QuerySet):
         return self.exclude(status=Ticket.Status.REVOKED)
 
 
-class Ticket(models.Model):
+class Ticket(Workflow, models.Model):
     class Status(models.TextChoices):
         ISSUED = "issued", _("Issued")
         APPEALING = "appealing", _("Under appeal")
         REVOKED = "revoked", _("Revoked")
         FINAL = "final", _("Final")
+
+    # SPEC §6.1: issued ──appeal──> appealing ──approve──> revoked; ──reject──> issued (or final when no
+    # chance or time is left); appeal window over → final; a reviewer may revoke an issued ticket.
+    TRANSITIONS = transitions(
+        ((Status.ISSUED, Status.APPEALING), EventAction.APPEAL_SUBMITTED),
+        ((Status.APPEALING, Status.ISSUED), EventAction.TICKET_REINSTATED),
+        ((Status.APPEALING, Status.FINAL), EventAction.TICKET_FINAL),
+        ((Status.ISSUED, Status.FINAL), EventAction.TICKET_FINAL),
+        ((Status.ISSUED, Status.REVOKED), EventAction.TICKET_REVOKED),
+        ((Status.APPEALING, Status.REVOKED), EventAction.TICKET_REVOKED),
+    )
+    EVENT_SUBJECT = EventSubject.TICKET
 
     number = models.CharField(_("ticket number"), max_length=24, unique=True, editable=False)
     idempotency_key = models.CharField(max_length=64, unique=True, editable=False)
@@ -190,7 +203,7 @@ class NodeApplicationQuerySet(models.QuerySet):
         return self.filter(status=NodeApplication.Status.IN_FORCE)
 
 
-class NodeApplication(models.Model):
+class NodeApplication(Workflow, models.Model):
     """A point node in force for a shop, class and year (SPEC §6.2).
 
     A node follows the year's total, not the ticket that crossed it: it stays
@@ -207,6 +220,9 @@ class NodeApplication(models.Model):
     class Status(models.TextChoices):
         IN_FORCE = "in_force", _("In force")
         LIFTED = "lifted", _("Lifted")
+
+    TRANSITIONS = transitions(((Status.IN_FORCE, Status.LIFTED), EventAction.NODE_LIFTED))
+    EVENT_SUBJECT = EventSubject.NODE
 
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="node_applications",
                              verbose_name=_("shop"))
@@ -362,38 +378,17 @@ class Event(AppendOnlyModel):
     """The append-only workflow log: who moved what from which status to
     which, when and why (STYLE §2)."""
 
-    class Action(models.TextChoices):
-        TICKET_ISSUED = "ticket_issued", _("Ticket issued")
-        TICKET_REVOKED = "ticket_revoked", _("Ticket revoked")
-        TICKET_FINAL = "ticket_final", _("Ticket became final")
-        SHOP_CREATED = "shop_created", _("Shop opened")
-        SHOP_STATUS = "shop_status", _("Shop status changed")
-        SHOP_CLEARED = "shop_cleared", _("Shop cleared")
-        CONTROLLER_BARRED = "controller_barred", _("Shop cleared, controller barred")
-        APPEAL_SUBMITTED = "appeal_submitted", _("Appeal submitted")
-        APPEAL_APPROVED = "appeal_approved", _("Appeal approved")
-        APPEAL_REJECTED = "appeal_rejected", _("Appeal rejected")
-        NODE_APPLIED = "node_applied", _("Point node reached")
-        NODE_LIFTED = "node_lifted", _("Point node lifted")
-        QUALIFICATION_SUBMITTED = "qualification_submitted", _("Certificate submitted")
-        QUALIFICATION_REVIEWED = "qualification_reviewed", _("Certificate reviewed")
-        QUALIFICATION_LAPSED = "qualification_lapsed", _("Certificate no longer valid")
-        QUALIFICATION_SUPERSEDED = "qualification_superseded", _("Certificate superseded")
-        NOTICE_OPENED = "notice_opened", _("Rectification notice opened")
-        NOTICE_CLOSED = "notice_closed", _("Rectification notice closed")
-        PRODUCTS_RELISTED = "products_relisted", _("Products relisted")
-        ALLIANCE_APPLIED = "alliance_applied", _("Applied to the Selected Alliance")
-        ALLIANCE_DECIDED = "alliance_decided", _("Alliance application decided")
-        ALLIANCE_CLOSED = "alliance_closed", _("Alliance membership closed")
-        WARNING_RECEIVED = "warning_received", _("Warning received")
-        WARNING_ANSWERED = "warning_answered", _("Warning answered")
-        WARNING_EXPIRED = "warning_expired", _("Warning not answered in time")
-        WARNING_CONFIRMED = "warning_confirmed", _("Warning confirmed")
-        WARNING_DISMISSED = "warning_dismissed", _("Warning dismissed")
+    Action = EventAction
+    Subject = EventSubject
 
     ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="events",
                                verbose_name=_("ticket"))
-    shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="events", verbose_name=_("shop"))
+    # Empty only for what concerns no shop (a service provider's workflow, SPEC §9).
+    shop = models.ForeignKey("shops.Shop", models.PROTECT, null=True, blank=True, related_name="events",
+                             verbose_name=_("shop"))
+    # Whose status the event records: each transition writes one event (STYLE §20).
+    subject = models.CharField(_("concerning"), max_length=20, choices=EventSubject.choices, blank=True)
+    subject_id = models.PositiveBigIntegerField(_("subject ID"), null=True, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
                               verbose_name=_("by"), help_text=_("Empty for the platform's daily job."))
     # Set when a system did it through the API (SPEC §12). Integrations are
@@ -411,7 +406,8 @@ class Event(AppendOnlyModel):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["action", "-created_at"], name="event_action_created")]
+        indexes = [models.Index(fields=["action", "-created_at"], name="event_action_created"),
+                   models.Index(fields=["subject", "subject_id"], name="event_subject")]
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.from_label} → {self.to_label}"
@@ -439,14 +435,14 @@ class Event(AppendOnlyModel):
     def _label(self, value: str) -> str:
         """A status in the words of the workflow the event belongs to: the
         workflows share values ("open", "closed") with different meanings."""
-        from shops.models import Shop
-
-        from .alliance import AllianceMembership
-        from .qualifications import Qualification, RectificationNotice
-        from .warnings import ViolationWarning
-
-        statuses = {"alliance": AllianceMembership.Status, "qualification": Qualification.Status,
-                    "notice": RectificationNotice.Status, "shop": Shop.Status,
-                    "warning": ViolationWarning.Status}.get(self.action.split("_")[0],
-                                                                                   Ticket.Status)
-        return str(dict(statuses.choices).get(value, value))
+        subject = self.subject or EventSubject.TICKET
+        model = {EventSubject.TICKET: "compliance.Ticket", EventSubject.APPEAL: "compliance.Appeal",
+                 EventSubject.WARNING: "compliance.ViolationWarning",
+                 EventSubject.QUALIFICATION: "compliance.Qualification",
+                 EventSubject.NOTICE: "compliance.RectificationNotice",
+                 EventSubject.ALLIANCE: "compliance.AllianceMembership",
+                 EventSubject.NODE: "compliance.NodeApplication", EventSubject.SHOP: "shops.Shop",
+                 EventSubject.PROVIDER_REQUEST: "compliance.ProviderRequest",
+                 EventSubject.RENEWAL: "compliance.RenewalResult",
+                 EventSubject.PROVIDER: "shops.ServiceProvider"}.get(subject, "compliance.Ticket")
+        return str(dict(apps.get_model(model).Status.choices).get(value, value))

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shops.uploads import DocumentField, DocumentInfoMixin, PrivateUploadTo
 
-from .base import AppendOnlyModel
+from .base import AppendOnlyModel, EventAction, EventSubject, Workflow, transitions
 
 
 class Scope(models.TextChoices):
@@ -102,7 +102,7 @@ QUEUE_ORDER = models.Case(
     default=models.Value(3), output_field=models.IntegerField())
 
 
-class ViolationWarning(models.Model):
+class ViolationWarning(Workflow, models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Awaiting the merchant")
         ANSWERED = "answered", _("Merchant answered")
@@ -110,6 +110,21 @@ class ViolationWarning(models.Model):
         EXPIRED = "expired", _("Not answered in time")
         CONFIRMED = "confirmed", _("Confirmed")
         DISMISSED = "dismissed", _("Dismissed")
+
+    # SPEC §11: the merchant answers or puts it right before the deadline, else it expires; a reviewer
+    # confirms (a ticket) or dismisses what was answered or expired.
+    TRANSITIONS = transitions(
+        ((Status.OPEN, Status.ANSWERED), EventAction.WARNING_ANSWERED),
+        ((Status.OPEN, Status.PUT_RIGHT), EventAction.WARNING_ANSWERED),
+        ((Status.OPEN, Status.EXPIRED), EventAction.WARNING_EXPIRED),
+        ((Status.ANSWERED, Status.CONFIRMED), EventAction.WARNING_CONFIRMED),
+        ((Status.PUT_RIGHT, Status.CONFIRMED), EventAction.WARNING_CONFIRMED),
+        ((Status.EXPIRED, Status.CONFIRMED), EventAction.WARNING_CONFIRMED),
+        ((Status.ANSWERED, Status.DISMISSED), EventAction.WARNING_DISMISSED),
+        ((Status.PUT_RIGHT, Status.DISMISSED), EventAction.WARNING_DISMISSED),
+        ((Status.EXPIRED, Status.DISMISSED), EventAction.WARNING_DISMISSED),
+    )
+    EVENT_SUBJECT = EventSubject.WARNING
 
     OPEN_STATUSES = (Status.OPEN,)
     DECIDABLE = (Status.ANSWERED, Status.PUT_RIGHT, Status.EXPIRED)

@@ -20,8 +20,10 @@ from compliance.selectors import (
     MerchantScope, alliance_summary, merchant_health, score_trend, shop_certificates, shop_standing,
     ticket_measures, ticket_timeline,
 )
-from compliance.services.alliance import alliance_apply, counted_closures, settlement_materials
-from compliance.services.appeals import appeal_block_reason, appeal_days_left, appeal_submit, chances
+from compliance.selectors.alliance import counted_closures, settlement_materials
+from compliance.selectors.tickets import appeal_block_reason, appeal_days_left, chances
+from compliance.services.alliance import alliance_apply
+from compliance.services.appeals import appeal_submit
 from compliance.services.qualifications import qualification_submit
 from compliance.services.warnings import warning_answer
 from shops.numbers import whole_number_or_none

@@ -4,49 +4,20 @@ import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from compliance.calendar import add_working_days
 from compliance.exceptions import AppealNotAllowed, DomainError, FourEyesViolation, InvalidTransition, NotPermitted
-from compliance.models import Appeal, AppealEvidence, PolicySettings, Ticket
+from compliance.models import Appeal, AppealEvidence, Event, PolicySettings, Ticket
 from compliance.notifications import notify_appeal_decided
+from compliance.selectors.tickets import appeal_block_reason, appeal_days_left, chances  # noqa: F401 (re-exported)
 from compliance.wording import person
 from shops.models import ShopMember
 from shops.uploads import original_name
 
-from .assessment import add_working_days, shanghai
-from .events import record_event
+from .events import transition
 from .locks import lock_ticket
 from .tickets import ticket_revoke
-
-def chances(ticket: Ticket) -> int:
-    return int((ticket.rule_snapshot or {}).get("appeal_chances") or ticket.rule.appeal_chances)
-
-
-def appeal_days_left(ticket: Ticket, *, now: datetime.datetime | None = None) -> int | None:
-    """Calendar days on which the merchant can still appeal, today included
-    (1 on the last day), or None when the window is over (SPEC §7)."""
-    now = now or timezone.now()
-    if now > ticket.appeal_deadline:
-        return None
-    return (shanghai(ticket.appeal_deadline).date() - shanghai(now).date()).days + 1
-
-
-def appeal_block_reason(ticket: Ticket, *, now: datetime.datetime | None = None) -> str | None:
-    """Why the merchant cannot appeal this ticket now, or None if they can.
-    The portal shows this sentence where the form would be."""
-    now = now or timezone.now()
-    used = ticket.appeals.count()
-    if ticket.status == Ticket.Status.APPEALING:
-        return _("An appeal is being decided; you can appeal again only if it is rejected.")
-    if ticket.status == Ticket.Status.REVOKED:
-        return _("This ticket has been revoked: there is nothing to appeal.")
-    if used >= chances(ticket):
-        return _("You have used all %(n)d appeal chances for this ticket.") % {"n": chances(ticket)}
-    if ticket.status == Ticket.Status.FINAL or now > ticket.appeal_deadline:
-        return _("The appeal window closed on %(date)s.") % {
-            "date": date_format(timezone.localtime(ticket.appeal_deadline), "DATETIME_FORMAT")}
-    return None
 
 
 def appeal_submit(*, ticket: Ticket, actor, reason: str, statement: str, files=(),
@@ -77,10 +48,8 @@ def appeal_submit(*, ticket: Ticket, actor, reason: str, statement: str, files=(
                 item = AppealEvidence(appeal=appeal, file=upload, original_name=original_name(upload))
                 item.full_clean(exclude=["appeal"])
                 item.save()
-            before, ticket.status = ticket.status, Ticket.Status.APPEALING
-            ticket.save(update_fields=["status"])
-            record_event(shop=shop, ticket=ticket, actor=actor, action="appeal_submitted", from_status=before,
-                         to_status=ticket.status, reason=reason, data={"appeal": appeal.pk}, at=now)
+            transition(ticket, Ticket.Status.APPEALING, action=Event.Action.APPEAL_SUBMITTED, at=now, actor=actor,
+                       shop=shop, ticket=ticket, reason=reason, data={"appeal": appeal.pk})
     except IntegrityError:
         # The one-open-appeal constraint caught a second submission that raced
         # past the status check (SPEC §7).
@@ -110,20 +79,18 @@ def appeal_decide(*, appeal: Appeal, approve: bool, reason: str, actor,
         if ticket.issued_by_id == actor.pk:
             raise FourEyesViolation()
         now = now or timezone.now()
-        appeal.status = Appeal.Status.APPROVED if approve else Appeal.Status.REJECTED
         appeal.decided_by, appeal.decided_at, appeal.decision_reason = actor, now, reason
-        appeal.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        transition(appeal, Appeal.Status.APPROVED if approve else Appeal.Status.REJECTED,
+                   action=Event.Action.APPEAL_APPROVED if approve else Event.Action.APPEAL_REJECTED, at=now,
+                   actor=actor, shop=shop, ticket=ticket, reason=reason, data={"appeal": appeal.pk},
+                   fields=["decided_by", "decided_at", "decision_reason"])
         if approve:
-            record_event(shop=shop, ticket=ticket, actor=actor, action="appeal_approved", reason=reason,
-                         data={"appeal": appeal.pk}, at=now)
             ticket_revoke(ticket=ticket, actor=actor, reason=reason, now=now)
         else:
             # SPEC §6.1: back to issued while chances and the window remain, else final.
             again = ticket.appeals.count() < chances(ticket) and now <= ticket.appeal_deadline
-            ticket.status = Ticket.Status.ISSUED if again else Ticket.Status.FINAL
-            ticket.save(update_fields=["status"])
-            record_event(shop=shop, ticket=ticket, actor=actor, action="appeal_rejected",
-                         from_status=Ticket.Status.APPEALING, to_status=ticket.status, reason=reason,
-                         data={"appeal": appeal.pk}, at=now)
+            transition(ticket, Ticket.Status.ISSUED if again else Ticket.Status.FINAL,
+                       action=Event.Action.TICKET_REINSTATED if again else Event.Action.TICKET_FINAL, at=now,
+                       actor=actor, shop=shop, ticket=ticket, reason=reason, data={"appeal": appeal.pk})
         notify_appeal_decided(appeal)
     return appeal

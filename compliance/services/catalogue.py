@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance.exceptions import DomainError
-from compliance.models import PointNode, PolicyChange, Rule, RuleTier
+from compliance.models import PointNode, PolicyChange, PolicySettings, Rule, RuleTier
+from compliance.selectors.standing import forget_point_nodes
 
 RULE_FIELDS = ("code", "name_zh", "name_en", "alliance_serious", "is_qualification_rule", "evidence_hint_zh",
                "evidence_hint_en", "appeal_window_days", "appeal_chances", "warning_hours")
@@ -81,8 +82,6 @@ NODE_FIELDS = ("violation_class", "threshold", "suspend_days", "deposit_amount",
 def _nodes_changed() -> None:
     """The standing pages read the active nodes from a cache: drop it once
     the change commits (a reader in between would cache the old nodes)."""
-    from compliance.selectors import forget_point_nodes
-
     transaction.on_commit(forget_point_nodes)
 
 
@@ -125,8 +124,6 @@ def node_revise(*, saved: PointNode, changed: PointNode, actor, reason: str) -> 
 
 def policy_change(*, changed, actor, reason: str):
     """Save the edited policy settings and log each figure before and after."""
-    from compliance.models import PolicySettings
-
     fields = [f.name for f in PolicySettings._meta.concrete_fields if f.name not in ("id", "updated_at")]
     with transaction.atomic():
         before = figures(PolicySettings.objects.select_for_update().get(pk=changed.pk), fields)

@@ -6,12 +6,13 @@ nothing the second time (the selection only finds what is still due)."""
 
 import datetime
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-import logging
-
+from compliance.calendar import day_ends, shanghai
 from compliance.exceptions import DomainError
 from compliance.models import Event, Measure, PolicySettings, Qualification, RectificationNotice, Ticket
 from compliance.notifications import notify_appeal_closing, notify_certificates_expiring, notify_notices_opened
@@ -19,7 +20,7 @@ from compliance.notifications import notify_appeal_closing, notify_certificates_
 from . import measures as m
 from . import qualifications as quals
 from .alliance import alliance_recheck
-from .assessment import shanghai, shanghai_midnight_after
+from .events import transition_many
 from .locks import lock_shop
 from .warnings import warnings_expire, warnings_remind
 
@@ -30,7 +31,7 @@ BATCH = 2000
 
 def cutoff_for(day: datetime.date, *, now: datetime.datetime | None = None) -> datetime.datetime:
     """The end of ``day`` in Shanghai, or now if that is earlier (today)."""
-    return min(shanghai_midnight_after(day), now or timezone.now())
+    return min(day_ends(day), now or timezone.now())
 
 
 def end_suspensions(cutoff: datetime.datetime) -> int:
@@ -70,15 +71,8 @@ def finalise_tickets(cutoff: datetime.datetime) -> int:
             )
             if not rows:
                 return total
-            ids = [pk for pk, _shop in rows]
-            Ticket.objects.filter(pk__in=ids, status=Ticket.Status.ISSUED).update(status=Ticket.Status.FINAL)
-            Event.objects.bulk_create([
-                Event(shop_id=shop_id, ticket_id=pk, action=Event.Action.TICKET_FINAL,
-                      from_status=Ticket.Status.ISSUED, to_status=Ticket.Status.FINAL, reason=reason,
-                      created_at=cutoff)
-                for pk, shop_id in rows
-            ], batch_size=BATCH)
-            total += len(rows)
+            total += transition_many(Ticket, rows, source=Ticket.Status.ISSUED, to=Ticket.Status.FINAL,
+                                     action=Event.Action.TICKET_FINAL, at=cutoff, reason=reason)
 
 
 def expire_certificates(cutoff: datetime.datetime) -> int:
@@ -90,7 +84,7 @@ def expire_certificates(cutoff: datetime.datetime) -> int:
     due = Qualification.objects.filter(status=Qualification.Status.APPROVED, expires_on__lt=today)
     total = 0
     for expires_on in sorted(set(due.values_list("expires_on", flat=True))):
-        at = shanghai_midnight_after(expires_on)
+        at = day_ends(expires_on)
         while True:
             with transaction.atomic():
                 rows = list(due.filter(expires_on=expires_on).select_for_update(skip_locked=True, no_key=True)
@@ -98,14 +92,9 @@ def expire_certificates(cutoff: datetime.datetime) -> int:
                 if not rows:
                     break
                 ids = [pk for pk, _shop in rows]
-                Qualification.objects.filter(pk__in=ids, status=Qualification.Status.APPROVED).update(
-                    status=Qualification.Status.EXPIRED, lapsed_at=at)
-                Event.objects.bulk_create([
-                    Event(shop_id=shop_id, action=Event.Action.QUALIFICATION_LAPSED,
-                          from_status=Qualification.Status.APPROVED, to_status=Qualification.Status.EXPIRED,
-                          data={"qualification": pk}, created_at=at)
-                    for pk, shop_id in rows
-                ], batch_size=BATCH)
+                transition_many(Qualification, rows, source=Qualification.Status.APPROVED,
+                                to=Qualification.Status.EXPIRED, action=Event.Action.QUALIFICATION_LAPSED, at=at,
+                                data=lambda pk: {"qualification": pk}, updates={"lapsed_at": at})
                 notify_notices_opened(quals.open_notices(ids))
                 quals.gaps_refresh(shop_ids={shop_id for _pk, shop_id in rows}, now=at)
                 total += len(rows)

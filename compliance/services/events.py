@@ -1,5 +1,9 @@
-from django.contrib.auth import get_user_model
+import secrets
 
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+
+from compliance.exceptions import InvalidTransition
 from compliance.models import Event
 from compliance.wording import PLATFORM_USERNAME
 
@@ -16,12 +20,70 @@ def platform_actor():
     return user
 
 
-def record_event(*, shop, action, actor=None, ticket=None, from_status="", to_status="", reason="", data=None,
-                 at, integration=None):
-    return Event.objects.create(
-        shop=shop, ticket=ticket, actor=actor, action=action, from_status=from_status, to_status=to_status,
-        reason=reason, data=data or {}, created_at=at, integration=integration,
-    )
+def new_event(*, action, at, shop=None, shop_id=None, actor=None, ticket=None, ticket_id=None, subject="",
+              subject_id=None, from_status="", to_status="", reason="", data=None, integration=None) -> Event:
+    """An Event, unsaved (for a bulk insert): the journal's one constructor."""
+    event = Event(shop=shop, ticket=ticket, actor=actor, action=action, subject=subject, subject_id=subject_id,
+                  from_status=from_status, to_status=to_status, reason=reason, data=data or {}, created_at=at,
+                  integration=integration)
+    if shop_id is not None:
+        event.shop_id = shop_id
+    if ticket_id is not None:
+        event.ticket_id = ticket_id
+    return event
+
+
+def record_event(*, shop, action, at, actor=None, ticket=None, subject="", subject_id=None, from_status="",
+                 to_status="", reason="", data=None, integration=None) -> Event:
+    """A step that is not a status change (a ticket issued, a node reached, a
+    notice opened), or one made by ``transition``."""
+    event = new_event(shop=shop, action=action, at=at, actor=actor, ticket=ticket, subject=subject,
+                      subject_id=subject_id, from_status=from_status, to_status=to_status, reason=reason, data=data,
+                      integration=integration)
+    event.save(force_insert=True)
+    return event
+
+
+def transition(obj, to, *, action, at, actor=None, shop=None, ticket=None, reason="", data=None, integration=None,
+               fields=(), table=None, subject=None) -> Event:
+    """The one way a workflow's status changes (STYLE §20): ``obj`` — its row
+    locked by the caller (services.locks) — moves to ``to`` if its model
+    declares that change for ``action``, the status and ``fields`` are saved,
+    and one Event records it in the same transaction. ``table`` and
+    ``subject`` are for a model that cannot declare its own (a provider,
+    whose app knows nothing of the journal)."""
+    table = type(obj).TRANSITIONS if table is None else table
+    source = str(obj.status)
+    if str(action) not in table.get((source, str(to)), ()):
+        raise InvalidTransition(_("%(what)s cannot go from %(from)s to %(to)s.") % {
+            "what": obj._meta.verbose_name, "from": obj.get_status_display(),
+            "to": dict(type(obj).Status.choices).get(to, to)})
+    obj.status = to
+    obj.save(update_fields=["status", *fields])
+    return record_event(shop=shop if shop is not None else getattr(obj, "shop", None), action=action, at=at,
+                        actor=actor, ticket=ticket, subject=subject or type(obj).EVENT_SUBJECT, subject_id=obj.pk,
+                        from_status=source, to_status=str(to), reason=reason, data=data, integration=integration)
+
+
+def transition_many(model, rows, *, source, to, action, at, reason="", data=None, updates=None) -> int:
+    """A daily step's transition of many rows at once (set-based, SPEC §10):
+    ``rows`` are ``(pk, shop_id)`` of rows the caller locked; those still in
+    ``source`` move to ``to`` in one UPDATE and get their events in one
+    insert. ``data(pk)`` gives each event's details."""
+    if str(action) not in model.TRANSITIONS.get((str(source), str(to)), ()):
+        raise InvalidTransition(_("%(what)s cannot go from %(from)s to %(to)s.") % {
+            "what": model._meta.verbose_name, "from": source, "to": to})
+    rows = list(rows)
+    if not rows:
+        return 0
+    changed = model.objects.filter(pk__in=[pk for pk, _shop in rows], status=source).update(
+        status=to, **(updates or {}))
+    Event.objects.bulk_create([
+        new_event(shop_id=shop_id, action=action, at=at, subject=model.EVENT_SUBJECT, subject_id=pk,
+                  ticket_id=pk if model.EVENT_SUBJECT == Event.Subject.TICKET else None,
+                  from_status=str(source), to_status=str(to), reason=reason, data=data(pk) if data else None)
+        for pk, shop_id in rows], batch_size=2000)
+    return changed
 
 
 def new_numbers(model, prefix: str, day, count: int = 1, *, random_bytes: int = 4) -> list[str]:
@@ -30,8 +92,6 @@ def new_numbers(model, prefix: str, day, count: int = 1, *, random_bytes: int = 
     birthday bound makes a repeat within a busy day likely at scale, so the
     candidates are checked against the table (one indexed query) and drawn
     again until they are new."""
-    import secrets
-
     numbers: set[str] = set()
     while len(numbers) < count:
         candidates = {f"{prefix}{day:%Y%m%d}{secrets.token_hex(random_bytes).upper()}"

@@ -10,7 +10,7 @@ import datetime
 from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 
-from compliance.models import Measure, MeasureProduct
+from compliance.models import Event, Measure, MeasureProduct
 from shops.models import Product, Shop
 
 from .events import record_event
@@ -35,18 +35,32 @@ def take_measure(**kwargs) -> Measure:
 
 
 def take_product_measure(*, ticket, kind, products, at, node_application=None) -> Measure | None:
-    """Delist or ban ``products``, remembering each one's status before any
-    measure (its base status), so that the last reversal restores it."""
+    """Delist or ban ``products`` (a measure of their own)."""
     products = list(products)
     if not products:
         return None
     measure = take_measure(ticket=ticket, kind=kind, at=at, node_application=node_application)
-    base = _base_statuses(products)
-    MeasureProduct.objects.bulk_create(
-        [MeasureProduct(measure=measure, product=p, previous_status=base[p.pk]) for p in products]
-    )
-    refresh_products([p.pk for p in products])
+    hold_products([measure], products)
     return measure
+
+
+def hold_products(measures, products) -> None:
+    """``products`` held by newly taken (saved) delisting or ban measures:
+    each link remembers the product's status before any measure (its base
+    status), so that the last reversal restores it; then the products go
+    off sale — banned beats delisted (SPEC §6.3) — in one UPDATE."""
+    products = list(products)
+    if not measures or not products:
+        return
+    base = _base_statuses(products)
+    MeasureProduct.objects.bulk_create([MeasureProduct(measure=measure, product=p, previous_status=base[p.pk])
+                                        for measure in measures for p in products])
+    held = Product.objects.filter(pk__in=[p.pk for p in products])
+    if any(measure.kind == Measure.Kind.BAN for measure in measures):
+        held.exclude(status=Product.Status.BANNED).update(status=Product.Status.BANNED)
+    else:
+        held.exclude(status__in=[Product.Status.BANNED, Product.Status.DELISTED]).update(
+            status=Product.Status.DELISTED)
 
 
 def _base_statuses(products) -> dict[int, str]:
@@ -112,8 +126,10 @@ def refresh_shop_status(shop: Shop, *, now: datetime.datetime, actor=None, ticke
         return
     shop.save(update_fields=["status", "suspended_until", "ended_at", "updated_at"])
     if shop.status != before[0]:
-        record_event(shop=shop, ticket=ticket, actor=actor, action="shop_status", from_status=before[0],
-                     to_status=shop.status, reason=reason, at=now,
+        # Derived from the measures in force (STYLE §17), not a workflow of its own: recorded, not declared.
+        record_event(shop=shop, ticket=ticket, actor=actor, action=Event.Action.SHOP_STATUS,
+                     subject=Event.Subject.SHOP, subject_id=shop.pk, from_status=before[0], to_status=shop.status,
+                     reason=reason, at=now,
                      data={"suspended_until": shop.suspended_until.isoformat() if shop.suspended_until else None})
 
 
@@ -140,8 +156,9 @@ def clear_shop(*, ticket, shop: Shop, at, actor, node_application=None) -> Measu
         Q(pk__in=under_measure) | ~Q(status__in=[Product.Status.DELISTED, Product.Status.BANNED]))
     take_product_measure(ticket=ticket, kind=Measure.Kind.DELIST, products=products, at=at,
                          node_application=node_application)
-    record_event(shop=shop, ticket=ticket, actor=actor, action="controller_barred" if details["barred_controller"]
-                 else "shop_cleared", reason=controller.barred_reason, data=details, at=at)
+    record_event(shop=shop, ticket=ticket, actor=actor, subject=Event.Subject.SHOP, subject_id=shop.pk,
+                 action=Event.Action.CONTROLLER_BARRED if details["barred_controller"] else Event.Action.SHOP_CLEARED,
+                 reason=controller.barred_reason, data=details, at=at)
     return measure
 
 

@@ -7,66 +7,27 @@ revocation unless marked a special case) and exit with a deposit refund."""
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Sum
-from django.db.models.functions import Coalesce
-from django.utils import timezone, translation
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from compliance.calendar import shanghai
 from compliance.exceptions import DomainError, InvalidTransition
-from compliance.models import PolicySettings, ProviderRequest, RenewalCampaign, RenewalResult
-from compliance.models.base import in_chinese
-from shops.formats import money
-from shops.models import ProviderBinding, ServiceProvider
+from compliance.models import (
+    PROVIDER_TRANSITIONS, Event, PolicySettings, ProviderRequest, RenewalCampaign, RenewalResult,
+)
+from compliance.selectors.providers import in_scope, orders_counted, renewal_explanation  # noqa: F401 (re-exported)
+from shops.models import ServiceProvider
 
-from .assessment import shanghai
+from .events import new_event, record_event, transition
 
-
-def in_scope(campaign: RenewalCampaign):
-    """Certified providers certified (and, when known, formally converted)
-    before the campaign's days."""
-    providers = ServiceProvider.objects.filter(status=ServiceProvider.Status.CERTIFIED,
-                                               certified_on__lt=campaign.certified_before)
-    if campaign.converted_before:
-        providers = providers.filter(Q(converted_on=None) | Q(converted_on__lt=campaign.converted_before))
-    return providers
+PROVIDER = Event.Subject.PROVIDER
 
 
-def orders_counted(campaign: RenewalCampaign, provider_ids) -> dict[int, int]:
-    """Each provider's bound shops' paid orders in the period, gift orders
-    excluded, a shop's orders counting only on the days it was bound — one
-    aggregate query over the bindings and the daily orders."""
-    # One filter() call: every condition on the daily orders applies to the same joined row.
-    day = "shop__daily_orders__day"
-    bound = (
-        ProviderBinding.objects.filter(
-            Q(provider__in=list(provider_ids)), Q(**{f"{day}__gte": campaign.period_start}),
-            Q(**{f"{day}__lte": campaign.period_end}), Q(**{f"{day}__gte": F("starts_on")}),
-            Q(ends_on=None) | Q(**{f"{day}__lte": F("ends_on")}))
-        .values("provider")
-        .annotate(total=Coalesce(Sum(F("shop__daily_orders__paid_orders") - F("shop__daily_orders__gift_orders")), 0))
-    )
-    return {row["provider"]: row["total"] for row in bound}
-
-
-def _explain(campaign, *, orders, deposit, paid_on, orders_ok, deposit_ok) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        parts = [
-            _("Paid orders of bound shops in %(start)s – %(end)s, gift orders excluded: %(orders)s (%(threshold)s "
-              "required).") % {"start": campaign.period_start.isoformat(), "end": campaign.period_end.isoformat(),
-                               "orders": f"{orders:,}", "threshold": f"{campaign.order_threshold:,}"},
-            _("Deposit: %(paid)s paid%(on)s; %(required)s required by %(end)s.") % {
-                "paid": money(deposit), "on": _(" in full on %(day)s") % {"day": paid_on.isoformat()} if paid_on else "",
-                "required": money(campaign.deposit_required), "end": campaign.period_end.isoformat()},
-        ]
-        if orders_ok and deposit_ok:
-            parts.append(_("Passed."))
-        else:
-            failed = [text for ok, text in ((orders_ok, _("too few orders")), (deposit_ok, _("deposit not paid in full "
-                                                                                             "in time"))) if not ok]
-            parts.append(_("Failed: %(why)s.") % {"why": _(", ").join(failed)})
-        return ("" if in_chinese() else " ").join(parts)  # Chinese sentences run on without spaces
+def _provider_transition(provider, to, *, action, at, actor, reason="", fields=()):
+    return transition(provider, to, action=action, at=at, actor=actor, shop=None, reason=reason, fields=fields,
+                      table=PROVIDER_TRANSITIONS, subject=PROVIDER, data={"provider": provider.name})
 
 
 def renewals_assess(*, campaign: RenewalCampaign, now: datetime.datetime | None = None) -> list[RenewalResult]:
@@ -80,7 +41,7 @@ def renewals_assess(*, campaign: RenewalCampaign, now: datetime.datetime | None 
                     .values_list("provider_id", flat=True))
     results = []
     with transaction.atomic():
-        for provider in providers:
+        for provider in providers:  # a few hundred providers a campaign
             if provider.pk in confirmed:
                 continue
             orders = totals.get(provider.pk, 0)
@@ -92,10 +53,15 @@ def renewals_assess(*, campaign: RenewalCampaign, now: datetime.datetime | None 
                 campaign=campaign, provider=provider, defaults=dict(
                     orders_counted=orders, deposit_paid=provider.deposit_paid, deposit_ok=deposit_ok,
                     passed=orders_ok and deposit_ok, assessed_at=now, status=RenewalResult.Status.ASSESSED,
-                    explanation=_explain(campaign, orders=orders, deposit=provider.deposit_paid,
-                                         paid_on=provider.deposit_paid_on, orders_ok=orders_ok,
-                                         deposit_ok=deposit_ok)))
+                    explanation=renewal_explanation(campaign, orders=orders, deposit=provider.deposit_paid,
+                                                    paid_on=provider.deposit_paid_on, orders_ok=orders_ok,
+                                                    deposit_ok=deposit_ok)))
             results.append(result)
+        Event.objects.bulk_create([
+            new_event(action=Event.Action.RENEWAL_ASSESSED, at=now, subject=Event.Subject.RENEWAL, subject_id=r.pk,
+                      to_status=r.status, reason=r.explanation,
+                      data={"provider": r.provider.name, "campaign": campaign.name, "passed": r.passed,
+                            "orders": r.orders_counted}) for r in results])
     return results
 
 
@@ -108,15 +74,19 @@ def renewal_confirm(*, result: RenewalResult, actor, now: datetime.datetime | No
         result = RenewalResult.objects.select_for_update().select_related("provider", "campaign").get(pk=result.pk)
         if result.status != RenewalResult.Status.ASSESSED:
             raise InvalidTransition(_("This result has already been confirmed."))
-        result.status, result.confirmed_by, result.confirmed_at = RenewalResult.Status.CONFIRMED, actor, now
+        result.confirmed_by, result.confirmed_at = actor, now
         if not result.passed:
             provider = ServiceProvider.objects.select_for_update().get(pk=result.provider_id)
-            provider.status, provider.revoked_at = ServiceProvider.Status.REVOKED, now
-            provider.save(update_fields=["status", "revoked_at"])
+            provider.revoked_at = now
+            _provider_transition(provider, ServiceProvider.Status.REVOKED, action=Event.Action.PROVIDER_REVOKED,
+                                 at=now, actor=actor, reason=result.explanation, fields=["revoked_at"])
             today = shanghai(now).date()
             provider.bindings.filter(Q(ends_on=None) | Q(ends_on__gt=today)).update(ends_on=today)
             result.published_at = now
-        result.save(update_fields=["status", "confirmed_by", "confirmed_at", "published_at"])
+        transition(result, RenewalResult.Status.CONFIRMED, action=Event.Action.RENEWAL_CONFIRMED, at=now,
+                   actor=actor, shop=None, reason=result.explanation,
+                   data={"provider": result.provider.name, "passed": result.passed},
+                   fields=["confirmed_by", "confirmed_at", "published_at"])
     return result
 
 
@@ -125,23 +95,31 @@ def provider_request(*, provider: ServiceProvider, kind: str, actor, note: str =
     """Record a provider's request. A new application within the lock-out
     after a revocation is refused unless marked a special case (SPEC §9)."""
     now = now or timezone.now()
-    if kind == ProviderRequest.Kind.APPLICATION:
-        if provider.status == ServiceProvider.Status.CERTIFIED:
-            raise InvalidTransition(_("This provider is certified already."))
-        days = PolicySettings.load().provider_reapply_days
-        if provider.revoked_at and not special_case:
-            allowed = shanghai(provider.revoked_at).date() + datetime.timedelta(days=days)
-            if shanghai(now).date() < allowed:
-                raise DomainError(_("The certification was revoked on %(day)s: a new application is accepted from "
-                                    "%(allowed)s (%(days)d days), unless marked as a special case.") % {
-                    "day": shanghai(provider.revoked_at).date().isoformat(), "allowed": allowed.isoformat(),
-                    "days": days})
-    elif provider.status == ServiceProvider.Status.EXITED:
-        raise InvalidTransition(_("This provider has exited already."))
-    if ProviderRequest.objects.filter(provider=provider, kind=kind, status=ProviderRequest.Status.PENDING).exists():
-        raise InvalidTransition(_("A request of this kind is already pending."))
-    return ProviderRequest.objects.create(provider=provider, kind=kind, note=note.strip(), special_case=special_case,
-                                          submitted_at=now)
+    with transaction.atomic():
+        # Checked under the provider's lock: a decision recorded meanwhile is seen.
+        provider = ServiceProvider.objects.select_for_update().get(pk=provider.pk)
+        if kind == ProviderRequest.Kind.APPLICATION:
+            if provider.status == ServiceProvider.Status.CERTIFIED:
+                raise InvalidTransition(_("This provider is certified already."))
+            days = PolicySettings.load().provider_reapply_days
+            if provider.revoked_at and not special_case:
+                allowed = shanghai(provider.revoked_at).date() + datetime.timedelta(days=days)
+                if shanghai(now).date() < allowed:
+                    raise DomainError(_("The certification was revoked on %(day)s: a new application is accepted "
+                                        "from %(allowed)s (%(days)d days), unless marked as a special case.") % {
+                        "day": shanghai(provider.revoked_at).date().isoformat(), "allowed": allowed.isoformat(),
+                        "days": days})
+        elif provider.status == ServiceProvider.Status.EXITED:
+            raise InvalidTransition(_("This provider has exited already."))
+        if ProviderRequest.objects.filter(provider=provider, kind=kind, status=ProviderRequest.Status.PENDING).exists():
+            raise InvalidTransition(_("A request of this kind is already pending."))
+        request = ProviderRequest.objects.create(provider=provider, kind=kind, note=note.strip(),
+                                                 special_case=special_case, submitted_at=now)
+        record_event(shop=None, action=Event.Action.PROVIDER_REQUEST_RECORDED, at=now, actor=actor,
+                     subject=Event.Subject.PROVIDER_REQUEST, subject_id=request.pk, to_status=request.status,
+                     reason=request.note, data={"provider": provider.name, "kind": kind,
+                                                "special_case": special_case})
+    return request
 
 
 def provider_request_decide(*, request: ProviderRequest, approve: bool, reason: str, actor,
@@ -157,17 +135,22 @@ def provider_request_decide(*, request: ProviderRequest, approve: bool, reason: 
         request = ProviderRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != ProviderRequest.Status.PENDING:
             raise InvalidTransition(_("This request has already been decided."))
-        request.status = ProviderRequest.Status.APPROVED if approve else ProviderRequest.Status.REJECTED
         request.decided_by, request.decided_at, request.decision_reason = actor, now, reason
-        request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        transition(request, ProviderRequest.Status.APPROVED if approve else ProviderRequest.Status.REJECTED,
+                   action=Event.Action.PROVIDER_REQUEST_DECIDED, at=now, actor=actor, shop=None, reason=reason,
+                   data={"provider": request.provider.name, "kind": request.kind},
+                   fields=["decided_by", "decided_at", "decision_reason"])
         if approve:
             provider = ServiceProvider.objects.select_for_update().get(pk=request.provider_id)
             today = shanghai(now).date()
             if request.kind == ProviderRequest.Kind.APPLICATION:
-                provider.status, provider.certified_on = ServiceProvider.Status.CERTIFIED, today
-                provider.save(update_fields=["status", "certified_on"])
+                provider.certified_on = today
+                _provider_transition(provider, ServiceProvider.Status.CERTIFIED,
+                                     action=Event.Action.PROVIDER_CERTIFIED, at=now, actor=actor, reason=reason,
+                                     fields=["certified_on"])
             else:
-                provider.status, provider.deposit_paid = ServiceProvider.Status.EXITED, Decimal("0")
-                provider.save(update_fields=["status", "deposit_paid"])
+                provider.deposit_paid = Decimal("0")
+                _provider_transition(provider, ServiceProvider.Status.EXITED, action=Event.Action.PROVIDER_EXITED,
+                                     at=now, actor=actor, reason=reason, fields=["deposit_paid"])
                 provider.bindings.filter(Q(ends_on=None) | Q(ends_on__gt=today)).update(ends_on=today)
     return request

@@ -27,21 +27,21 @@ from shops.models import Product, Shop
 from shops.numbers import LATEST_DAY, date_in_bounds
 from shops.uploads import original_name
 
+from compliance.calendar import shanghai, whole_day_deadline
+from compliance.selectors.qualifications import (  # noqa: F401 (names of the SPEC §4 table re-exported)
+    PRODUCT_TIERS, TIER_FIRST_MINOR, TIER_OTHER, TIER_OTHER_SERIOUS, TIER_PRODUCT, TIER_PRODUCT_COMPLAINT,
+    TRADEMARK_RULE, brand_products, covered_products, forget_requirements, missing_description, missing_groups,
+    missing_qualifications, qualification_tier, requirements_now, tier_of_rule,
+)
+
 from . import measures as m
-from .assessment import appeal_deadline, shanghai
-from .events import platform_actor, record_event
+from .events import new_event, platform_actor, record_event, transition
 from .locks import lock_shop
 from .preview import dry_run, effect_of
 from .tickets import ticket_issue
 
-TRADING = (Shop.Status.OPEN, Shop.Status.SUSPENDED)
 WITHDRAWN = (Qualification.Status.REVOKED, Qualification.Status.INVALIDATED)
 
-# The tiers of the qualification rule (SPEC §4 table), by their catalogue codes.
-TIER_FIRST_MINOR, TIER_PRODUCT, TIER_PRODUCT_COMPLAINT = "product_first_minor", "product", "product_complaint"
-TIER_OTHER, TIER_OTHER_SERIOUS = "other", "other_especially_serious"
-PRODUCT_TIERS = (TIER_FIRST_MINOR, TIER_PRODUCT, TIER_PRODUCT_COMPLAINT)
-TRADEMARK_RULE = "trademark_event"
 
 
 def _data(qualification: Qualification, **extra) -> dict:
@@ -109,7 +109,7 @@ def qualification_submit(*, shop: Shop, qualification_type, number: str, holder:
             document.full_clean(exclude=["qualification"])
             document.save()
         record_event(shop=shop, actor=actor, action=Event.Action.QUALIFICATION_SUBMITTED,
-                     to_status=qualification.status, data=_data(qualification, renews=renews.pk if renews else None),
+                     subject=Event.Subject.QUALIFICATION, subject_id=qualification.pk, to_status=qualification.status, data=_data(qualification, renews=renews.pk if renews else None),
                      reason=str(qualification_type), at=now)
     return qualification
 
@@ -133,12 +133,10 @@ def qualification_review(*, qualification: Qualification, approve: bool, reason:
         if approve and qualification.expires_on and qualification.expires_on < shanghai(now).date():
             raise DomainError(_("This certificate expired on %(day)s and cannot be approved; reject it.")
                               % {"day": qualification.expires_on.isoformat()})
-        qualification.status = Qualification.Status.APPROVED if approve else Qualification.Status.REJECTED
         qualification.reviewed_by, qualification.reviewed_at, qualification.review_reason = actor, now, reason
-        qualification.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])
-        record_event(shop=qualification.shop, actor=actor, action=Event.Action.QUALIFICATION_REVIEWED,
-                     from_status=Qualification.Status.SUBMITTED, to_status=qualification.status, reason=reason,
-                     data=_data(qualification), at=now)
+        transition(qualification, Qualification.Status.APPROVED if approve else Qualification.Status.REJECTED,
+                   action=Event.Action.QUALIFICATION_REVIEWED, at=now, actor=actor, reason=reason,
+                   data=_data(qualification), fields=["reviewed_by", "reviewed_at", "review_reason"])
         if approve:
             _replace(qualification, actor=actor, now=now)
             gaps_refresh(shop_ids=[qualification.shop_id], now=now)
@@ -171,24 +169,23 @@ def _replace(new: Qualification, *, actor, now) -> None:
         if not _replaces(new, old, new_products):
             continue
         if old.status == Qualification.Status.APPROVED:
-            old.status, old.lapsed_at = Qualification.Status.SUPERSEDED, now
+            old.lapsed_at = now
             old.lapse_reason = _("Replaced by certificate %(number)s.") % {"number": new.number}
-            old.save(update_fields=["status", "lapsed_at", "lapse_reason"])
-            record_event(shop=new.shop, actor=actor, action=Event.Action.QUALIFICATION_SUPERSEDED,
-                         from_status=Qualification.Status.APPROVED, to_status=old.status, reason=old.lapse_reason,
-                         data=_data(old, by=new.pk), at=now)
+            transition(old, Qualification.Status.SUPERSEDED, action=Event.Action.QUALIFICATION_SUPERSEDED, at=now,
+                       actor=actor, shop=new.shop, reason=old.lapse_reason, data=_data(old, by=new.pk),
+                       fields=["lapsed_at", "lapse_reason"])
             continue
         notice = getattr(old, "notice", None)
         if notice is None:
             continue
         if notice.status == RectificationNotice.Status.OPEN:
-            notice.status, notice.closed_at = RectificationNotice.Status.CLOSED, now
+            notice.closed_at = now
             notice.outcome, notice.replacement = RectificationNotice.Outcome.REPLACED, new
-            notice.save(update_fields=["status", "closed_at", "outcome", "replacement"])
-            record_event(shop=new.shop, actor=actor, action=Event.Action.NOTICE_CLOSED,
-                         from_status=RectificationNotice.Status.OPEN, to_status=notice.status,
-                         reason=_("Replaced in time by certificate %(number)s.") % {"number": new.number},
-                         data=_data(old, notice=notice.pk, replacement=new.pk), at=now)
+            transition(notice, RectificationNotice.Status.CLOSED, action=Event.Action.NOTICE_CLOSED, at=now,
+                       actor=actor, shop=new.shop,
+                       reason=_("Replaced in time by certificate %(number)s.") % {"number": new.number},
+                       data=_data(old, notice=notice.pk, replacement=new.pk),
+                       fields=["closed_at", "outcome", "replacement"])
         elif notice.ticket_id:
             _relist(notice, new, actor=actor, now=now)
 
@@ -203,6 +200,7 @@ def _relist(notice: RectificationNotice, new: Qualification, *, actor, now) -> N
     notice.save(update_fields=["relisted_at", "replacement"])
     count = MeasureProduct.objects.filter(measure__in=delistings).count()
     record_event(shop=new.shop, ticket=notice.ticket, actor=actor, action=Event.Action.PRODUCTS_RELISTED,
+                 subject=Event.Subject.NOTICE, subject_id=notice.pk,
                  reason=_("Certificate %(number)s was approved: %(n)d product(s) delisted by this ticket are back "
                           "on sale.") % {"number": new.number, "n": count},
                  data=_data(notice.qualification, notice=notice.pk, replacement=new.pk, products=count), at=now)
@@ -230,18 +228,10 @@ def _withdraw(qualification, *, status, reason, actor, now) -> None:
     if qualification.status != Qualification.Status.APPROVED:
         raise InvalidTransition(_("Only an approved certificate can be withdrawn; this one is %(status)s.")
                                 % {"status": qualification.get_status_display()})
-    qualification.status, qualification.lapsed_at = status, now
-    qualification.lapsed_by, qualification.lapse_reason = actor, reason
-    qualification.save(update_fields=["status", "lapsed_at", "lapsed_by", "lapse_reason"])
-    record_event(shop=qualification.shop, actor=actor, action=Event.Action.QUALIFICATION_LAPSED,
-                 from_status=Qualification.Status.APPROVED, to_status=status, reason=reason,
-                 data=_data(qualification), at=now)
+    qualification.lapsed_at, qualification.lapsed_by, qualification.lapse_reason = now, actor, reason
+    transition(qualification, status, action=Event.Action.QUALIFICATION_LAPSED, at=now, actor=actor, reason=reason,
+               data=_data(qualification), fields=["lapsed_at", "lapsed_by", "lapse_reason"])
     gaps_refresh(shop_ids=[qualification.shop_id], now=now)
-
-
-def brand_products(qualification: Qualification):
-    return Product.objects.filter(shop=qualification.shop_id, brand=qualification.brand).exclude(
-        status=Product.Status.BANNED)
 
 
 def trademark_event(*, qualification: Qualification, reason: str, ban: bool, clear: bool, actor,
@@ -257,7 +247,7 @@ def trademark_event(*, qualification: Qualification, reason: str, ban: bool, cle
     if qualification.kind != QualificationKind.BRAND:
         raise DomainError(_("Trademark events concern brand certificates only."))
     now = now or timezone.now()
-    tier = _tier(TRADEMARK_RULE, None, day=shanghai(now).date())
+    tier = tier_of_rule(TRADEMARK_RULE, None, day=shanghai(now).date())
     with transaction.atomic():
         qualification = _lock(qualification.pk)
         _withdraw(qualification, status=Qualification.Status.INVALIDATED, reason=reason, actor=actor, now=now)
@@ -280,20 +270,20 @@ def open_notices(qualification_ids, *, now=None) -> list[RectificationNotice]:
     days = PolicySettings.load().rectification_days
     lapsed = list(
         Qualification.objects.filter(pk__in=list(qualification_ids), status__in=Qualification.LAPSED,
-                                     event_ticket=None, notice=None, shop__status__in=TRADING)
+                                     event_ticket=None, notice=None, shop__status__in=Shop.TRADING)
         .select_related("qualification_type").order_by("pk")
     )
     notices = RectificationNotice.objects.bulk_create([
         RectificationNotice(qualification=q, shop_id=q.shop_id, cause=q.status, opened_at=q.lapsed_at,
-                            deadline=appeal_deadline(q.lapsed_at, days))
+                            deadline=whole_day_deadline(q.lapsed_at, days))
         for q in lapsed
     ])
     for notice, q in zip(notices, lapsed):
         notice.qualification = q
     Event.objects.bulk_create([
-        Event(shop_id=n.shop_id, action=Event.Action.NOTICE_OPENED, to_status=n.status,
-              reason=notice_text(n), data=_data(n.qualification, notice=n.pk, deadline=n.deadline.isoformat()),
-              created_at=n.opened_at)
+        new_event(shop_id=n.shop_id, action=Event.Action.NOTICE_OPENED, subject=Event.Subject.NOTICE, subject_id=n.pk,
+                  to_status=n.status, reason=notice_text(n), at=n.opened_at,
+                  data=_data(n.qualification, notice=n.pk, deadline=n.deadline.isoformat()))
         for n in notices
     ])
     return notices
@@ -309,66 +299,6 @@ def notice_text(notice: RectificationNotice) -> str:
                  "delisted.") % {"type": q.qualification_type, "number": q.number,
                                  "cause": notice.get_cause_display().lower(),
                                  "deadline": shanghai(notice.deadline).strftime("%Y-%m-%d %H:%M")}
-
-
-def _tier(rule_code: str | None, tier_code: str | None, *, day: datetime.date, memo: dict | None = None):
-    if memo is not None:
-        key = ("tier", rule_code, tier_code, day)
-        if key not in memo:
-            memo[key] = _tier(rule_code, tier_code, day=day)
-        return memo[key]
-    rules = Rule.objects.effective_on(day)
-    rule = (rules.filter(code=rule_code) if rule_code else rules.filter(is_qualification_rule=True)).first()
-    if rule is None:
-        raise DomainError(_("No version of the qualification rule is in effect on %(day)s.") % {"day": day})
-    tiers = rule.tiers.select_related("rule").order_by("position")
-    found = tiers.filter(code=tier_code).first() if tier_code else tiers.first()
-    if found is None:
-        raise DomainError(_("The rule %(rule)s has no tier %(tier)s.") % {"rule": rule.name, "tier": tier_code})
-    return found
-
-
-def qualification_tier(*, shop: Shop, kinds, at: datetime.datetime, complaint=False, especially_serious=False,
-                       memo: dict | None = None):
-    """SPEC §4 table: which tier of the qualification rule applies to a shop
-    whose certificates of ``kinds`` are missing. A product certificate alone is
-    first and minor without an earlier product-qualification ticket within the
-    policy's look-back; any other kind is the subject/brand/industry row.
-    ``memo`` keeps the tiers and each shop's history across a batch."""
-    day = shanghai(at).date()
-    if set(kinds) - {QualificationKind.PRODUCT}:
-        return _tier(None, TIER_OTHER_SERIOUS if especially_serious else TIER_OTHER, day=day, memo=memo)
-    if complaint:
-        return _tier(None, TIER_PRODUCT_COMPLAINT, day=day, memo=memo)
-    memo = {} if memo is None else memo
-    if ("earlier", shop.pk) not in memo:
-        if "since" not in memo:
-            memo["since"] = at - datetime.timedelta(days=PolicySettings.load().first_minor_days)
-        memo[("earlier", shop.pk)] = Ticket.objects.live().filter(
-            shop=shop, rule__is_qualification_rule=True, tier__code__in=PRODUCT_TIERS, issued_at__gte=memo["since"],
-            issued_at__lt=at).exists()
-    return _tier(None, TIER_PRODUCT if memo[("earlier", shop.pk)] else TIER_FIRST_MINOR, day=day, memo=memo)
-
-
-def covered_products(qualification: Qualification) -> list[Product]:
-    """What a lapsed certificate stops: the products it lists; else a brand
-    certificate's brand, an industry or product certificate's required
-    categories, a subject certificate's whole shop. Products on sale, or off
-    sale only because of a measure (they would come back when it ends)."""
-    q = qualification
-    products = Product.objects.filter(shop=q.shop_id)
-    listed = list(q.products.values_list("pk", flat=True))
-    if listed:
-        products = products.filter(pk__in=listed)
-    elif q.kind == QualificationKind.BRAND:
-        products = products.filter(brand=q.brand)
-    elif q.kind in (QualificationKind.INDUSTRY, QualificationKind.PRODUCT):
-        categories = QualificationRequirement.objects.filter(
-            is_active=True, accepted_types=q.qualification_type_id).exclude(category="").values("category")
-        products = products.filter(category__in=categories)
-    under_measure = MeasureProduct.objects.filter(measure__shop=q.shop_id, measure__status=Measure.Status.ACTIVE)
-    return list(products.filter(Q(status=Product.Status.ON_SALE) | Q(pk__in=under_measure.values("product_id")))
-                .order_by("pk"))
 
 
 def notice_ticket(notice_id: int) -> Ticket | None:
@@ -387,7 +317,7 @@ def notice_ticket(notice_id: int) -> Ticket | None:
         at = notice.deadline + datetime.timedelta(microseconds=1)
         q = notice.qualification
         ticket = None
-        if shop.status in TRADING:
+        if shop.is_trading:
             tier = qualification_tier(shop=shop, kinds=[q.kind], at=at)
             with translation.override(settings.LANGUAGE_CODE):
                 description = _("Rectification notice for %(type)s %(number)s (%(cause)s) was not answered by "
@@ -397,12 +327,11 @@ def notice_ticket(notice_id: int) -> Ticket | None:
             ticket = ticket_issue(shop=shop, tier=tier, actor=platform_actor(), products=covered_products(q),
                                   description=description, occurred_at=notice.deadline, require_products=False,
                                   idempotency_key=f"rectification-{notice.pk}", now=at)
-        notice.status, notice.closed_at, notice.ticket = RectificationNotice.Status.CLOSED, at, ticket
+        notice.closed_at, notice.ticket = at, ticket
         notice.outcome = RectificationNotice.Outcome.TICKETED if ticket else RectificationNotice.Outcome.VOID
-        notice.save(update_fields=["status", "closed_at", "outcome", "ticket"])
-        record_event(shop=shop, ticket=ticket, action=Event.Action.NOTICE_CLOSED,
-                     from_status=RectificationNotice.Status.OPEN, to_status=notice.status,
-                     reason=notice.get_outcome_display(), data=_data(q, notice=notice.pk), at=at)
+        transition(notice, RectificationNotice.Status.CLOSED, action=Event.Action.NOTICE_CLOSED, at=at, shop=shop,
+                   ticket=ticket, reason=notice.get_outcome_display(), data=_data(q, notice=notice.pk),
+                   fields=["closed_at", "outcome", "ticket"])
     return ticket
 
 
@@ -417,8 +346,6 @@ def gaps_refresh(*, shop_ids=None, now: datetime.datetime | None = None, require
     for the daily job, or ``shop_ids``' when their certificates changed — then
     open a gap for each newly found product and resolve the gaps of products
     no longer found, in batches. Returns (opened, resolved)."""
-    from compliance.selectors import missing_qualifications
-
     now = now or timezone.now()
     found = missing_qualifications(shanghai(now).date(), requirements)
     known = QualificationGap.objects.open()
@@ -435,36 +362,6 @@ def gaps_refresh(*, shop_ids=None, now: datetime.datetime | None = None, require
     for start in range(0, len(gone), GAP_BATCH):
         QualificationGap.objects.open().filter(product_id__in=gone[start:start + GAP_BATCH]).update(resolved_at=now)
     return len(new), len(gone)
-
-
-def missing_groups(products, lacking: dict, *, at, complaint=False, especially_serious=False):
-    """Products of the queue grouped into the tickets they would get: one per
-    shop and tier. ``lacking`` maps product id → requirement rows it misses."""
-    by_shop: dict[int, list] = defaultdict(list)
-    for product in products:
-        if lacking.get(product.pk):
-            by_shop[product.shop_id].append(product)
-    groups, memo = [], {}
-    for shop_products in by_shop.values():
-        shop = shop_products[0].shop
-        tiers: dict[int, tuple] = {}
-        for product in shop_products:
-            kinds = {t.kind for r in lacking[product.pk] for t in r.types}
-            tier = qualification_tier(shop=shop, kinds=kinds, at=at, complaint=complaint,
-                                      especially_serious=especially_serious, memo=memo)
-            tiers.setdefault(tier.pk, (tier, []))[1].append(product)
-        groups.extend((shop, tier, items) for tier, items in tiers.values())
-    return groups
-
-
-def missing_description(products, lacking) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        lines = [_("Products on sale without a required valid certificate:")]
-        for product in products:
-            names = "、".join(sorted({str(t) for r in lacking[product.pk] for t in r.types}))
-            lines.append(_("%(title)s (%(no)s): needs %(types)s") % {"title": product.title, "no": product.product_no,
-                                                                     "types": names})
-        return "\n".join(lines)
 
 
 def missing_tickets_preview(*, groups, lacking, actor, now=None) -> tuple[list, list[str]]:
@@ -503,15 +400,12 @@ def missing_ticket_issue(*, groups, lacking, actor, token: str, now=None) -> tup
     return tickets, errors
 
 
-
 # The requirement matrix (SPEC §4: data compliance admins edit) -----------------------------------
 
 def _requirements_changed(now) -> tuple[int, int]:
     """A changed type or requirement changes which products lack a
     certificate: the queue is checked again at once against the matrix as this
     transaction sees it, and the cached matrix is dropped once it commits."""
-    from compliance.selectors import forget_requirements, requirements_now
-
     transaction.on_commit(forget_requirements)
     return gaps_refresh(now=now, requirements=requirements_now())
 

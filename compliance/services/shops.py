@@ -1,69 +1,17 @@
 """Opening shops under the platform's re-entry rule (SPEC §3).
 
-Re-entry is a compliance rule about a shop's controller, so it lives here and
-not in ``shops``: the ``shops`` app only knows who the parties are."""
-
-import datetime
+Re-entry is a compliance rule about a shop's controller, so it lives in
+compliance (selectors.shops reads it) and not in ``shops``: the ``shops``
+app only knows who the parties are."""
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
-from compliance.exceptions import ReentryRefused
-from compliance.models import PolicySettings
+from compliance.models import Event
+from compliance.selectors.shops import add_months, check_reentry, reentry_allowed_from  # noqa: F401 (re-exported)
 from shops.models import Controller, Shop
 
 from .events import record_event
-
-
-def add_months(moment: datetime.datetime, months: int) -> datetime.datetime:
-    """Calendar months, clamping the day (31 August + 6 months = 28/29 February)."""
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    for day in range(moment.day, 27, -1):
-        try:
-            return moment.replace(year=year, month=month, day=day)
-        except ValueError:
-            continue
-    return moment.replace(year=year, month=month, day=min(moment.day, 28))
-
-
-def reentry_allowed_from(controller: Controller) -> datetime.datetime | None:
-    """When a controller who left voluntarily may open a shop again, or None
-    when nothing holds them back (the permanent bar is checked separately)."""
-    last_exit = (
-        controller.shops.filter(status=Shop.Status.EXITED, ended_at__isnull=False)
-        .order_by("-ended_at")
-        .values_list("ended_at", flat=True)
-        .first()
-    )
-    if last_exit is None:
-        return None
-    return add_months(last_exit, PolicySettings.load().reentry_wait_months)
-
-
-def check_reentry(controller: Controller, *, now: datetime.datetime | None = None) -> None:
-    """SPEC §3 re-entry: a barred controller never opens a shop again; after a
-    voluntary exit they wait the policy's number of months."""
-    if controller.is_barred:
-        raise ReentryRefused(
-            _(
-                "%(controller)s is permanently barred from opening shops "
-                "(a shop was cleared for serious violations or qualification fraud)."
-            )
-            % {"controller": controller.name}
-        )
-    allowed_from = reentry_allowed_from(controller)
-    now = now or timezone.now()
-    if allowed_from and now < allowed_from:
-        raise ReentryRefused(
-            _("%(controller)s exited voluntarily and may open a new shop from %(date)s.")
-            % {
-                "controller": controller.name,
-                "date": date_format(timezone.localtime(allowed_from), "DATE_FORMAT"),
-            }
-        )
 
 
 def shop_create(*, controller: Controller, actor, **fields) -> Shop:
@@ -76,5 +24,6 @@ def shop_create(*, controller: Controller, actor, **fields) -> Shop:
         shop = Shop(controller=controller, **fields)
         shop.full_clean()
         shop.save()
-        record_event(shop=shop, actor=actor, action="shop_created", to_status=shop.status, at=timezone.now())
+        record_event(shop=shop, actor=actor, action=Event.Action.SHOP_CREATED, subject=Event.Subject.SHOP,
+                     subject_id=shop.pk, to_status=shop.status, at=timezone.now())
     return shop

@@ -7,23 +7,24 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from compliance.calendar import shanghai, whole_day_deadline
 from compliance.exceptions import DomainError, InvalidTransition
-from compliance.models import Measure, PointEntry, RuleTier, Ticket, TicketEvidence
+from compliance.models import Event, Measure, PointEntry, RuleTier, Ticket, TicketEvidence
 from compliance.notifications import notify_ticket_issued
+from compliance.selectors.assessment import Consequences, assess
 from shops.models import Shop
 from shops.uploads import original_name
 
 from . import measures as m
 from .alliance import Cause, alliance_close, alliance_ticket_revoked
-from .assessment import Consequences, appeal_deadline, assess, shanghai
 from .deposits import deposit_deduct, deposit_refund_ticket
-from .events import new_numbers, platform_actor, record_event
+from .events import new_numbers, platform_actor, record_event, transition
 from .locks import lock_shop, lock_ticket
 from .nodes import nodes_apply, nodes_reevaluate
 from .preview import dry_run
 
-# SPEC §6.1: who may go where.
-REVOCABLE = {Ticket.Status.ISSUED, Ticket.Status.APPEALING}
+# SPEC §6.1: the statuses a ticket can be revoked from (Ticket.TRANSITIONS).
+REVOCABLE = Ticket.sources_of(Ticket.Status.REVOKED)
 
 
 def ticket_preview(*, shop: Shop, tier: RuleTier, points: int, products=(), order_count=None,
@@ -32,7 +33,8 @@ def ticket_preview(*, shop: Shop, tier: RuleTier, points: int, products=(), orde
     """The consequences a ticket would have now: the ticket issued in a
     transaction that is rolled back (services.preview); writes nothing."""
     return dry_run(lambda: ticket_issue(
-        shop=shop, tier=tier, actor=actor or platform_actor(), points=points, products=products, order_count=order_count,
+        shop=shop, tier=tier, actor=actor or platform_actor(), points=points, products=products,
+        order_count=order_count,
         occurred_at=occurred_at, ban_chosen=ban_chosen, clear_chosen=clear_chosen,
         description=description or "preview")).consequences
 
@@ -125,12 +127,13 @@ def _write_ticket(c: Consequences, *, actor, description, occurred_at, idempoten
         violation_class=c.violation_class, points=c.points, point_year=c.year,
         deposit_amount=c.deposit_charged, order_count=c.order_count, deposit_day=c.deposit_day,
         description=description.strip(), occurred_at=occurred_at, issued_at=c.issued_at, issued_by=actor,
-        appeal_deadline=appeal_deadline(c.issued_at, rule.appeal_window_days),
+        appeal_deadline=whole_day_deadline(c.issued_at, rule.appeal_window_days),
     )
     if c.products:
         Ticket.products.through.objects.bulk_create(
             [Ticket.products.through(ticket=ticket, product=p) for p in c.products])
-    record_event(shop=c.shop, ticket=ticket, actor=actor, action="ticket_issued", to_status=ticket.status,
+    record_event(shop=c.shop, ticket=ticket, actor=actor, action=Event.Action.TICKET_ISSUED,
+                 subject=Event.Subject.TICKET, subject_id=ticket.pk, to_status=ticket.status,
                  data={"points": c.points, "total_after": c.total_after,
                        "nodes": [n.threshold for n in c.nodes]}, at=c.issued_at)
     return ticket
@@ -143,26 +146,25 @@ def _apply(c: Consequences, *, ticket: Ticket, actor) -> None:
     if c.points:
         PointEntry.objects.create(shop=shop, ticket=ticket, violation_class=c.violation_class, year=c.year,
                                   points=c.points)
-    # The ticket's simple measures in one INSERT (fewer statements a ticket: bench/RESULTS.md).
-    simple = []
+    # The ticket's own measures in one INSERT (fewer statements a ticket: bench/RESULTS.md).
+    own = []
     if c.deposit_charged > 0:
         deposit_deduct(shop=shop, requested=c.deposit_charged, ticket=ticket, actor=actor)
-        simple.append(m.new_measure(ticket=ticket, kind=Measure.Kind.DEPOSIT, at=now, amount=c.deposit_charged,
-                                    details={"taken": str(c.deposit_taken), "shortfall": str(c.shortfall)}))
+        own.append(m.new_measure(ticket=ticket, kind=Measure.Kind.DEPOSIT, at=now, amount=c.deposit_charged,
+                                 details={"taken": str(c.deposit_taken), "shortfall": str(c.shortfall)}))
     if c.warning:
-        simple.append(m.new_measure(ticket=ticket, kind=Measure.Kind.WARNING, at=now))
+        own.append(m.new_measure(ticket=ticket, kind=Measure.Kind.WARNING, at=now))
     if c.freeze_proceeds:
-        simple.append(m.new_measure(ticket=ticket, kind=Measure.Kind.FREEZE_PROCEEDS, at=now))
-    if c.alliance_close or c.clear:
-        simple.append(m.new_measure(ticket=ticket, kind=Measure.Kind.ALLIANCE_CLOSE, at=now,
-                                    details={"permanent": c.clear}))
-    if c.suspend_ends_at and not c.clear:
-        simple.append(m.new_measure(ticket=ticket, kind=Measure.Kind.SUSPEND, at=now, ends_at=c.suspend_ends_at))
-    Measure.objects.bulk_create(simple)
-    if c.ban:
-        m.take_product_measure(ticket=ticket, kind=Measure.Kind.BAN, products=c.products, at=now)
-    if c.delist:
-        m.take_product_measure(ticket=ticket, kind=Measure.Kind.DELIST, products=c.products, at=now)
+        own.append(m.new_measure(ticket=ticket, kind=Measure.Kind.FREEZE_PROCEEDS, at=now))
+    if c.alliance_close:
+        own.append(m.new_measure(ticket=ticket, kind=Measure.Kind.ALLIANCE_CLOSE, at=now,
+                                 details={"permanent": c.clear}))
+    if c.suspend_ends_at:
+        own.append(m.new_measure(ticket=ticket, kind=Measure.Kind.SUSPEND, at=now, ends_at=c.suspend_ends_at))
+    held = [m.new_measure(ticket=ticket, kind=kind, at=now) for kind, wanted in (
+        (Measure.Kind.BAN, c.ban), (Measure.Kind.DELIST, c.delist)) if wanted and c.products]
+    Measure.objects.bulk_create(own + held)
+    m.hold_products(held, c.products)
     if c.clear:
         m.clear_shop(ticket=ticket, shop=shop, at=now, actor=actor)
     nodes_apply(c, ticket=ticket, actor=actor)
@@ -189,19 +191,17 @@ def ticket_revoke(*, ticket: Ticket, actor, reason: str, now: datetime.datetime 
                 % {"number": ticket.number, "status": ticket.get_status_display()}
             )
         now = now or timezone.now()
-        before = ticket.status
         if ticket.points:
             PointEntry.objects.create(shop=shop, ticket=ticket, violation_class=ticket.violation_class,
                                       year=ticket.point_year, points=-ticket.points)
         deposit_refund_ticket(shop=shop, ticket=ticket, actor=actor)
         m.reverse_measures(list(ticket.measures.filter(status=Measure.Status.ACTIVE, node_application=None)),
                            at=now)
-        ticket.status, ticket.revoked_at, ticket.revoke_reason = Ticket.Status.REVOKED, now, reason.strip()
-        ticket.save(update_fields=["status", "revoked_at", "revoke_reason"])
-        record_event(shop=shop, ticket=ticket, actor=actor, action="ticket_revoked", from_status=before,
-                     to_status=ticket.status, reason=ticket.revoke_reason, at=now)
+        ticket.revoked_at, ticket.revoke_reason = now, reason.strip()
+        transition(ticket, Ticket.Status.REVOKED, action=Event.Action.TICKET_REVOKED, at=now, actor=actor,
+                   shop=shop, ticket=ticket, reason=ticket.revoke_reason, fields=["revoked_at", "revoke_reason"])
         nodes_reevaluate(shop=shop, violation_class=ticket.violation_class, year=ticket.point_year,
                          revoked=ticket, actor=actor, now=now)
-        alliance_ticket_revoked(ticket=ticket, now=now)
+        alliance_ticket_revoked(ticket=ticket, now=now, actor=actor)
         m.refresh_shop_status(shop, now=now, actor=actor, ticket=ticket, reason=ticket.revoke_reason)
     return ticket

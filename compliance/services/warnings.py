@@ -11,26 +11,20 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from compliance.calendar import shanghai
 from compliance.exceptions import DomainError, InvalidTransition, NotPermitted
 from compliance.models import Event, Integration, Rule, ViolationWarning, WarningAnswerFile
 from compliance.notifications import notify_warning_dismissed, notify_warnings_closing, notify_warnings_opened
+from compliance.selectors.warnings import ShopEffect, deadline_text, warnings_dismiss_preview  # noqa: F401
 from compliance.wording import person
 from shops.models import Product, Shop, ShopMember
 from shops.uploads import original_name
 
-from .assessment import shanghai
-from .events import new_numbers, record_event
+from .events import new_event, new_numbers, transition, transition_many
 from .locks import lock_shop
 from .preview import dry_run, effect_of
 from .tickets import ticket_issue
 
-# A shop that can no longer be penalised gets no warning.
-CLOSED_SHOPS = (Shop.Status.CLEARED, Shop.Status.EXITED, Shop.Status.CLOSED)
-
-
-def _deadline(warning: ViolationWarning) -> str:
-    """The time to answer ends, as every message writes it (Shanghai)."""
-    return timezone.localtime(warning.deadline).strftime("%Y-%m-%d %H:%M")
 
 
 # Receiving ---------------------------------------------------------------------------------------
@@ -88,7 +82,7 @@ def warnings_receive(*, integration: Integration, rows: list[dict], indexes: lis
         shop, rule = shops.get(row["shop"]), rules.get(row["rule"])
         if shop is None:
             errors["shop"].append(_("No shop with ID %(shop)s.") % {"shop": row["shop"]})
-        elif shop.status in CLOSED_SHOPS:
+        elif not shop.is_trading:  # a shop that can no longer be penalised gets no warning
             errors["shop"].append(_("Shop %(shop)s is %(status)s: it gets no warnings.")
                                   % {"shop": shop.shop_no, "status": shop.get_status_display()})
         tier = None
@@ -147,9 +141,9 @@ def warnings_receive(*, integration: Integration, rows: list[dict], indexes: lis
         through.objects.bulk_create([through(violationwarning_id=w.pk, product_id=p.pk)
                                      for w, found in links for p in found], batch_size=1000)
         Event.objects.bulk_create([
-            Event(shop_id=w.shop_id, integration=integration, action=Event.Action.WARNING_RECEIVED,
-                  to_status=w.status, reason=w.summary[:300], data={"warning": w.number, "report_id": w.report_id},
-                  created_at=now) for w in new], batch_size=1000)
+            new_event(shop_id=w.shop_id, integration=integration, action=Event.Action.WARNING_RECEIVED,
+                      subject=Event.Subject.WARNING, subject_id=w.pk, to_status=w.status, reason=w.summary[:300],
+                      data={"warning": w.number, "report_id": w.report_id}, at=now) for w in new], batch_size=1000)
         notify_warnings_opened(new)
     return results
 
@@ -182,17 +176,15 @@ def warning_answer(*, warning: ViolationWarning, actor, text: str, put_right: bo
                                     % {"status": warning.get_status_display()})
         if now > warning.deadline:
             raise InvalidTransition(_("The time to answer ended at %(deadline)s.")
-                                    % {"deadline": _deadline(warning)})
-        before = warning.status
-        warning.status = ViolationWarning.Status.PUT_RIGHT if put_right else ViolationWarning.Status.ANSWERED
+                                    % {"deadline": deadline_text(warning)})
         warning.answer, warning.answered_by, warning.answered_at = text, actor, now
-        warning.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+        transition(warning, ViolationWarning.Status.PUT_RIGHT if put_right else ViolationWarning.Status.ANSWERED,
+                   action=Event.Action.WARNING_ANSWERED, at=now, actor=actor, reason=text[:300],
+                   data={"warning": warning.number}, fields=["answer", "answered_by", "answered_at"])
         for upload in files:
             item = WarningAnswerFile(warning=warning, file=upload, original_name=original_name(upload))
             item.full_clean(exclude=["warning"])
             item.save()
-        record_event(shop=warning.shop, actor=actor, action=Event.Action.WARNING_ANSWERED, from_status=before,
-                     to_status=warning.status, reason=text[:300], data={"warning": warning.number}, at=now)
     return warning
 
 
@@ -242,10 +234,11 @@ def warning_decide(*, warning: ViolationWarning, actor, confirm: bool, reason: s
         if not warning.decidable(now):
             raise InvalidTransition(
                 _("The merchant has until %(deadline)s to answer: decide after that, or once they answer.")
-                % {"deadline": _deadline(warning)})
-        before = warning.status
-        if before == ViolationWarning.Status.OPEN:
-            before = ViolationWarning.Status.EXPIRED  # past its deadline, not yet marked by the daily job
+                % {"deadline": deadline_text(warning)})
+        if warning.status == ViolationWarning.Status.OPEN:
+            # Past its deadline, not yet marked by the daily job: the deadline, not the job, decides.
+            transition(warning, ViolationWarning.Status.EXPIRED, action=Event.Action.WARNING_EXPIRED, at=now,
+                       data={"warning": warning.number})
         warning.decided_by, warning.decided_at = actor, now
         if confirm:
             orders = warning.order_nos
@@ -259,37 +252,16 @@ def warning_decide(*, warning: ViolationWarning, actor, confirm: bool, reason: s
                 description=_ticket_description(warning, orders), occurred_at=warning.detected_at,
                 order_count=len(orders) if tier.per_order else None, require_products=False,
                 idempotency_key=f"warning:{warning.pk}", now=now)
-            warning.status, warning.ticket = ViolationWarning.Status.CONFIRMED, ticket
-            warning.decision_reason = reason or _("Confirmed on review.")
+            warning.ticket, warning.decision_reason = ticket, reason or _("Confirmed on review.")
         else:
-            ticket = None
-            warning.status, warning.decision_reason = ViolationWarning.Status.DISMISSED, reason
-        warning.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "ticket"])
-        record_event(shop=warning.shop, ticket=ticket, actor=actor,
-                     action=Event.Action.WARNING_CONFIRMED if confirm else Event.Action.WARNING_DISMISSED,
-                     from_status=before, to_status=warning.status, reason=warning.decision_reason,
-                     data={"warning": warning.number}, at=now)
+            ticket, warning.decision_reason = None, reason
+        transition(warning, ViolationWarning.Status.CONFIRMED if confirm else ViolationWarning.Status.DISMISSED,
+                   action=Event.Action.WARNING_CONFIRMED if confirm else Event.Action.WARNING_DISMISSED, at=now,
+                   actor=actor, ticket=ticket, reason=warning.decision_reason, data={"warning": warning.number},
+                   fields=["decided_by", "decided_at", "decision_reason", "ticket"])
         if not confirm:
             notify_warning_dismissed(warning)
     return warning
-
-
-@dataclass
-class ShopEffect:
-    """What confirming the chosen warnings would do to one shop."""
-
-    shop: Shop
-    warnings: list = field(default_factory=list)
-    points: dict = field(default_factory=lambda: {"A": 0, "B": 0})
-    deposit: Decimal = Decimal("0")
-    measures: list = field(default_factory=list)  # labels, in order
-    nodes: list = field(default_factory=list)
-    refused: list = field(default_factory=list)  # (warning, message)
-    clears: bool = False
-
-    @property
-    def measures_text(self) -> str:
-        return _(", ").join(self.measures)
 
 
 def warnings_preview(*, warnings, actor, now: datetime.datetime | None = None) -> list[ShopEffect]:
@@ -322,23 +294,6 @@ def warnings_preview(*, warnings, actor, now: datetime.datetime | None = None) -
     for effect in effects:
         effect.measures = list(dict.fromkeys(str(m) for m in effect.measures))
     return effects
-
-
-def warnings_dismiss_preview(*, warnings, now: datetime.datetime | None = None) -> list[ShopEffect]:
-    """Dismissing changes no standing: the preview lists, per shop, what can
-    be dismissed and what cannot yet, and why."""
-    now = now or timezone.now()
-    effects: dict[int, ShopEffect] = {}
-    for warning in warnings:
-        effect = effects.setdefault(warning.shop_id, ShopEffect(shop=warning.shop))
-        if warning.is_decided:
-            effect.refused.append((warning, _("Already decided: %(status)s.") % {"status": warning.get_status_display()}))
-        elif not warning.decidable(now):
-            effect.refused.append((warning, _("The merchant can still answer until %(deadline)s.")
-                                   % {"deadline": _deadline(warning)}))
-        else:
-            effect.warnings.append(warning)
-    return list(effects.values())
 
 
 def warnings_decide_many(*, warnings, actor, confirm: bool, reason: str = "",
@@ -375,13 +330,11 @@ def warnings_expire(cutoff: datetime.datetime) -> int:
                         .values_list("pk", "shop_id", "number")[:EXPIRE_BATCH])
             if not rows:
                 return total
-            ViolationWarning.objects.filter(pk__in=[pk for pk, *_r in rows]).update(
-                status=ViolationWarning.Status.EXPIRED)
-            Event.objects.bulk_create([
-                Event(shop_id=shop_id, action=Event.Action.WARNING_EXPIRED, from_status=ViolationWarning.Status.OPEN,
-                      to_status=ViolationWarning.Status.EXPIRED, data={"warning": number}, created_at=cutoff)
-                for _pk, shop_id, number in rows], batch_size=1000)
-            total += len(rows)
+            numbers = {pk: number for pk, _shop, number in rows}
+            total += transition_many(ViolationWarning, [(pk, shop_id) for pk, shop_id, _n in rows],
+                                     source=ViolationWarning.Status.OPEN, to=ViolationWarning.Status.EXPIRED,
+                                     action=Event.Action.WARNING_EXPIRED, at=cutoff,
+                                     data=lambda pk: {"warning": numbers[pk]})
 
 
 def warnings_remind(cutoff: datetime.datetime) -> int:

@@ -13,21 +13,30 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from compliance.models import DepositEntry, Integration, RuleTier, Scope, Ticket, ViolationWarning
-from compliance.services.integrations import integration_create
+from compliance.models import (
+    AllianceMembership, DepositEntry, Integration, Message, Qualification, QualificationType, RenewalCampaign,
+    RenewalResult, RuleTier, Scope, Ticket, ViolationWarning,
+)
+from compliance.services.alliance import alliance_apply, alliance_close, alliance_decide
 from compliance.services.appeals import appeal_decide, appeal_submit
 from compliance.services.daily import STEPS
 from compliance.services.deposits import deposit_top_up
+from compliance.services.integrations import integration_create
+from compliance.services.providers import renewal_confirm, renewals_assess
+from compliance.services.qualifications import qualification_review, qualification_submit, qualification_withdraw
 from compliance.services.tickets import ticket_issue, ticket_revoke
 from compliance.services.warnings import warning_answer, warning_decide, warnings_receive
 from shops.identifiers import luhn_check_digit, resident_id_check_char, uscc_check_char
-from shops.models import Controller, Product, Shop, ShopMember
+from shops.models import (
+    Controller, Product, ProviderBinding, ServiceProvider, Shop, ShopDailyOrders, ShopMember, ShopScore,
+)
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-compliance-2026")
 # The demo detector's API key: known, because the demo is for trying the API.
@@ -331,11 +340,6 @@ class Command(BaseCommand):
     def _certificates(self, now):
         """Certificates of every kind and status, submitted and decided
         through the services; found again by their number on a second run."""
-        from compliance.models import Qualification, QualificationType
-        from compliance.services.qualifications import (
-            qualification_review, qualification_submit, qualification_withdraw,
-        )
-
         reviewer = User.objects.get(username="reviewer")
         merchants = {m.shop.shop_no: m.user for m in ShopMember.objects.select_related("shop", "user")}
         made = {}
@@ -376,8 +380,6 @@ class Command(BaseCommand):
         """30 days of experience scores ending at each shop's current score,
         as the scoring system would have sent them (the history the portal's
         trend line draws)."""
-        from shops.models import ShopScore
-
         today = timezone.localdate()
         if ShopScore.objects.exists():
             return
@@ -396,9 +398,6 @@ class Command(BaseCommand):
         eligible and has not applied; 张伟的小店 (merchant2) fails criteria.
         Decisions and closures go through the services; a membership's past
         activations before the demo starts are written as history."""
-        from compliance.models import AllianceMembership
-        from compliance.services.alliance import alliance_apply, alliance_close, alliance_decide
-
         if AllianceMembership.objects.filter(shop__shop_no="10000011").exists():
             return  # seeded before
         reviewer = User.objects.get(username="reviewer")
@@ -432,10 +431,6 @@ class Command(BaseCommand):
         """Industry-belt service providers (SPEC §9): bindings, five months of
         daily orders around the 2024 assessment period, the assessment, and
         one failure confirmed — a revoked provider with its public notice."""
-        from compliance.models import RenewalCampaign, RenewalResult
-        from compliance.services.providers import renewal_confirm, renewals_assess
-        from shops.models import ProviderBinding, ServiceProvider, ShopDailyOrders
-
         if ServiceProvider.objects.exists():
             return
         d = datetime.date
@@ -508,8 +503,6 @@ class Command(BaseCommand):
     def _messages(self, now):
         """The demo's notices were written as messages while it was made;
         each merchant has read all but the newest three."""
-        from compliance.models import Message
-
         if Message.objects.filter(read_at__isnull=False).exists():
             return
         for user_id in Message.objects.values_list("user", flat=True).distinct():
@@ -568,8 +561,6 @@ class Command(BaseCommand):
 
 def _certificate_file(number: str):
     """A placeholder certificate scan, clearly marked as a sample."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     image = Image.new("RGB", (600, 420), (250, 246, 236))
     draw = ImageDraw.Draw(image)
     draw.rectangle((10, 10, 589, 409), outline=(170, 130, 60), width=4)
