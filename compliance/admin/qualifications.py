@@ -25,11 +25,11 @@ from compliance.models import (
     RectificationNotice,
 )
 from compliance.models.qualifications import REVIEW_ORDER
-from compliance.selectors import active_requirements, missing_for, missing_qualifications
+from compliance.selectors import active_requirements, missing_for, missing_plan
 from compliance.calendar import shanghai
 from compliance.services.qualifications import (
-    brand_products, missing_groups, missing_ticket_issue, missing_tickets_preview, qualification_review,
-    qualification_type_save, qualification_withdraw, requirement_save, trademark_event,
+    brand_products, missing_preview, missing_ticket_issue, qualification_review,
+    qualification_type_save, qualification_withdraw, requirement_save, trademark_event, trademark_event_preview,
 )
 from compliance.wording import person
 from shops.admin_base import (
@@ -340,19 +340,24 @@ class QualificationAdmin(BaseModelAdmin):
         if not request.user.has_perm("compliance.add_ticket"):
             raise PermissionDenied
         form = TrademarkForm(request.POST or None)
+        preview = reason = None
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             reason = f"{dict(TrademarkForm.EVENTS)[data['event']]}：{data['details'].strip()}"
+            event = {"qualification": q, "reason": reason, "ban": data["ban"], "clear": data["clear"],
+                     "actor": request.user}
             try:
-                ticket = trademark_event(qualification=q, reason=reason, ban=data["ban"], clear=data["clear"],
-                                         actor=request.user)
+                # "Preview" shows what the ticket does (the page's first step); "Issue" issues it.
+                if request.POST.get("step") == "preview":
+                    preview = trademark_event_preview(**event)
+                else:
+                    ticket = trademark_event(**event)
+                    self.message_user(request, _("Ticket %(number)s issued for the trademark event.")
+                                      % {"number": ticket.number}, messages.SUCCESS)
+                    return HttpResponseRedirect(reverse("admin:compliance_ticket_change", args=[ticket.pk]))
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
-            else:
-                self.message_user(request, _("Ticket %(number)s issued for the trademark event.")
-                                  % {"number": ticket.number}, messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:compliance_ticket_change", args=[ticket.pk]))
-        return self._page(request, "trademark", _("Trademark event"), q, form,
+        return self._page(request, "trademark", _("Trademark event"), q, form, preview=preview, description=reason,
                           brand_products=brand_products(q).order_by("pk")[:50])
 
     def document_view(self, request, pk, document_pk):
@@ -528,25 +533,20 @@ class QualificationGapAdmin(BaseModelAdmin):
             self.message_user(request, _("Choose the products again (at most %(n)d).") % {"n": MAX_BATCH},
                               messages.ERROR)
             return HttpResponseRedirect(changelist)
-        today = _today()
-        requirements = active_requirements()
-        products = list(missing_qualifications(today, requirements).filter(pk__in=raw).select_related("shop")
-                        .order_by("shop_id", "id"))
-        if not products:
-            self.message_user(request, _("None of these products is missing a certificate any more."),
-                              messages.WARNING)
-            return HttpResponseRedirect(changelist)
-        lacking = missing_for(products, today, requirements)
-        complaint = params.get("complaint") == "1"
-        serious = params.get("serious") == "1"
+        circumstances = {"complaint": params.get("complaint") == "1",
+                                "especially_serious": params.get("serious") == "1"}
         now = timezone.now()
         try:
-            groups = missing_groups(products, lacking, at=now, complaint=complaint, especially_serious=serious)
+            plan = missing_plan(raw, today=_today(), at=now, **circumstances)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(changelist)
+        if not plan.products:
+            self.message_user(request, _("None of these products is missing a certificate any more."),
+                              messages.WARNING)
+            return HttpResponseRedirect(changelist)
         if request.method == "POST" and params.get("confirm") == "1":
-            tickets, errors = missing_ticket_issue(groups=groups, lacking=lacking, actor=request.user,
+            tickets, errors = missing_ticket_issue(groups=plan.groups, lacking=plan.lacking, actor=request.user,
                                                    token=params.get("token", "")[:32] or secrets.token_hex(8), now=now)
             for error in errors:
                 self.message_user(request, error, messages.ERROR)
@@ -554,16 +554,10 @@ class QualificationGapAdmin(BaseModelAdmin):
                 self.message_user(request, _("%(n)d ticket(s) issued: %(numbers)s") % {
                     "n": len(tickets), "numbers": ", ".join(t.number for t in tickets)}, messages.SUCCESS)
             return HttpResponseRedirect(changelist)
-        effects, errors = missing_tickets_preview(groups=groups, lacking=lacking, actor=request.user, now=now)
-        rows = [{"shop": e.ticket.shop, "tier": e.ticket.tier, "products": e.consequences.products,
-                 "c": e.consequences} for e in effects]
         context = {
             **self.admin_site.each_context(request), "opts": self.opts,
-            "title": _("Issue tickets for missing certificates"),
-            "rows": rows, "errors": errors, "ids": ",".join(str(p.pk) for p in products), "complaint": complaint,
-            "serious": serious, "token": secrets.token_hex(8), "lacking": lacking,
-            "total_products": sum(len(r["products"]) for r in rows),
-            "total_points": {cls: sum(r["c"].points for r in rows if r["c"].violation_class == cls) for cls in "AB"},
-            "nodes": [r for r in rows if r["c"].node],
+            "title": _("Issue tickets for missing certificates"), "token": secrets.token_hex(8),
         }
+        preview = context["preview"] = missing_preview(plan=plan, actor=request.user, now=now)
+        context["rows"] = preview.rows
         return TemplateResponse(request, "admin/compliance/qualificationgap/issue.html", context)

@@ -20,9 +20,9 @@ from .dashboard import Dashboard, dashboard
 from .portal import MerchantScope
 from .providers import in_scope, orders_counted, renewal_explanation
 from .qualifications import (
-    Certificates, active_requirements, brand_products, covered_products, forget_requirements, missing_description,
-    missing_for, missing_groups, missing_qualifications, qualification_tier, requirements_now, shop_certificates,
-    valid_certificates,
+    Certificates, MissingPlan, active_requirements, brand_products, covered_products, forget_requirements,
+    missing_description, missing_for, missing_groups, missing_plan, missing_qualifications, qualification_tier,
+    requirements_now, shop_certificates, valid_certificates,
 )
 from .shops import add_months, check_reentry, reentry_allowed_from
 from .standing import (
@@ -35,9 +35,9 @@ from .warnings import ShopEffect, deadline_text, shop_warnings, warnings_dismiss
 __all__ = [
     "Criterion", "Eligibility", "alliance_eligibility", "alliance_summary", "counted_closures", "materials_rows",
     "membership_of", "score_trend", "settlement_materials", "Consequences", "assess", "charged_today", "Dashboard",
-    "dashboard", "MerchantScope", "in_scope", "orders_counted", "renewal_explanation", "Certificates",
+    "dashboard", "MerchantScope", "in_scope", "orders_counted", "renewal_explanation", "Certificates", "MissingPlan",
     "active_requirements", "brand_products", "covered_products", "forget_requirements", "missing_description",
-    "missing_for", "missing_groups", "missing_qualifications", "qualification_tier", "requirements_now",
+    "missing_for", "missing_groups", "missing_plan", "missing_qualifications", "qualification_tier", "requirements_now",
     "shop_certificates", "valid_certificates", "add_months", "check_reentry", "reentry_allowed_from",
     "ClassStanding", "MerchantHealth", "Standing", "active_point_nodes", "forget_point_nodes", "merchant_health",
     "point_totals", "shop_standing", "appeal_block_reason", "appeal_days_left", "appeal_due", "chances",

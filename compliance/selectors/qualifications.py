@@ -269,6 +269,37 @@ def missing_groups(products, lacking: dict, *, at, complaint=False, especially_s
     return groups
 
 
+@dataclass
+class MissingPlan:
+    """The tickets the missing-certificate queue would issue for a choice of
+    products, as the certificates stand now: the products still lacking one,
+    what each lacks, and their groups (one ticket per shop and tier)."""
+
+    products: list
+    lacking: dict
+    groups: list
+    complaint: bool = False
+    especially_serious: bool = False
+
+    @property
+    def ids(self) -> str:
+        return ",".join(str(p.pk) for p in self.products)
+
+
+def missing_plan(product_ids, *, today: datetime.date, at: datetime.datetime, complaint=False,
+                 especially_serious=False) -> MissingPlan:
+    """Each product of ``product_ids`` checked again against the certificates
+    now; products that no longer lack one drop out. Raises ``DomainError``
+    when the circumstances name no tier of the rule."""
+    requirements = active_requirements()
+    products = list(missing_qualifications(today, requirements).filter(pk__in=product_ids).select_related("shop")
+                    .order_by("shop_id", "id"))
+    lacking = missing_for(products, today, requirements) if products else {}
+    groups = missing_groups(products, lacking, at=at, complaint=complaint, especially_serious=especially_serious)
+    return MissingPlan(products=products, lacking=lacking, groups=groups, complaint=complaint,
+                       especially_serious=especially_serious)
+
+
 def missing_description(products, lacking) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         lines = [_("Products on sale without a required valid certificate:")]

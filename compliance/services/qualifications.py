@@ -9,6 +9,7 @@ deadline closes it, and after the ticket relists what the notice delisted."""
 import datetime
 import secrets
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,8 +31,8 @@ from shops.uploads import original_name
 from compliance.calendar import shanghai, whole_day_deadline
 from compliance.selectors.qualifications import (  # noqa: F401 (names of the SPEC §4 table re-exported)
     PRODUCT_TIERS, TIER_FIRST_MINOR, TIER_OTHER, TIER_OTHER_SERIOUS, TIER_PRODUCT, TIER_PRODUCT_COMPLAINT,
-    TRADEMARK_RULE, brand_products, covered_products, forget_requirements, missing_description, missing_groups,
-    missing_qualifications, qualification_tier, requirements_now, tier_of_rule,
+    MissingPlan, TRADEMARK_RULE, brand_products, covered_products, forget_requirements, missing_description,
+    missing_groups, missing_qualifications, qualification_tier, requirements_now, tier_of_rule,
 )
 
 from . import measures as m
@@ -261,6 +262,14 @@ def trademark_event(*, qualification: Qualification, reason: str, ban: bool, cle
     return ticket
 
 
+def trademark_event_preview(*, qualification: Qualification, reason: str, ban: bool, clear: bool, actor,
+                            now: datetime.datetime | None = None):
+    """What ``trademark_event`` would do (the ticket's ``Consequences``):
+    done for real and rolled back (services.preview); writes nothing."""
+    return dry_run(lambda: trademark_event(qualification=qualification, reason=reason, ban=ban, clear=clear,
+                                           actor=actor, now=now).consequences)
+
+
 # Rectification --------------------------------------------------------------------------------
 
 def open_notices(qualification_ids, *, now=None) -> list[RectificationNotice]:
@@ -362,6 +371,46 @@ def gaps_refresh(*, shop_ids=None, now: datetime.datetime | None = None, require
     for start in range(0, len(gone), GAP_BATCH):
         QualificationGap.objects.open().filter(product_id__in=gone[start:start + GAP_BATCH]).update(resolved_at=now)
     return len(new), len(gone)
+
+
+@dataclass
+class MissingPreview:
+    """What issuing a ``MissingPlan`` does, ticket by ticket (``TicketEffect``),
+    with the sums the confirmation page states beside its button."""
+
+    plan: MissingPlan
+    effects: list
+    errors: list[str]
+
+    @property
+    def rows(self) -> list[dict]:
+        """One row per ticket, as the page's table shows it."""
+        return [{"shop": e.ticket.shop, "tier": e.ticket.tier, "products": e.consequences.products,
+                 "c": e.consequences, "effect": e} for e in self.effects]
+
+    @property
+    def total_products(self) -> int:
+        return sum(len(e.consequences.products) for e in self.effects)
+
+    @property
+    def total_points(self) -> dict:
+        return {cls: sum(e.consequences.points for e in self.effects if e.consequences.violation_class == cls)
+                for cls in "AB"}
+
+    @property
+    def reaching_nodes(self) -> list:
+        return [e for e in self.effects if e.consequences.node]
+
+    @property
+    def clearing(self) -> list:
+        """The shops one of these tickets clears (SPEC §6.2), each once."""
+        return list({e.ticket.shop_id: e.ticket.shop for e in self.effects if e.clears}.values())
+
+
+def missing_preview(*, plan: MissingPlan, actor, now=None) -> MissingPreview:
+    """The confirmation page's content: the plan issued for real and rolled back."""
+    effects, errors = missing_tickets_preview(groups=plan.groups, lacking=plan.lacking, actor=actor, now=now)
+    return MissingPreview(plan=plan, effects=effects, errors=errors)
 
 
 def missing_tickets_preview(*, groups, lacking, actor, now=None) -> tuple[list, list[str]]:

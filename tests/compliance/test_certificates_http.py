@@ -190,6 +190,27 @@ def test_trademark_event_bans_the_brand(client, shop, merchant, reviewer):
     assert branded.status == Product.Status.BANNED and "品牌方撤回授权" in ticket.description
 
 
+def test_trademark_event_previews_its_ticket_before_issuing(client, shop, merchant, reviewer):
+    """The page's first button shows what the ticket does — here it clears the
+    shop — and writes nothing; the second issues exactly that."""
+    q = approved_certificate(shop, "brand_authorisation", reviewer, brand="极光")
+    branded = make_product(shop, brand="极光")
+    client.force_login(reviewer)
+    url = f"/admin/compliance/qualification/{q.pk}/trademark/"
+    form = {"event": "registration_invalidated", "details": "商标被宣告无效", "ban": "on", "clear": "on"}
+    first = client.post(url, {**form, "step": "preview"}, HTTP_ACCEPT_LANGUAGE="en")
+    page = first.content.decode()
+    assert first.status_code == 200 and first.context["preview"].shop_cleared
+    assert 'id="preview-clears"' in page and branded.product_no in page and 'value="issue"' in page
+    assert not Ticket.objects.exists()
+    q.refresh_from_db()
+    branded.refresh_from_db()
+    assert q.status == Qualification.Status.APPROVED and branded.status == Product.Status.ON_SALE
+    assert client.post(url, {**form, "step": "issue"}).status_code == 302
+    shop.refresh_from_db()
+    assert Ticket.objects.count() == 1 and shop.status == "cleared"
+
+
 # The missing-certificate queue ------------------------------------------------------------------------
 
 def test_missing_queue_preview_then_issue_in_one_step(client, reviewer):

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from compliance.models import Event, Message, NodeApplication, Ticket
-from compliance.selectors import active_requirements, missing_for, missing_qualifications
+from compliance.selectors import active_requirements, missing_for, missing_plan, missing_qualifications
 from compliance.services.qualifications import missing_groups, missing_ticket_issue, missing_tickets_preview
 from compliance.services.tickets import ticket_preview
 from shops.models import Shop
@@ -76,9 +76,24 @@ def test_the_admin_page_shows_the_second_ticket_reaching_the_clearance(client, s
     before = counts()
     response = client.get("/admin/compliance/qualificationgap/issue/", {"ids": ids}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200 and counts() == before
-    rows = response.context["rows"]
-    assert [(r["c"].total_after, r["c"].node.threshold) for r in rows] == [(26, 24), (38, 36)]
-    assert "A36" in response.content.decode()
+    preview = response.context["preview"]
+    assert [(e.consequences.total_after, e.consequences.node.threshold) for e in preview.effects] == [(26, 24),
+                                                                                                      (38, 36)]
+    assert [shop.pk for shop in preview.clearing] == [shop_at_a18.pk]
+    page = response.content.decode()
+    assert "A36" in page and "These tickets clear 1 shop" in page and shop_at_a18.shop_no in page
+
+
+def test_the_missing_certificate_plan_is_the_products_lacking_one_now(shop_at_a18, reviewer):
+    """The page's ids are checked again: a product that got its certificate,
+    or one never missing any, drops out of the plan."""
+    today, now = timezone.localdate(), timezone.now()
+    lacking_ids = list(missing_qualifications(today).filter(shop=shop_at_a18).values_list("pk", flat=True))
+    sound = make_product(shop_at_a18, category="服饰")
+    plan = missing_plan([*lacking_ids, sound.pk], today=today, at=now)
+    assert [p.pk for p in plan.products] == sorted(lacking_ids) and plan.ids == ",".join(map(str, sorted(lacking_ids)))
+    assert sorted(len(items) for _shop, _tier, items in plan.groups) == [1, 1]
+    assert missing_plan([sound.pk], today=today, at=now).products == []
 
 
 def test_ticket_preview_issues_nothing_and_sends_nothing(reviewer):
