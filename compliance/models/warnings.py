@@ -206,6 +206,14 @@ class ViolationWarning(Workflow, models.Model):
         """SPEC §11: after the deadline, or earlier on the merchant's answer."""
         return self.status in self.DECIDABLE or (self.status == self.Status.OPEN and now > self.deadline)
 
+    def as_of(self, now) -> "ViolationWarning":
+        """The deadline, not the daily job, expires a warning: past it, an open
+        warning the job has not marked yet is expired as of ``now`` (in memory;
+        its decision's one event then reads "expired → …", SPEC §11)."""
+        if self.status == self.Status.OPEN and now > self.deadline:
+            self.status = self.Status.EXPIRED
+        return self
+
 
 class WarningAnswerFile(DocumentInfoMixin, models.Model):
     warning = models.ForeignKey(ViolationWarning, models.PROTECT, related_name="files", verbose_name=_("warning"))

@@ -235,10 +235,7 @@ def warning_decide(*, warning: ViolationWarning, actor, confirm: bool, reason: s
             raise InvalidTransition(
                 _("The merchant has until %(deadline)s to answer: decide after that, or once they answer.")
                 % {"deadline": deadline_text(warning)})
-        if warning.status == ViolationWarning.Status.OPEN:
-            # Past its deadline, not yet marked by the daily job: the deadline, not the job, decides.
-            transition(warning, ViolationWarning.Status.EXPIRED, action=Event.Action.WARNING_EXPIRED, at=now,
-                       data={"warning": warning.number})
+        warning.as_of(now)  # past its deadline, not yet marked by the daily job: the deadline decides
         warning.decided_by, warning.decided_at = actor, now
         if confirm:
             orders = warning.order_nos
