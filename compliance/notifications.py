@@ -7,7 +7,8 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -25,21 +26,43 @@ def _mail(datatuples: list, template: str) -> None:
         logger.exception("could not send %d %s e-mails", len(datatuples), template)
 
 
-def notify(shop, template: str, build_context) -> None:
+# Every ticket reads its shop's recipients. Written out: the ORM took longer
+# to assemble this join than the database took to run it (bench/RESULTS.md,
+# issuance). Portable SQL, parameters only.
+RECIPIENTS_SQL = (f"SELECT m.shop_id, m.user_id, u.email FROM {ShopMember._meta.db_table} m "
+                  f"JOIN {get_user_model()._meta.db_table} u ON u.id = m.user_id "
+                  "WHERE u.is_active = %s AND m.shop_id IN ({ids}) ORDER BY m.id")
+RECIPIENTS_CHUNK = 500
+
+
+def recipients_of(shop_ids) -> dict[int, list[tuple[int, str]]]:
+    """Each shop's active members as ``(user id, e-mail)``, in the order they
+    joined. A caller may read them before it takes a lock and hand them to
+    ``notify`` (``ticket_issue`` does: a statement fewer under the shop's lock)."""
+    shop_ids = sorted(set(shop_ids))
+    members: dict[int, list] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(shop_ids), RECIPIENTS_CHUNK):
+            chunk = shop_ids[start:start + RECIPIENTS_CHUNK]
+            cursor.execute(RECIPIENTS_SQL.format(ids=", ".join(["%s"] * len(chunk))), [True, *chunk])
+            for shop_id, user_id, email in cursor.fetchall():
+                members.setdefault(shop_id, []).append((user_id, email))
+    return members
+
+
+def notify(shop, template: str, build_context, *, recipients=None) -> None:
     """The one way to tell a shop's merchants something: one message per
     active member, and the e-mail copy to those with an address."""
-    notify_many(template, [(shop, build_context)])
+    notify_many(template, [(shop, build_context)], recipients=recipients)
 
 
-def notify_many(template: str, items) -> None:
+def notify_many(template: str, items, *, recipients=None) -> None:
     """``notify`` for many shops at once (a detector's batch of warnings):
-    their members in one query, every message in one insert, every e-mail
-    over one connection after commit."""
+    their members in one query (or ``recipients``, read by the caller with
+    ``recipients_of``), every message in one insert, every e-mail over one
+    connection after commit."""
     items = list(items)
-    members: dict[int, list] = {}
-    for member in ShopMember.objects.filter(shop_id__in={shop.pk for shop, _build in items},
-                                            user__is_active=True).select_related("user").order_by("id"):
-        members.setdefault(member.shop_id, []).append(member.user)
+    members = recipients if recipients is not None else recipients_of(shop.pk for shop, _build in items)
     rows, mails = [], []
     # Merchants read the platform's language (zh-hans) unless told otherwise.
     with translation.override(settings.LANGUAGE_CODE):
@@ -51,10 +74,10 @@ def notify_many(template: str, items) -> None:
             subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
             body = render_to_string(f"emails/{template}.txt", context)
             link = context.get("url", "")
-            rows += [Message(user=user, shop_id=shop.pk, kind=template, subject=subject[:200], body=body,
-                             link=link[:300]) for user in users]
+            rows += [Message(user_id=user_id, shop_id=shop.pk, kind=template, subject=subject[:200], body=body,
+                             link=link[:300]) for user_id, _email in users]
             mails += [(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-                      for email in sorted({user.email for user in users if user.email})]
+                      for email in sorted({email for _user_id, email in users if email})]
     Message.objects.bulk_create(rows, batch_size=1000)
     if mails:
         transaction.on_commit(lambda: _mail(mails, template))
@@ -68,14 +91,15 @@ def _ticket_url(ticket) -> str:
     return _portal_url("portal:ticket", ticket.number)
 
 
-def notify_ticket_issued(ticket) -> None:
+def notify_ticket_issued(ticket, *, recipients=None) -> None:
     def context():
         # Every measure taken, the ticket's own and a point node's, as the portal shows them.
-        measures = list(ticket.measures.exclude(status=Measure.Status.COVERED).select_related("node", "ticket")
-                        .order_by("id"))
+        measures = list(ticket.measures.exclude(status=Measure.Status.COVERED).select_related("node").order_by("id"))
+        for measure in measures:
+            measure.ticket = ticket
         return {"ticket": ticket, "shop": ticket.shop, "measures": measures, "url": _ticket_url(ticket)}
 
-    notify(ticket.shop, "ticket_issued", context)
+    notify(ticket.shop, "ticket_issued", context, recipients=recipients)
 
 
 def notify_appeal_closing(ticket) -> None:

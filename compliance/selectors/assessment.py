@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,11 +16,10 @@ from django.utils.translation import gettext as _
 from compliance import rules
 from compliance.calendar import point_year, shanghai
 from compliance.exceptions import DomainError
-from compliance.models import PointNode, RuleTier, Ticket
+from compliance.models import PointEntry, PointNode, RuleTier, Ticket
 from shops.models import Product, Shop
 from shops.numbers import EARLIEST_DAY
 
-from .standing import point_totals
 
 ZERO = rules.ZERO
 
@@ -101,6 +101,51 @@ class Consequences:
         return bool(until) and (current is None or until > current)
 
 
+@dataclass(frozen=True)
+class IssuingFigures:
+    """What issuing a ticket reads under the shop's lock (SPEC §5, §6.2)."""
+
+    total_before: int  # the tier's class, this year
+    reaches_node: bool  # whether an active node lies in (total, total + points]
+    charged_today: Decimal = ZERO  # by the rule's live tickets that day (a per-order tier only)
+    existing_ticket_id: int | None = None  # the ticket a form's key already issued
+
+
+# The one statement ``issuing_figures`` runs. Written out: built with the
+# ORM's nested subqueries it took longer to assemble in Python than to run —
+# a quarter of a ticket's CPU (bench/RESULTS.md, issuance). Portable SQL
+# (PostgreSQL and SQLite), parameters only; tests/compliance/services/
+# test_tickets.py checks it against the ORM's reading of the same figures.
+FIGURES_SQL = """
+WITH points AS (
+    SELECT COALESCE(SUM(points), 0) AS total FROM {points}
+    WHERE shop_id = %s AND year = %s AND violation_class = %s
+)
+SELECT points.total,
+       EXISTS (SELECT 1 FROM {nodes} WHERE is_active = %s AND violation_class = %s
+               AND threshold > points.total AND threshold <= points.total + %s),
+       (SELECT id FROM {tickets} WHERE idempotency_key = %s)
+FROM points
+""".format(points=PointEntry._meta.db_table, nodes=PointNode._meta.db_table, tickets=Ticket._meta.db_table)
+
+
+def issuing_figures(*, shop: Shop, tier: RuleTier, points: int, year: int, charged_day: datetime.date | None = None,
+                    idempotency_key: str | None = None) -> IssuingFigures:
+    """What ``assess`` reads, for every ticket: the class total, whether a
+    node is reached (the nodes themselves are read only then) and the ticket
+    a form's key already issued, in one statement (``FIGURES_SQL``); what the
+    day's cap already took, for a per-order tier. Read after the shop's lock
+    is taken — not in the locking statement, whose snapshot predates the lock
+    wait and would miss the ticket that held it."""
+    cls = tier.violation_class
+    with connection.cursor() as cursor:
+        cursor.execute(FIGURES_SQL, [shop.pk, year, cls, True, cls, points, idempotency_key])
+        total, reaches_node, existing = cursor.fetchone()
+    charged = charged_today(shop, tier.rule.code, charged_day) if charged_day is not None else ZERO
+    return IssuingFigures(total_before=total, reaches_node=bool(reaches_node), charged_today=charged,
+                          existing_ticket_id=existing)
+
+
 def charged_today(shop: Shop, rule_code: str, day: datetime.date) -> Decimal:
     """What the shop's live tickets of the rule charged on a Shanghai day
     (SPEC §5: the fake-shipment cap is per shop and day)."""
@@ -120,10 +165,12 @@ def assess(
     clear_chosen: bool = False,
     require_products: bool = True,
     now: datetime.datetime | None = None,
+    figures: IssuingFigures | None = None,
 ) -> Consequences:
     """Validate a prospective ticket and compute its consequences (SPEC §6).
     Raises DomainError with a message for the reviewer when it cannot be issued.
-    Callers that write hold the shop's row lock while calling this."""
+    Callers that write hold the shop's row lock while calling this; ``figures``
+    are the shop's as read under it (``issuing_figures``), read here if not given."""
     now = now or timezone.now()
     rule = tier.rule
     if not shop.is_trading:
@@ -146,11 +193,13 @@ def assess(
     products = list(products)
     if any(p.shop_id != shop.pk for p in products):
         raise DomainError(_("Every affected product must belong to the ticket's shop."))
-    # What the day's cap already took matters only to a per-order tier (one query then).
     per_order = tier.deposit_per_order is not None
-    today_charged = charged_today(shop, rule.code, shanghai(occurred_at).date()) if per_order else ZERO
+    year = point_year(now)
+    if figures is None:
+        figures = issuing_figures(shop=shop, tier=tier, points=points, year=year,
+                                  charged_day=shanghai(occurred_at).date() if per_order else None)
     own = rules.ticket_effect(tier, issued_at=now, occurred_at=occurred_at, order_count=order_count,
-                              charged_today=today_charged, ban_chosen=ban_chosen, clear_chosen=clear_chosen)
+                              charged_today=figures.charged_today, ban_chosen=ban_chosen, clear_chosen=clear_chosen)
     # A rectification ticket may find nothing left on sale to delist; its
     # points still apply (SPEC §4), so the daily job does not require products.
     if (own.delist or own.ban) and not products and require_products:
@@ -160,13 +209,12 @@ def assess(
     if not per_order and order_count:
         raise DomainError(_("This tier is not charged per order: leave the number of orders empty."))
 
-    year = point_year(now)
-    before = point_totals(shop, year)[tier.violation_class]
+    before = figures.total_before
     after = before + points
     reached = rules.nodes_reached(list(PointNode.objects.filter(violation_class=tier.violation_class,
                                                                  is_active=True, threshold__gt=before,
                                                                  threshold__lte=after)),
-                                  tier.violation_class, before, after) if points else []
+                                  tier.violation_class, before, after) if figures.reaches_node else []
     c = Consequences(
         shop=shop, tier=tier, violation_class=tier.violation_class, points=points, year=year,
         total_before=before, total_after=after, nodes=reached, issued_at=now, products=products,

@@ -4,6 +4,7 @@ balance read and the entry written must not interleave with another write."""
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance.exceptions import DomainError
@@ -20,7 +21,8 @@ def _write(shop: Shop, *, kind, amount: Decimal, actor, ticket=None, node_applic
         shop=shop, ticket=ticket, node_application=node_application, kind=kind, amount=amount,
         requested=requested, shortfall=shortfall, balance_after=shop.deposit_balance, actor=actor, note=note,
     )
-    shop.save(update_fields=["deposit_balance", "updated_at"])
+    shop.updated_at = timezone.now()
+    Shop.objects.filter(pk=shop.pk).update(deposit_balance=shop.deposit_balance, updated_at=shop.updated_at)
     return entry
 
 

@@ -7,18 +7,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.calendar import shanghai, whole_day_deadline
+from compliance.calendar import point_year, shanghai, whole_day_deadline
 from compliance.exceptions import DomainError, InvalidTransition
 from compliance.models import Event, Measure, PointEntry, RuleTier, Ticket, TicketEvidence
-from compliance.notifications import notify_ticket_issued
-from compliance.selectors.assessment import Consequences, assess
+from compliance.notifications import notify_ticket_issued, recipients_of
+from compliance.selectors.assessment import Consequences, assess, issuing_figures
 from shops.models import Shop
 from shops.uploads import original_name
 
 from . import measures as m
 from .alliance import Cause, alliance_close, alliance_ticket_revoked
 from .deposits import deposit_deduct, deposit_refund_ticket
-from .events import new_numbers, platform_actor, record_event, transition
+from .events import new_number, platform_actor, record_event, transition
 from .locks import lock_shop, lock_ticket
 from .nodes import nodes_apply, nodes_reevaluate
 from .preview import dry_run
@@ -83,45 +83,60 @@ def ticket_issue(
     given_key = bool(idempotency_key)
     idempotency_key = idempotency_key or uuid.uuid4().hex
     points = tier.points_default if points is None else points
-    try:
-        with transaction.atomic():
-            # Lock order: controller, then shop (compliance.services.locks). The
-            # points total, the deposit balance and the daily cap are read under
-            # this lock, so concurrent tickets to one shop serialise here.
-            shop = lock_shop(shop.pk)
-            # A key of our own is new; only a form's key can have been used.
-            existing = given_key and Ticket.objects.filter(idempotency_key=idempotency_key).first()
-            if existing:
+    # Read before the lock, which every ticket of the shop waits for: nothing here depends on it.
+    recipients = recipients_of([shop.pk])
+    for attempt in range(NUMBER_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                # Lock order: controller, then shop (compliance.services.locks). The
+                # points total, the deposit balance and the daily cap are read under
+                # this lock, so concurrent tickets to one shop serialise here.
+                shop = lock_shop(shop.pk)
+                at = now or timezone.now()
+                # The shop's figures in one statement; a key of our own is new, only a form's can have been used.
+                figures = issuing_figures(
+                    shop=shop, tier=tier, points=points, year=point_year(at),
+                    charged_day=shanghai(occurred_at).date() if tier.deposit_per_order is not None else None,
+                    idempotency_key=idempotency_key if given_key else None)
+                if figures.existing_ticket_id:
+                    return Ticket.objects.get(pk=figures.existing_ticket_id)
+                c = assess(shop=shop, tier=tier, points=points, products=products, order_count=order_count,
+                           occurred_at=occurred_at, ban_chosen=ban_chosen, clear_chosen=clear_chosen,
+                           require_products=require_products, now=at, figures=figures)
+                ticket = _write_ticket(c, actor=actor, description=description, occurred_at=occurred_at,
+                                       idempotency_key=idempotency_key, ban_chosen=ban_chosen,
+                                       clear_chosen=clear_chosen)
+                for upload in evidence:
+                    item = TicketEvidence(ticket=ticket, file=upload, uploaded_by=actor,
+                                          original_name=original_name(upload))
+                    item.full_clean(exclude=["ticket", "uploaded_by"])
+                    item.save()
+                _apply(c, ticket=ticket, actor=actor)
+                notify_ticket_issued(ticket, recipients=recipients)
+                ticket.consequences = c  # what a preview shows (services.preview)
+                return ticket
+        except IntegrityError:
+            # Two identical submissions raced past the lookup: the first one won.
+            if existing := _by_key(idempotency_key):
                 return existing
-            now = now or timezone.now()
-            c = assess(shop=shop, tier=tier, points=points, products=products, order_count=order_count,
-                       occurred_at=occurred_at, ban_chosen=ban_chosen, clear_chosen=clear_chosen,
-                       require_products=require_products, now=now)
-            ticket = _write_ticket(c, actor=actor, description=description, occurred_at=occurred_at,
-                                   idempotency_key=idempotency_key, ban_chosen=ban_chosen,
-                                   clear_chosen=clear_chosen)
-            for upload in evidence:
-                item = TicketEvidence(ticket=ticket, file=upload, uploaded_by=actor,
-                                      original_name=original_name(upload))
-                item.full_clean(exclude=["ticket", "uploaded_by"])
-                item.save()
-            _apply(c, ticket=ticket, actor=actor)
-            notify_ticket_issued(ticket)
-            ticket.consequences = c  # what a preview shows (services.preview)
-    except IntegrityError:
-        # Two identical submissions raced past the lookup: the first one won.
-        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing
-    return ticket
+            # Otherwise the random number was taken (services.events.new_number): draw again.
+            if attempt == NUMBER_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+NUMBER_ATTEMPTS = 3
+
+
+def _by_key(idempotency_key: str) -> Ticket | None:
+    return Ticket.objects.filter(idempotency_key=idempotency_key).order_by().first()
 
 
 def _write_ticket(c: Consequences, *, actor, description, occurred_at, idempotency_key, ban_chosen,
                   clear_chosen) -> Ticket:
     rule = c.tier.rule
     ticket = Ticket.objects.create(
-        number=new_numbers(Ticket, "WG", shanghai(c.issued_at))[0],
+        number=new_number("WG", shanghai(c.issued_at)),
         idempotency_key=idempotency_key, shop=c.shop, rule=rule, tier=c.tier,
         rule_snapshot=_snapshot(c.tier, ban_chosen=ban_chosen, clear_chosen=clear_chosen),
         violation_class=c.violation_class, points=c.points, point_year=c.year,

@@ -89,6 +89,53 @@ def test_shops_of_one_controller_clearing_at_once_do_not_deadlock(pg):
     assert Shop.objects.filter(controller=first.controller, status="cleared").count() == 4
 
 
+def test_lock_shop_takes_the_controller_before_the_shop(pg):
+    """The fixed lock order (services.locks) in one statement: while another
+    transaction holds the shop, ``lock_shop`` already holds the controller —
+    so a workflow that locks the controller and then the shop waits behind
+    it instead of deadlocking with it."""
+    from compliance.services.locks import lock_shop
+    from django.db import DatabaseError, transaction
+    from shops.models import Controller
+
+    shop = make_shop()
+    holding, waiting, done = threading.Event(), threading.Event(), threading.Event()
+    outcome = {}
+
+    def hold_the_shop():
+        with transaction.atomic():
+            Shop.objects.select_for_update(no_key=True).get(pk=shop.pk)
+            holding.set()
+            waiting.wait(timeout=10)
+        connections.close_all()
+
+    def lock_it():
+        holding.wait(timeout=10)
+        with transaction.atomic():
+            outcome["locked"] = lock_shop(shop.pk).pk
+        connections.close_all()
+        done.set()
+
+    holder, locker = threading.Thread(target=hold_the_shop), threading.Thread(target=lock_it)
+    holder.start()
+    locker.start()
+    holding.wait(timeout=10)
+    try:
+        for _ in range(100):  # until lock_shop is waiting for the shop, holding the controller
+            try:
+                with transaction.atomic():
+                    Controller.objects.select_for_update(nowait=True, no_key=True).get(pk=shop.controller_id)
+            except DatabaseError:
+                outcome["controller_taken"] = True
+                break
+            threading.Event().wait(0.05)
+    finally:
+        waiting.set()
+        holder.join(timeout=10)
+        locker.join(timeout=10)
+    assert outcome == {"controller_taken": True, "locked": shop.pk} and done.is_set()
+
+
 def test_a_double_submitted_form_issues_one_ticket(pg):
     reviewer = make_staff("race-reviewer", "Reviewer")
     shop = fund(make_shop(), 10000)

@@ -647,3 +647,59 @@ def test_points_year_from_a_utc_clock(shop, reviewer, utc, year):
                    occurred_at=utc - datetime.timedelta(minutes=5))
     assert ticket.point_year == year
     assert point_totals(shop, year)["A"] == 3 and point_totals(shop, 2024 if year == 2025 else 2025)["A"] == 0
+
+
+# The figures issuing reads in one written-out statement (selectors.assessment.FIGURES_SQL) -----------
+
+def test_issuing_figures_agree_with_the_orm_reading_of_the_same_rows(shop, reviewer):
+    """The hand-written statement reads what the ORM reads: this year's class
+    total only (not last year's, not the other class), a node reached only
+    when one lies in (total, total + points], and the ticket a key issued."""
+    from compliance.selectors.assessment import issuing_figures
+
+    general = tier("price_mismatch", "general")
+    for _ in range(3):
+        issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])  # A 9
+    keyed = issue(shop, "counterfeit", "general", reviewer, products=[make_product(shop)],
+                  idempotency_key="form-1")  # B 3
+    PointEntry.objects.create(shop=shop, ticket=keyed, violation_class="A", year=2000, points=30)  # another year
+    year = keyed.point_year
+    for points, reached in ((2, False), (3, True), (10, True), (0, False)):
+        figures = issuing_figures(shop=shop, tier=general, points=points, year=year, idempotency_key="form-1")
+        orm_reached = PointNode.objects.filter(violation_class="A", is_active=True, threshold__gt=9,
+                                               threshold__lte=9 + points).exists()
+        assert (figures.total_before, figures.reaches_node, figures.existing_ticket_id) == (
+            point_totals(shop, year)["A"], orm_reached, keyed.pk) == (9, reached, keyed.pk)
+    assert issuing_figures(shop=shop, tier=tier("counterfeit", "general"), points=3, year=year).total_before == 3
+    none = issuing_figures(shop=shop, tier=general, points=3, year=year + 1, idempotency_key="never-used")
+    assert (none.total_before, none.reaches_node, none.existing_ticket_id) == (0, False, None)
+    PointNode.objects.filter(violation_class="A", threshold=12).update(is_active=False)
+    assert not issuing_figures(shop=shop, tier=general, points=3, year=year).reaches_node  # only active nodes
+
+
+def test_a_ticket_number_drawn_twice_is_drawn_again(shop, reviewer, monkeypatch):
+    """Numbers are random and not looked up first (services.events.new_number):
+    the unique index refuses a repeat and ticket_issue draws again, inside
+    its own savepoint, so nothing of the failed attempt stays."""
+    from compliance.services import events
+
+    first = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    taken = first.number[-8:]
+    drawn = iter([taken, taken, "0FF1CE00"])
+    monkeypatch.setattr(events.secrets, "token_hex", lambda n: next(drawn).lower())
+    second = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    assert second.number.endswith("0FF1CE00") and second.number != first.number
+    assert Ticket.objects.count() == 2 and PointEntry.objects.filter(shop=shop).count() == 2
+    assert Event.objects.filter(action=Event.Action.TICKET_ISSUED).count() == 2
+
+
+def test_a_number_that_keeps_repeating_is_an_error_not_a_wrong_ticket(shop, reviewer, monkeypatch):
+    from django.db import IntegrityError
+
+    from compliance.services import events
+
+    first = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    monkeypatch.setattr(events.secrets, "token_hex", lambda n: first.number[-8:].lower())
+    with pytest.raises(IntegrityError):
+        issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    assert Ticket.objects.count() == 1 and PointEntry.objects.filter(shop=shop).count() == 1
