@@ -8,6 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The benches' merchants get their e-mails in memory: never a mail server, never stdout.
+os.environ.setdefault("EMAIL_URL", "memorymail://")
 
 import django  # noqa: E402
 
@@ -40,3 +42,27 @@ def write_result(name: str, vendor: str, result: dict) -> None:
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(result, indent=2, ensure_ascii=False))
     print(f"written to {out.relative_to(ROOT)}")
+
+
+def load_average() -> float:
+    """The machine's one-minute load average, recorded beside each figure."""
+    return round(os.getloadavg()[0], 2)
+
+
+def lost_updates(shops) -> int:
+    """Shops (or shop ids) whose cached balance differs from the ledger, or
+    whose running balances do not follow each other (a lost update)."""
+    from decimal import Decimal
+
+    from compliance.models import DepositEntry
+    from shops.models import Shop
+
+    bad = 0
+    for shop in Shop.objects.filter(pk__in=[getattr(s, "pk", s) for s in shops]):
+        running, ok = Decimal("0"), True
+        for amount, after in DepositEntry.objects.filter(shop=shop).order_by("id").values_list("amount",
+                                                                                                "balance_after"):
+            running += amount
+            ok = ok and running == after
+        bad += not (ok and running == shop.deposit_balance)
+    return bad

@@ -210,7 +210,7 @@ def load(scale: float, seed: int) -> dict:
                      "node_id", "ticket_id", "node_application_id")
         C_MP = ("id", "previous_status", "measure_id", "product_id")
         C_EVENT = ("id", "action", "from_status", "to_status", "reason", "data", "created_at", "actor_id", "shop_id",
-                   "ticket_id")
+                   "ticket_id", "subject", "subject_id")
         C_APPEAL = ("id", "attempt", "reason", "statement", "submitted_at", "due_at", "status", "decided_at",
                     "decision_reason", "decided_by_id", "submitted_by_id", "ticket_id")
         C_NODE = ("id", "violation_class", "year", "status", "total_reached", "applied_at", "lifted_at",
@@ -225,10 +225,11 @@ def load(scale: float, seed: int) -> dict:
             return mid
 
         def event(action, shop_id, ticket_id, at, *, from_status="", to_status="", reason="", data="{}",
-                  actor=None):
+                  actor=None, subject="ticket", subject_id=None):
+            # Whose status it records, as services.events writes it: the ticket unless said otherwise.
             copy("compliance_event", C_EVENT).write_row(
                 (ids["compliance_event"].take(), action, from_status, to_status, reason, data, at, actor, shop_id,
-                 ticket_id))
+                 ticket_id, subject, ticket_id if subject_id is None else subject_id))
             counts["events"] += 1
 
         member_shop_id = None
@@ -379,7 +380,8 @@ def load(scale: float, seed: int) -> dict:
                             closed_at=None if live else ends, node=node.pk, app_id=app_id)
                     if live:
                         suspended_until = max(filter(None, [suspended_until, ends]))
-                    event("node_applied", shop_id, ticket_id, issued, actor=reviewer_id,
+                    event("node_applied", shop_id, ticket_id, issued, actor=reviewer_id, to_status="in_force",
+                          subject="node", subject_id=app_id,
                           data=json.dumps({"class": cls, "year": year, "total": after, "applied": node.threshold,
                                            "nodes": [node.threshold]}))
                 if status == "final":

@@ -34,10 +34,11 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DJANGO_STATIC_ROOT", "/tmp/scale-bench-static")  # the manifest production reads
 
-from _setup import ROOT, write_result  # noqa: E402  (sets Django up)
+from _setup import ROOT, lost_updates, write_result  # noqa: E402  (sets Django up)
+import issue_tickets  # noqa: E402  (its worker processes issue the tickets)
 
 from django.contrib import admin  # noqa: E402
-from django.db import connection, connections, reset_queries  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -283,83 +284,42 @@ def bench_world(prefix, shops):
     return world, RuleTier.objects.select_related("rule").get(pk=tier.pk)
 
 
-def _issue_worker(barrier, errors, shop_id, tier_id, reviewer_id, per_worker):
-    """One worker process (as a gunicorn worker is): its own connection."""
+def measure_issuance(per_worker):
+    """Worker processes issuing through ``ticket_issue`` (bench/issue_tickets.py's
+    runs): the ¥1, 0-point tier — the floor of the path: locks, ledger, event —
+    with 1, 4 and 8 workers, each to a shop of its own, and 8 to one shop;
+    then the general tier the target names (3 points, ¥2,000, a warning and a
+    delisting) with 1 and 4 workers, ten tickets a shop."""
     from django.contrib.auth.models import User
 
     from compliance.models import RuleTier
-    from compliance.services.tickets import ticket_issue
-    from shops.models import Shop
-
-    connections.close_all()  # never share the parent's connection
-    try:
-        shop, reviewer = Shop.objects.get(pk=shop_id), User.objects.get(pk=reviewer_id)
-        tier = RuleTier.objects.select_related("rule").get(pk=tier_id)
-        barrier.wait()
-        for _k in range(per_worker):
-            ticket_issue(shop=shop, tier=tier, actor=reviewer, description="压测",
-                         occurred_at=timezone.now() - datetime.timedelta(minutes=5))
-    except Exception as exc:  # noqa: BLE001
-        errors.put(repr(exc))
-    finally:
-        connections.close_all()
-
-
-def issuance(workers, per_worker, one_shop, tier, reviewer, world):
-    """``workers`` processes issuing ``per_worker`` tickets each, to a shop of
-    their own or all to one shop; tickets per second over the whole run."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    barrier, errors = context.Barrier(workers + 1), context.Queue()
-    connections.close_all()
-    processes = [context.Process(target=_issue_worker, args=(
-        barrier, errors, (world[0] if one_shop else world[w]).pk, tier.pk, reviewer.pk, per_worker))
-        for w in range(workers)]
-    for process in processes:
-        process.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for process in processes:
-        process.join()
-    seconds = time.perf_counter() - started
-    failures = []
-    while not errors.empty():
-        failures.append(errors.get())
-    return {"workers": workers, "one_shop": one_shop, "tickets": workers * per_worker,
-            "per_second": round(workers * per_worker / seconds, 1), "errors": failures[:3]}
-
-
-def lost_updates(shops) -> int:
-    """Shops whose cached balance differs from the ledger, or whose running
-    balances do not follow each other (a lost update)."""
-    from django.db.models import Sum
-
-    from compliance.models import DepositEntry
-
-    bad = 0
-    for shop in shops:
-        shop.refresh_from_db()
-        total = DepositEntry.objects.filter(shop=shop).aggregate(s=Sum("amount"))["s"]
-        running, ok = Decimal("0"), total == shop.deposit_balance
-        for amount, after in DepositEntry.objects.filter(shop=shop).order_by("id").values_list("amount",
-                                                                                                "balance_after"):
-            running += amount
-            ok = ok and running == after
-        bad += not ok
-    return bad
-
-
-def measure_issuance(per_worker):
-    from django.contrib.auth.models import User
+    from shops.models import Controller
 
     reviewer = User.objects.get(username="scale-reviewer")
-    world, tier = bench_world("77", 8)
-    runs = [issuance(w, per_worker, False, tier, reviewer, world) for w in (1, 4, 8)]
-    runs.append(issuance(8, per_worker, True, tier, reviewer, world))
-    for run in runs:
-        print(json.dumps(run), flush=True)
-    return {"runs": runs, "shops_with_lost_updates": lost_updates(world)}
+    world, floor = bench_world("77", 8)
+    general = RuleTier.objects.get(rule__code="price_mismatch", rule__version=1, code="general")
+    stamp = int(time.time())  # idempotency keys of their own, whenever the harness runs again
+    runs, checked = [], [shop.pk for shop in world]
+
+    def measure(tier, label, workers, shop_ids, one_shop=False):
+        run = issue_tickets.run(label, key=f"scale{stamp}r{len(runs)}", workers=workers, shop_ids=shop_ids,
+                                tier_id=tier.pk, reviewer_id=reviewer.pk, tickets=workers * per_worker,
+                                one_shop=one_shop)
+        runs.append({"tier": label, "workers": workers, "one_shop": one_shop, "tickets": run["tickets"],
+                     "per_second": run["tickets_per_second"], "load_average_1min": run["load_average_1min"],
+                     "errors": []})
+        print(json.dumps(runs[-1], ensure_ascii=False), flush=True)
+
+    for workers in (1, 4, 8):
+        measure(floor, "¥1, 0 points", workers, checked[:workers])
+    measure(floor, "¥1, 0 points", 8, checked[:1], one_shop=True)
+    for workers in (1, 4):
+        start = Controller.objects.filter(name__startswith="bench-").count()  # once per load, or again
+        count = max(-(-workers * per_worker // issue_tickets.PER_SHOP), workers)  # each worker a shop at least
+        shops = issue_tickets.build_shops(count, start=start, products=issue_tickets.PER_SHOP)
+        checked += shops
+        measure(general, "general (3 points, ¥2,000)", workers, shops)
+    return {"runs": runs, "shops_with_lost_updates": lost_updates(checked)}
 
 
 def measure_daily():
