@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from compliance.calendar import point_year, shanghai, whole_day_deadline
 from compliance.exceptions import DomainError, InvalidTransition
 from compliance.models import Event, Measure, PointEntry, RuleTier, Ticket, TicketEvidence
+from compliance.models.base import insert_one
 from compliance.notifications import notify_ticket_issued, recipients_of
 from compliance.selectors.assessment import Consequences, assess, issuing_figures
 from shops.models import Shop
@@ -135,7 +136,7 @@ def _by_key(idempotency_key: str) -> Ticket | None:
 def _write_ticket(c: Consequences, *, actor, description, occurred_at, idempotency_key, ban_chosen,
                   clear_chosen) -> Ticket:
     rule = c.tier.rule
-    ticket = Ticket.objects.create(
+    ticket = insert_one(Ticket(
         number=new_number("WG", shanghai(c.issued_at)),
         idempotency_key=idempotency_key, shop=c.shop, rule=rule, tier=c.tier,
         rule_snapshot=_snapshot(c.tier, ban_chosen=ban_chosen, clear_chosen=clear_chosen),
@@ -143,7 +144,7 @@ def _write_ticket(c: Consequences, *, actor, description, occurred_at, idempoten
         deposit_amount=c.deposit_charged, order_count=c.order_count, deposit_day=c.deposit_day,
         description=description.strip(), occurred_at=occurred_at, issued_at=c.issued_at, issued_by=actor,
         appeal_deadline=whole_day_deadline(c.issued_at, rule.appeal_window_days),
-    )
+    ))
     if c.products:
         Ticket.products.through.objects.bulk_create(
             [Ticket.products.through(ticket=ticket, product=p) for p in c.products])

@@ -677,6 +677,66 @@ def test_issuing_figures_agree_with_the_orm_reading_of_the_same_rows(shop, revie
     assert not issuing_figures(shop=shop, tier=general, points=3, year=year).reaches_node  # only active nodes
 
 
+def test_measure_links_remember_each_products_base_status_in_chunks(shop, reviewer, monkeypatch):
+    """The written-out INSERT of the measure links (services.measures.HOLD_SQL)
+    records what the ORM would read: the base status the latest live link
+    remembers, or else the product's status now — never the status a live
+    measure set. Chunked (one product a statement here), the last revocation
+    restores each product to its own base."""
+    from compliance.models import MeasureProduct
+    from compliance.services import measures
+
+    monkeypatch.setattr(measures, "HOLD_CHUNK", 1)
+    on_sale, own = make_product(shop), make_product(shop, status=Product.Status.DELISTED)
+    first = issue(shop, "price_mismatch", "general", reviewer, products=[on_sale, own])
+    ban = issue(shop, "trademark_event", "brand_lapsed", reviewer, products=[on_sale, own], ban_chosen=True)
+
+    def expected(product, measure):
+        """The ORM's reading, for the links of ``measure``."""
+        earlier = (MeasureProduct.objects.filter(product=product, measure__status=Measure.Status.ACTIVE)
+                   .exclude(measure=measure).order_by("-measure_id").values_list("previous_status", flat=True))
+        return earlier.first() or "on_sale" if product == on_sale else earlier.first() or "delisted"
+
+    for ticket in (first, ban):
+        for link in MeasureProduct.objects.filter(measure__ticket=ticket).select_related("product"):
+            assert link.previous_status == expected(link.product, link.measure)
+    assert sorted(MeasureProduct.objects.filter(measure__ticket=ban).values_list("previous_status", flat=True)) == [
+        "delisted", "on_sale"]  # the base, not the delisting the first ticket set
+    assert set(Product.objects.filter(pk__in=[on_sale.pk, own.pk]).values_list("status", flat=True)) == {"banned"}
+    ticket_revoke(ticket=ban, actor=reviewer, reason="授权已补齐")
+    assert set(Product.objects.filter(pk__in=[on_sale.pk, own.pk]).values_list("status", flat=True)) == {"delisted"}
+    ticket_revoke(ticket=first, actor=reviewer, reason="误判")
+    on_sale.refresh_from_db()
+    own.refresh_from_db()
+    assert (on_sale.status, own.status) == ("on_sale", "delisted")
+
+
+def test_recipients_read_in_one_statement_are_the_active_members_in_joining_order(reviewer, monkeypatch):
+    """notifications.RECIPIENTS_SQL (chunked, here a shop a statement) reads
+    what the ORM reads: each shop's active members, in the order they
+    joined, with their e-mail (empty when they have none)."""
+    from django.contrib.auth.models import User
+
+    from compliance import notifications
+    from shops.models import ShopMember
+
+    monkeypatch.setattr(notifications, "RECIPIENTS_CHUNK", 1)
+    shops = [make_shop(), make_shop(), make_shop()]
+    users = [User.objects.create_user(f"member{k}", email=f"m{k}@example.com" if k != 2 else "") for k in range(5)]
+    users[3].is_active = False
+    users[3].save()
+    for shop_, user in ((shops[0], users[1]), (shops[0], users[0]), (shops[1], users[2]), (shops[1], users[3]),
+                        (shops[0], users[4])):
+        ShopMember.objects.create(shop=shop_, user=user)
+    orm = {}
+    for member in ShopMember.objects.filter(user__is_active=True).select_related("user").order_by("id"):
+        orm.setdefault(member.shop_id, []).append((member.user_id, member.user.email))
+    assert notifications.recipients_of([s.pk for s in reversed(shops)]) == orm == {
+        shops[0].pk: [(users[1].pk, "m1@example.com"), (users[0].pk, "m0@example.com"),
+                      (users[4].pk, "m4@example.com")],
+        shops[1].pk: [(users[2].pk, "")]}
+
+
 def test_a_ticket_number_drawn_twice_is_drawn_again(shop, reviewer, monkeypatch):
     """Numbers are random and not looked up first (services.events.new_number):
     the unique index refuses a repeat and ticket_issue draws again, inside

@@ -1,0 +1,57 @@
+"""models.base.insert_one: the issuing path's INSERT compiled once per model
+writes exactly the row ``save()`` writes, and steps aside where it cannot."""
+
+import datetime
+
+import pytest
+from django.db.models import Value
+from django.utils import timezone
+
+from compliance.models import Event, PointEntry, Ticket
+from compliance.models.base import insert_one
+from tests.factories import issue, make_product, make_shop
+
+pytestmark = pytest.mark.django_db
+
+
+def row(model, pk):
+    return {k: v for k, v in model.objects.filter(pk=pk).values().get().items() if k != "id"}
+
+
+def test_the_row_is_the_one_save_writes(reviewer):
+    shop = make_shop()
+    ticket = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    at = timezone.now() - datetime.timedelta(hours=1)
+
+    def event():
+        return Event(shop=shop, ticket=ticket, actor=reviewer, action=Event.Action.TICKET_ISSUED,
+                     subject=Event.Subject.TICKET, subject_id=ticket.pk, to_status="issued",
+                     data={"points": 3, "nodes": [12], "名": "值"}, created_at=at)
+
+    saved = event()
+    saved.save(force_insert=True)  # AppendOnlyModel.save itself goes through insert_one
+    inserted = insert_one(event())
+    stock = event()
+    Event.save_base(stock, force_insert=True)  # Django's own path, for the comparison
+    assert inserted.pk not in (saved.pk, stock.pk) and not inserted._state.adding
+    assert row(Event, inserted.pk) == row(Event, saved.pk) == row(Event, stock.pk)
+    assert Event.objects.get(pk=inserted.pk).ticket == ticket
+
+    copy = Ticket.objects.get(pk=ticket.pk)
+    copy.pk, copy._state.adding = None, True
+    copy.number, copy.idempotency_key = "WG-COPY-1", "copy-1"
+    insert_one(copy)
+    assert {k: v for k, v in row(Ticket, copy.pk).items() if k not in ("number", "idempotency_key")} == {
+        k: v for k, v in row(Ticket, ticket.pk).items() if k not in ("number", "idempotency_key")}
+
+
+def test_an_expression_goes_through_save_and_an_update_is_refused(reviewer):
+    shop = make_shop()
+    ticket = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    entry = insert_one(PointEntry(shop=shop, ticket=ticket, violation_class="A", year=ticket.point_year,
+                                  points=Value(1) + Value(1)))  # an expression: Django's own path
+    assert PointEntry.objects.get(pk=entry.pk).points == 2
+    with pytest.raises(TypeError):
+        insert_one(entry)  # not a new row
+    with pytest.raises(TypeError):
+        entry.save()  # append-only
