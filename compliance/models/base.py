@@ -15,12 +15,14 @@ class AppendOnlyQuerySet(models.QuerySet):
 # Each model's INSERT … RETURNING as Django compiles it, per model and
 # database alias: compiled SQL only, the same for every request.
 _COMPILED_INSERTS: dict = {}
+# Rows one compiled statement writes at most; more go through bulk_create.
+INSERT_ROWS_MAX = 20
 
 
 def _compiled_insert(model, using):
-    """``(statement, fields)``, or None where the shortcut does not apply (a
-    parent model, a signal receiver, a value the database returns besides
-    the key, a field with a placeholder of its own)."""
+    """``(statement, fields, one row's VALUES group)``, or None where the
+    shortcut does not apply (a parent model, a signal receiver, a value the
+    database returns besides the key, a field with a placeholder of its own)."""
     key = (model, using)
     if key not in _COMPILED_INSERTS:
         meta = model._meta
@@ -34,46 +36,64 @@ def _compiled_insert(model, using):
                 compiler = query.get_compiler(using=using)
                 compiler.returning_fields = meta.db_returning_fields
                 [(statement, params)] = compiler.as_sql()
-                if len(params) == len(fields):
-                    compiled = (statement, fields)
+                group = "(" + ", ".join(["%s"] * len(fields)) + ")"
+                if len(params) == len(fields) and statement.count(group) == 1:
+                    compiled = (statement, fields, group)
         _COMPILED_INSERTS[key] = compiled
     return _COMPILED_INSERTS[key]
 
 
-def insert_one(obj: models.Model, *, using: str | None = None) -> models.Model:
-    """``obj.save(force_insert=True)`` for a new row, with the INSERT Django
-    writes compiled once per model instead of on every call: the issuing
-    path writes five rows a ticket, and assembling each statement cost about
-    as much as running it (bench/RESULTS.md, issuance). The same values as
-    ``save`` (each field's ``pre_save`` and ``get_db_prep_save``) and the
-    same key; anything unusual — a value that is an expression, a model the
-    shortcut does not apply to — goes through Django's own ``save``. For
-    models whose ``save`` adds nothing (AppendOnlyModel's only refuses
-    updates)."""
-    model = type(obj)
-    if model.save not in (models.Model.save, AppendOnlyModel.save) or not obj._state.adding:
-        raise TypeError(f"insert_one writes new {model.__name__} rows of models without a save() of their own.")
-    using = using or router.db_for_write(model, instance=obj)
-    compiled = _compiled_insert(model, using)
-    values = None
-    if compiled is not None and obj.pk is None:
-        statement, fields = compiled
-        obj._prepare_related_fields_for_save(operation_name="save")
-        values = [f.pre_save(obj, True) for f in fields]
-    if values is None or any(hasattr(value, "resolve_expression") for value in values):
-        models.Model.save(obj, force_insert=True, using=using)
-        return obj
+def insert_rows(objs, *, using: str | None = None) -> list:
+    """``save(force_insert=True)`` for new rows of one model — or
+    ``bulk_create`` for several — with the INSERT Django writes compiled once
+    per model instead of on every call: the issuing path writes eight rows a
+    ticket, and assembling each statement cost about as much as running it
+    (bench/RESULTS.md, issuance). The same values (each field's ``pre_save``
+    and ``get_db_prep_save``) and keys; anything unusual — a value that is an
+    expression, a model the shortcut does not apply to, more than
+    INSERT_ROWS_MAX rows — goes through Django's own path. For models whose
+    ``save`` adds nothing (AppendOnlyModel's only refuses updates)."""
+    objs = list(objs)
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if (model.save not in (models.Model.save, AppendOnlyModel.save)
+            or any(type(obj) is not model or not obj._state.adding for obj in objs)):
+        raise TypeError(f"insert_rows writes new {model.__name__} rows of models without a save() of their own.")
+    using = using or router.db_for_write(model, instance=objs[0])
     connection = connections[using]
-    params = [f.get_db_prep_save(value, connection) for f, value in zip(fields, values)]
+    compiled = _compiled_insert(model, using)
+    rows = None
+    if (compiled is not None and len(objs) <= INSERT_ROWS_MAX and all(obj.pk is None for obj in objs)
+            and (len(objs) == 1 or connection.features.can_return_rows_from_bulk_insert)):
+        statement, fields, group = compiled
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="save")
+        rows = [[f.pre_save(obj, True) for f in fields] for obj in objs]
+    if rows is None or any(hasattr(value, "resolve_expression") for row in rows for value in row):
+        if len(objs) == 1:
+            models.Model.save(objs[0], force_insert=True, using=using)
+        else:
+            model._base_manager.using(using).bulk_create(objs)
+        return objs
+    params = [f.get_db_prep_save(value, connection) for row in rows for f, value in zip(fields, row)]
+    if len(objs) > 1:
+        statement = statement.replace(group, ", ".join([group] * len(objs)))
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         if connection.features.can_return_columns_from_insert:
-            pk = cursor.fetchone()[0]
+            keys = [row[0] for row in cursor.fetchall()]
         else:
-            pk = connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
-    obj.pk = pk
-    obj._state.adding, obj._state.db = False, using
-    return obj
+            keys = [connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)]
+    for obj, pk in zip(objs, keys, strict=True):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, using
+    return objs
+
+
+def insert_one(obj: models.Model, *, using: str | None = None) -> models.Model:
+    """``insert_rows`` for one row."""
+    return insert_rows([obj], using=using)[0]
 
 
 class AppendOnlyModel(models.Model):

@@ -58,6 +58,9 @@ HOLD_SQL = (
     f"WHERE link.product_id = p.id AND measure.status = %s ORDER BY link.measure_id DESC LIMIT 1), p.status) "
     f"FROM {Product._meta.db_table} p, (VALUES {{measures}}) AS held WHERE p.id IN ({{products}})"
 )
+# Then the products go off sale unless already as far off: banned beats delisted (SPEC §6.3).
+OFF_SALE_SQL = (f"UPDATE {Product._meta.db_table} SET status = %s "
+                f"WHERE id IN ({{products}}) AND status NOT IN ({{kept}})")
 HOLD_CHUNK = 1000
 
 
@@ -65,23 +68,25 @@ def hold_products(measures, products) -> None:
     """``products`` held by newly taken (saved) delisting or ban measures:
     each link remembers the product's status before any measure (its base
     status), so that the last reversal restores it; then the products go
-    off sale — banned beats delisted (SPEC §6.3) — in one UPDATE."""
+    off sale — banned beats delisted (SPEC §6.3). Two statements for up to
+    HOLD_CHUNK products."""
     products = list(products)
     if not measures or not products:
         return
+    if any(measure.kind == Measure.Kind.BAN for measure in measures):
+        status, kept = Product.Status.BANNED, [Product.Status.BANNED]
+    else:
+        status, kept = Product.Status.DELISTED, [Product.Status.BANNED, Product.Status.DELISTED]
     ids = [p.pk for p in products]
     with connection.cursor() as cursor:
         for start in range(0, len(ids), HOLD_CHUNK):
             chunk = ids[start:start + HOLD_CHUNK]
+            placeholders = ", ".join(["%s"] * len(chunk))
             cursor.execute(HOLD_SQL.format(measures=", ".join(["(CAST(%s AS BIGINT))"] * len(measures)),
-                                           products=", ".join(["%s"] * len(chunk))),
-                           [LIVE, *(measure.pk for measure in measures), *chunk])
-    held = Product.objects.filter(pk__in=[p.pk for p in products])
-    if any(measure.kind == Measure.Kind.BAN for measure in measures):
-        held.exclude(status=Product.Status.BANNED).update(status=Product.Status.BANNED)
-    else:
-        held.exclude(status__in=[Product.Status.BANNED, Product.Status.DELISTED]).update(
-            status=Product.Status.DELISTED)
+                                           products=placeholders),
+                           [str(LIVE), *(measure.pk for measure in measures), *chunk])
+            cursor.execute(OFF_SALE_SQL.format(products=placeholders, kept=", ".join(["%s"] * len(kept))),
+                           [str(status), *chunk, *map(str, kept)])
 
 
 def refresh_products(product_ids) -> None:

@@ -12,6 +12,7 @@ import datetime
 
 from compliance import rules
 from compliance.models import Event, Measure, NodeApplication, Ticket
+from compliance.models.base import insert_rows
 from compliance.selectors.assessment import Consequences
 from compliance.selectors.standing import point_totals
 from compliance.wording import node_lifted_text
@@ -71,7 +72,7 @@ def _take_measures(application: NodeApplication, effect: rules.NodeEffect, *, sh
     elif effect.suspend_ends_at and effect.suspend_ends_at > at:
         taken.append(m.new_measure(ticket=ticket, kind=Measure.Kind.SUSPEND, at=at, node_application=application,
                                    ends_at=effect.suspend_ends_at))
-    Measure.objects.bulk_create(taken)
+    insert_rows(taken)
     if effect.clear:
         m.clear_shop(ticket=ticket, shop=shop, at=at, actor=actor, node_application=application)
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from compliance.calendar import point_year, shanghai, whole_day_deadline
 from compliance.exceptions import DomainError, InvalidTransition
 from compliance.models import Event, Measure, PointEntry, RuleTier, Ticket, TicketEvidence
-from compliance.models.base import insert_one
+from compliance.models.base import insert_one, insert_rows
 from compliance.notifications import notify_ticket_issued, recipients_of
 from compliance.selectors.assessment import Consequences, assess, issuing_figures
 from shops.models import Shop
@@ -146,8 +146,7 @@ def _write_ticket(c: Consequences, *, actor, description, occurred_at, idempoten
         appeal_deadline=whole_day_deadline(c.issued_at, rule.appeal_window_days),
     ))
     if c.products:
-        Ticket.products.through.objects.bulk_create(
-            [Ticket.products.through(ticket=ticket, product=p) for p in c.products])
+        insert_rows([Ticket.products.through(ticket=ticket, product=p) for p in c.products])
     record_event(shop=c.shop, ticket=ticket, actor=actor, action=Event.Action.TICKET_ISSUED,
                  subject=Event.Subject.TICKET, subject_id=ticket.pk, to_status=ticket.status,
                  data={"points": c.points, "total_after": c.total_after,
@@ -179,7 +178,7 @@ def _apply(c: Consequences, *, ticket: Ticket, actor) -> None:
         own.append(m.new_measure(ticket=ticket, kind=Measure.Kind.SUSPEND, at=now, ends_at=c.suspend_ends_at))
     held = [m.new_measure(ticket=ticket, kind=kind, at=now) for kind, wanted in (
         (Measure.Kind.BAN, c.ban), (Measure.Kind.DELIST, c.delist)) if wanted and c.products]
-    Measure.objects.bulk_create(own + held)
+    insert_rows(own + held)
     m.hold_products(held, c.products)
     if c.clear:
         m.clear_shop(ticket=ticket, shop=shop, at=now, actor=actor)

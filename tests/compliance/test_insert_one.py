@@ -55,3 +55,23 @@ def test_an_expression_goes_through_save_and_an_update_is_refused(reviewer):
         insert_one(entry)  # not a new row
     with pytest.raises(TypeError):
         entry.save()  # append-only
+
+
+def test_several_rows_in_one_statement_are_the_rows_bulk_create_writes(reviewer, django_assert_num_queries):
+    from compliance.models import Measure
+    from compliance.models.base import insert_rows
+    from compliance.services.measures import new_measure
+
+    shop = make_shop()
+    ticket = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+
+    def measures():
+        return [new_measure(ticket=ticket, kind=kind, at=ticket.issued_at, details=details) for kind, details in (
+            (Measure.Kind.WARNING, {}), (Measure.Kind.DEPOSIT, {"taken": "2000.00"}), (Measure.Kind.DELIST, {}))]
+
+    with django_assert_num_queries(1):
+        ours = insert_rows(measures())
+    stock = Measure.objects.bulk_create(measures())
+    assert len({m.pk for m in ours + stock}) == 6 and all(m.pk for m in ours)
+    assert [row(Measure, m.pk) for m in ours] == [row(Measure, m.pk) for m in stock]
+    assert [Measure.objects.get(pk=m.pk).kind for m in ours] == ["warning", "deposit", "delist"]  # keys in order
