@@ -371,7 +371,12 @@ def main():
 
         if args.only:
             part = measure_issuance(args.per_worker) if args.only == "issuance" else measure_daily()
-            print(json.dumps(part, indent=2, ensure_ascii=False))
+            part = {"date": timezone.now().isoformat(timespec="seconds"), **part,
+                    "database": f"postgresql {connection.cursor().connection.info.server_version}",
+                    "tickets_estimate": _estimate(Ticket)}
+            write_result(f"{args.output}-{args.only}", "postgresql", part)
+            if part.get("shops_with_lost_updates") or part.get("returncode"):
+                sys.exit(f"{args.only} failed: see bench/results/{args.output}-{args.only}-postgresql.json")
             return
         lists, terms, hot = measure_lists(args.repeat, args.models, compare=not args.no_stock)
         pages = measure_pages(args.repeat, hot)
