@@ -42,15 +42,18 @@ class TicketEffect:
         return balance if self.deposit_all else self.deposit
 
 
-def ticket_effect(tier, *, issued_at: datetime.datetime, occurred_at: datetime.datetime,
+def ticket_effect(tier, *, issued_at: datetime.datetime, occurred_at: datetime.datetime | None = None,
                   order_count: int | None = None, charged_today: Decimal = ZERO, ban_chosen: bool = False,
-                  clear_chosen: bool = False) -> TicketEffect:
+                  clear_chosen: bool = False, occurred_day: datetime.date | None = None) -> TicketEffect:
     """SPEC §5: the tier's own measures; ``charged_today`` is what the shop's
-    tickets of the same rule already charged on the ticket's Shanghai day."""
+    tickets of the same rule already charged on the ticket's Shanghai day —
+    the day of ``occurred_at``, or ``occurred_day`` when the caller has it
+    (the replay reads it from the database, a million times cheaper to
+    load than the moment)."""
     clear = tier.clear_shop == ALWAYS or (tier.clear_shop == OPTIONAL and clear_chosen)
     deposit, day, room = tier.deposit_amount, None, None
     if tier.deposit_per_order is not None and not (clear or tier.deposit_all):
-        day = shanghai(occurred_at).date()
+        day = occurred_day if occurred_day is not None else shanghai(occurred_at).date()
         deposit = tier.deposit_per_order * (order_count or 0)
         if tier.deposit_daily_cap is not None:
             left = max(tier.deposit_daily_cap - charged_today, ZERO)
@@ -72,15 +75,21 @@ def ticket_effect(tier, *, issued_at: datetime.datetime, occurred_at: datetime.d
 def nodes_reached(nodes, violation_class: str, before: int, after: int) -> list:
     """SPEC §6.2: the active nodes of the class a total reaches or crosses
     going from ``before`` to ``after``, lowest first."""
-    return sorted((n for n in nodes if n.violation_class == violation_class and n.is_active
-                   and before < n.threshold <= after), key=lambda n: n.threshold)
+    if after <= before:
+        return []  # no point added: nothing is reached
+    reached = [n for n in nodes if before < n.threshold <= after and n.violation_class == violation_class
+               and n.is_active]
+    if len(reached) > 1:  # most totals reach none (the replay asks a million times)
+        reached.sort(key=lambda n: n.threshold)
+    return reached
 
 
 def strictest(nodes):
     """SPEC §6.2: of nodes reached at once only the strictest applies — a
     clearance, else the longest suspension, else the largest deduction."""
-    return max(nodes, key=lambda n: (n.clear_shop, n.suspend_days or 0, n.deposit_amount, n.threshold),
-               default=None)
+    if not nodes:
+        return None
+    return max(nodes, key=lambda n: (n.clear_shop, n.suspend_days or 0, n.deposit_amount, n.threshold))
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DateField, Q, Sum, Value
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance import rules
-from compliance.calendar import point_year, shanghai
+from compliance.calendar import point_year
 from compliance.models import (
     AllianceMembership, Appeal, Option, PointEntry, PointNode, PolicySettings, Qualification, Rule, RuleTier, Ticket,
     ViolationWarning,
@@ -115,7 +115,10 @@ class Replay:
     with. Deposits are counted as charged: balances are not replayed."""
 
     def __init__(self, nodes: list[Node], tiers: dict[int, Tier], overridden: set[int]):
-        self.nodes = [node for node in nodes if node.is_active]
+        self.nodes = defaultdict(list)  # per class, so that a ticket looks at its class's nodes only
+        for node in nodes:
+            if node.is_active:
+                self.nodes[node.violation_class].append(node)
         self.tiers = tiers  # tier id -> figures for the overridden tiers
         self.overridden = overridden
         self.charged_per_day: dict = defaultdict(lambda: ZERO)
@@ -128,8 +131,8 @@ class Replay:
         if row.tier_id in self.overridden:
             tier = self.tiers[row.tier_id]
             cls, points = tier.violation_class, _points_under(row, tier)
-            day = (row.shop_id, row.rule_code, shanghai(row.occurred_at).date())
-            own = rules.ticket_effect(tier, issued_at=row.issued_at, occurred_at=row.occurred_at,
+            day = (row.shop_id, row.rule_code, row.occurred_day)
+            own = rules.ticket_effect(tier, issued_at=row.issued_at, occurred_day=row.occurred_day,
                                       order_count=row.order_count, charged_today=self.charged_per_day[day],
                                       clear_chosen=row.clear_chosen)
             if own.deposit_day is not None:
@@ -147,11 +150,11 @@ class Replay:
             outcome.suspend(suspend_ends_at)
         before = outcome.totals[cls]
         after = outcome.totals[cls] = before + points
-        crossed = rules.nodes_reached(self.nodes, cls, before, after)
+        crossed = rules.nodes_reached(self.nodes[cls], cls, before, after)
+        if not crossed:
+            return
         outcome.reached |= {n.key for n in crossed}
         node = rules.strictest(crossed)
-        if node is None:
-            return
         effect = rules.node_effect(node, reached_at=row.issued_at, ticket_clears=clear)
         if effect.clear:
             outcome.cleared = True
@@ -178,7 +181,7 @@ class TicketRow:
     points: int
     deposit: Decimal
     order_count: int | None
-    occurred_at: datetime.datetime
+    occurred_day: datetime.date  # the Shanghai day it occurred: a per-order charge's day
     issued_at: datetime.datetime
     suspend_days: int | None
     cleared: bool
@@ -187,12 +190,14 @@ class TicketRow:
     tier_points_default: int
 
 
-def _rows(year: int, shop_ids=None, *, tier_ids=None):
+def _rows(year: int, shop_ids=None, *, tier_ids=None, with_day: bool = True):
     """The year's live tickets in issue order, with what each did. What a
     ticket's tier did is read from the tier it was issued under (a saved
     change to a rule is a new version with new tiers, so the tier row is the
     ticket's snapshot) — not from each ticket's JSON snapshot, which at a
-    million tickets cost more than the rest of the replay."""
+    million tickets cost more than the rest of the replay. The Shanghai day
+    a ticket occurred only ``with_day`` (a changed tier charges per order):
+    nothing else reads it."""
     tickets = Ticket.objects.live().filter(point_year=year)
     if shop_ids is not None:
         tickets = tickets.filter(shop_id__in=shop_ids)
@@ -204,13 +209,15 @@ def _rows(year: int, shop_ids=None, *, tier_ids=None):
     # The reviewer's choice to clear, on the few tickets of tiers where it is one.
     chosen = set(tickets.filter(tier_id__in=optional, rule_snapshot__clear_chosen=True).values_list("id", flat=True))
     columns = ("id", "shop_id", "tier_id", "violation_class", "points", "deposit_amount", "order_count",
-               "occurred_at", "issued_at")
-    for pk, shop_id, tier_id, cls, points, deposit, orders, occurred_at, issued_at in (
+               "occurred_day", "issued_at")
+    tickets = tickets.annotate(occurred_day=TruncDate("occurred_at", tzinfo=timezone.get_default_timezone())
+                               if with_day else Value(None, output_field=DateField()))
+    for pk, shop_id, tier_id, cls, points, deposit, orders, occurred_day, issued_at in (
             tickets.order_by("shop_id", "issued_at", "id").values_list(*columns).iterator(chunk_size=5000)):
         tier = tiers[tier_id]
         clear_chosen = pk in chosen
         cleared = tier.clear_shop == Option.ALWAYS or (tier.clear_shop == Option.OPTIONAL and clear_chosen)
-        yield TicketRow(shop_id, tier_id, tier.rule.code, cls, points, deposit, orders, occurred_at, issued_at,
+        yield TicketRow(shop_id, tier_id, tier.rule.code, cls, points, deposit, orders, occurred_day, issued_at,
                         None if cleared else tier.suspend_days, cleared, clear_chosen, tier.deposit_all or cleared,
                         tier.points_default)
 
@@ -285,7 +292,8 @@ def preview(*, nodes_after: list[Node] | None = None, tiers_after: dict[int, Tie
     before = Replay(nodes_before, {}, set())
     after = Replay(nodes_after, tiers_after, set(tiers_after))
     tickets = 0
-    for row in _rows(year, shop_ids, tier_ids=tier_ids):
+    per_order = any(tier.deposit_per_order is not None for tier in tiers_after.values())
+    for row in _rows(year, shop_ids, tier_ids=tier_ids, with_day=per_order):
         before.ticket(row)
         after.ticket(row)
         tickets += 1
