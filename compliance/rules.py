@@ -42,6 +42,13 @@ class TicketEffect:
         return balance if self.deposit_all else self.deposit
 
 
+def charge_day(tier, occurred_at: datetime.datetime) -> datetime.date | None:
+    """SPEC §5: the Shanghai day a per-order charge counts against (the
+    day's cap) — the day the violation occurred; None for a tier that does
+    not charge per order."""
+    return shanghai(occurred_at).date() if tier.deposit_per_order is not None else None
+
+
 def ticket_effect(tier, *, issued_at: datetime.datetime, occurred_at: datetime.datetime | None = None,
                   order_count: int | None = None, charged_today: Decimal = ZERO, ban_chosen: bool = False,
                   clear_chosen: bool = False, occurred_day: datetime.date | None = None) -> TicketEffect:
@@ -53,7 +60,7 @@ def ticket_effect(tier, *, issued_at: datetime.datetime, occurred_at: datetime.d
     clear = tier.clear_shop == ALWAYS or (tier.clear_shop == OPTIONAL and clear_chosen)
     deposit, day, room = tier.deposit_amount, None, None
     if tier.deposit_per_order is not None and not (clear or tier.deposit_all):
-        day = occurred_day if occurred_day is not None else shanghai(occurred_at).date()
+        day = occurred_day if occurred_day is not None else charge_day(tier, occurred_at)
         deposit = tier.deposit_per_order * (order_count or 0)
         if tier.deposit_daily_cap is not None:
             left = max(tier.deposit_daily_cap - charged_today, ZERO)

@@ -129,19 +129,22 @@ FROM points
 """.format(points=PointEntry._meta.db_table, nodes=PointNode._meta.db_table, tickets=Ticket._meta.db_table)
 
 
-def issuing_figures(*, shop: Shop, tier: RuleTier, points: int, year: int, charged_day: datetime.date | None = None,
+def issuing_figures(*, shop: Shop, tier: RuleTier, points: int, year: int,
+                    occurred_at: datetime.datetime | None = None,
                     idempotency_key: str | None = None) -> IssuingFigures:
     """What ``assess`` reads, for every ticket: the class total, whether a
     node is reached (the nodes themselves are read only then) and the ticket
     a form's key already issued, in one statement (``FIGURES_SQL``); what the
-    day's cap already took, for a per-order tier. Read after the shop's lock
+    day's cap already took on the day of ``occurred_at``, for a per-order
+    tier (rules.charge_day). Read after the shop's lock
     is taken — not in the locking statement, whose snapshot predates the lock
     wait and would miss the ticket that held it."""
     cls = tier.violation_class
     with connection.cursor() as cursor:
         cursor.execute(FIGURES_SQL, [shop.pk, year, cls, True, cls, points, idempotency_key])
         total, reaches_node, existing = cursor.fetchone()
-    charged = charged_today(shop, tier.rule.code, charged_day) if charged_day is not None else ZERO
+    day = rules.charge_day(tier, occurred_at) if occurred_at is not None else None
+    charged = charged_today(shop, tier.rule.code, day) if day is not None else ZERO
     return IssuingFigures(total_before=total, reaches_node=bool(reaches_node), charged_today=charged,
                           existing_ticket_id=existing)
 
@@ -197,7 +200,7 @@ def assess(
     year = point_year(now)
     if figures is None:
         figures = issuing_figures(shop=shop, tier=tier, points=points, year=year,
-                                  charged_day=shanghai(occurred_at).date() if per_order else None)
+                                  occurred_at=occurred_at)
     own = rules.ticket_effect(tier, issued_at=now, occurred_at=occurred_at, order_count=order_count,
                               charged_today=figures.charged_today, ban_chosen=ban_chosen, clear_chosen=clear_chosen)
     # A rectification ticket may find nothing left on sale to delist; its

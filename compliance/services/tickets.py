@@ -96,8 +96,7 @@ def ticket_issue(
                 at = now or timezone.now()
                 # The shop's figures in one statement; a key of our own is new, only a form's can have been used.
                 figures = issuing_figures(
-                    shop=shop, tier=tier, points=points, year=point_year(at),
-                    charged_day=shanghai(occurred_at).date() if tier.deposit_per_order is not None else None,
+                    shop=shop, tier=tier, points=points, year=point_year(at), occurred_at=occurred_at,
                     idempotency_key=idempotency_key if given_key else None)
                 if figures.existing_ticket_id:
                     return Ticket.objects.get(pk=figures.existing_ticket_id)
