@@ -21,7 +21,11 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# The web server and, beside it, one worker for the background work (e-mails,
+# the daily job's shards, admin jobs); both stop with Ctrl+C.
 run: seed
+	$(PY) manage.py db_worker --no-reload --interval 0.5 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install

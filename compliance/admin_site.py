@@ -18,9 +18,11 @@ class ComplianceAdminSite(admin.AdminSite):
     def get_urls(self):
         # A true cycle: compliance.admin registers its model admins on this site.
         from compliance.admin.insight import quality_view
+        # The same cycle: the job views are in compliance.admin.
+        from compliance.admin import jobs
 
         return [path("insight/quality/", self.admin_view(quality_view(self)), name="insight_quality"),
-                *super().get_urls()]
+                *jobs.urls(self), *super().get_urls()]
 
     def index(self, request, extra_context=None):
         return super().index(request, {"dashboard": dashboard(request.user), **(extra_context or {})})

@@ -24,3 +24,14 @@ class ComplianceAdminConfig(admin_apps.AdminConfig):
     default = False
 
     default_site = "compliance.admin_site.ComplianceAdminSite"
+
+    def ready(self):
+        super().ready()
+        # The registry is ready: the task engine's own admin of raw task rows
+        # is not ours to show (the outbox and the daily runs are shown in
+        # their own terms), and it would bypass our admin's conventions.
+        from django.contrib import admin
+        from django_tasks_db.models import DBTaskResult
+
+        if admin.site.is_registered(DBTaskResult):
+            admin.site.unregister(DBTaskResult)

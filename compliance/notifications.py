@@ -1,29 +1,17 @@
 """Messages to merchants. Every one goes through ``notify``: the message is
-written to the portal's message centre (SPEC §11) in the caller's
-transaction — a rolled-back ticket leaves no message — and its e-mail copy
-is sent after the transaction commits (STYLE §3)."""
-
-import logging
+written to the portal's message centre (SPEC §11) and its e-mail copy to the
+outbox, both in the caller's transaction — a rolled-back ticket leaves
+neither — and a worker sends the e-mail (services.outbox, STYLE §21)."""
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from compliance.models import Measure, Message
+from compliance.models import Measure, Message, OutboxEmail
 from shops.models import ShopMember
-
-logger = logging.getLogger(__name__)
-
-
-def _mail(datatuples: list, template: str) -> None:
-    try:
-        send_mass_mail(datatuples)
-    except Exception:  # a mail server outage must not undo a committed decision
-        logger.exception("could not send %d %s e-mails", len(datatuples), template)
 
 
 # Every ticket reads its shop's recipients. Written out: the ORM took longer
@@ -59,8 +47,9 @@ def notify(shop, template: str, build_context, *, recipients=None) -> None:
 def notify_many(template: str, items, *, recipients=None) -> None:
     """``notify`` for many shops at once (a detector's batch of warnings):
     their members in one query (or ``recipients``, read by the caller with
-    ``recipients_of``), every message in one insert, every e-mail over one
-    connection after commit."""
+    ``recipients_of``), every message in one insert, every e-mail in
+    another, and one task that sends them once the transaction commits (the
+    task row is written in the same transaction: both or neither)."""
     items = list(items)
     members = recipients if recipients is not None else recipients_of(shop.pk for shop, _build in items)
     rows, mails = [], []
@@ -76,11 +65,17 @@ def notify_many(template: str, items, *, recipients=None) -> None:
             link = context.get("url", "")
             rows += [Message(user_id=user_id, shop_id=shop.pk, kind=template, subject=subject[:200], body=body,
                              link=link[:300]) for user_id, _email in users]
-            mails += [(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+            mails += [OutboxEmail(shop_id=shop.pk, kind=template, to=email, subject=subject[:200], body=body)
                       for email in sorted({email for _user_id, email in users if email})]
     Message.objects.bulk_create(rows, batch_size=1000)
     if mails:
-        transaction.on_commit(lambda: _mail(mails, template))
+        now = timezone.now()
+        for mail in mails:
+            mail.created_at = mail.next_attempt_at = now
+        OutboxEmail.objects.bulk_create(mails, batch_size=1000)
+        # cycle: the task runs services, which notify through this module.
+        from compliance.tasks import deliver_mail
+        deliver_mail.enqueue()
 
 
 def _portal_url(name: str, *args) -> str:
@@ -102,9 +97,11 @@ def notify_ticket_issued(ticket, *, recipients=None) -> None:
     notify(ticket.shop, "ticket_issued", context, recipients=recipients)
 
 
-def notify_appeal_closing(ticket) -> None:
-    """SPEC §10: the appeal window closes tomorrow."""
-    notify(ticket.shop, "appeal_closing", lambda: {"ticket": ticket, "shop": ticket.shop, "url": _ticket_url(ticket)})
+def notify_appeals_closing(tickets) -> None:
+    """SPEC §10: the appeal window closes tomorrow — a message for each ticket,
+    all written at once."""
+    notify_many("appeal_closing", [
+        (t.shop, lambda t=t: {"ticket": t, "shop": t.shop, "url": _ticket_url(t)}) for t in tickets])
 
 
 def notify_appeal_decided(appeal) -> None:

@@ -125,3 +125,10 @@ def node_effect(node, *, reached_at: datetime.datetime, ticket_clears: bool = Fa
         suspend_ends_at=reached_at + datetime.timedelta(days=node.suspend_days) if node.suspend_days and not clear
         else None,
         covered=clear and ticket_clears)
+
+
+def alliance_closed_for_good(counted_closures: int, limit: int) -> bool:
+    """SPEC §8: a membership closed for violations more often than the policy
+    allows (``counted_closures`` includes the closure being made) is closed
+    for good."""
+    return counted_closures > limit

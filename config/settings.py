@@ -49,7 +49,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "shops",
+    # Before django_tasks_db: its db_worker command is ours (heartbeats, a
+    # killed worker's task run again; compliance/worker.py).
     "compliance",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +107,15 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = {**env.db("DATABASE_REPLICA_URL"), "TEST": {"MIRROR": "default"},
                             "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"]}
 DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A worker is another process: on SQLite it reaches the database only
+    # through a file, tests' databases included (tests/worker.py), and it
+    # waits for the web server's writes instead of failing at once.
+    # BEGIN IMMEDIATE: a transaction takes the write lock when it starts and
+    # others wait their turn, instead of two readers deadlocking when both
+    # then write ("database is locked").
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    DATABASES["default"]["TEST"] = {"NAME": env.str("SQLITE_TEST_NAME", default=str(BASE_DIR / "var" / "test.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -174,6 +187,29 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DASHBOARD_CHART_SECONDS = env.int("DASHBOARD_CHART_SECONDS", default=60)
 # A filtered admin list counts at most this many rows and then says "1,000+".
 ADMIN_COUNT_CAP = env.int("ADMIN_COUNT_CAP", default=1000)
+
+# Background work (SPEC §10): the Django Tasks API on the database's own
+# queue. Workers are `manage.py db_worker` (compliance/worker.py), any number
+# on any number of hosts; docs/SCALING.md says when to move to a broker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "daily", "jobs"]}}
+# A worker writes a heartbeat this often; one silent for WORKER_LEASE_SECONDS
+# is taken for dead and the task it was running is run again by another.
+WORKER_BEAT_SECONDS = env.float("WORKER_BEAT_SECONDS", default=5)
+WORKER_LEASE_SECONDS = env.float("WORKER_LEASE_SECONDS", default=60)
+# Workers keep their database connection this long (seconds; web processes
+# follow DJANGO_CONN_MAX_AGE).
+WORKER_CONN_MAX_AGE = env.int("WORKER_CONN_MAX_AGE", default=600)
+# The daily job's steps are split into this many shards of shops, each a task.
+DAILY_SHARDS = env.int("DAILY_SHARDS", default=4)
+# Rows a daily step changes in one transaction, and a pause between two such
+# batches (milliseconds) to give a busy primary and its replicas air.
+DAILY_BATCH = env.int("DAILY_BATCH", default=2000)
+DAILY_BATCH_PAUSE_MS = env.int("DAILY_BATCH_PAUSE_MS", default=0)
+# An outbox e-mail is handed to the mail server at most this long before a
+# worker that took it is thought dead and another sends it again.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+# An export of more rows than this is written by a job, not streamed in the request.
+EXPORT_IN_REQUEST_ROWS = env.int("EXPORT_IN_REQUEST_ROWS", default=10_000)
 
 # E-mail: console in development, SMTP via EMAIL_URL (smtp+tls://user:pass@host:587).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -101,10 +101,16 @@ class Result:
     shops: int = 0
 
 
-def _rows(path: Path, progress: bool):
+def _rows(path: Path, progress: bool, report=None):
+    total = 0
+    if report is not None:  # a job's progress bar: lines read of lines in the file
+        with path.open("rb") as raw:
+            total = sum(1 for _line in raw)
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         for row in tqdm(reader, unit="row", desc=path.name, disable=not progress, mininterval=1):
+            if report is not None:
+                report(reader.line_num, total)
             if not row or all(not cell.strip() for cell in row):
                 continue
             if reader.line_num == 1 and not is_digits(normalize_identifier(row[0])):
@@ -137,11 +143,13 @@ def _parse(spec: DailyShopImport, row: list[str], today: datetime.date) -> tuple
     return (shop_no, day, *values)
 
 
-def run_import(spec: DailyShopImport, path: Path, *, skip_invalid: bool = False, progress: bool = False) -> Result:
+def run_import(spec: DailyShopImport, path: Path, *, skip_invalid: bool = False, progress: bool = False,
+               report=None) -> Result:
     """Import ``path`` as ``spec`` says, in one transaction. Raises
     ImportRefused (with the result) when the file has errors and
-    ``skip_invalid`` is not set; nothing is written then."""
-    return run_import_rows(spec, _rows(path, progress), skip_invalid=skip_invalid)
+    ``skip_invalid`` is not set; nothing is written then. ``report(line,
+    lines)`` hears how far the reading got (an admin job's progress)."""
+    return run_import_rows(spec, _rows(path, progress, report), skip_invalid=skip_invalid)
 
 
 def json_rows(spec: DailyShopImport, rows: list) -> list:

@@ -15,6 +15,7 @@ from django.db import connections
 from django.utils import timezone
 
 from compliance.models import Ticket
+from tests.worker import WorkerProcess
 from tests.factories import fund, make_merchant, make_product, make_shop, make_staff, pdf_upload, tier
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -388,10 +389,11 @@ def test_warning_from_the_api_answered_in_the_portal_and_confirmed_in_the_admin(
     shot(portal, "11-warning-inbox")
 
 
-def test_a_node_change_previewed_and_saved_in_a_browser(live_server, chromium):
+def test_a_node_change_previewed_and_saved_in_a_browser(live_server, chromium, tmp_path):
     """Issue #14: the compliance admin changes a node, reads its effect,
     gives the reason and saves; the old node stays with the shops that
-    reached it."""
+    reached it. Issue #21: the replay is a job a real worker runs; the page
+    follows it and shows the effect when it is done."""
     from compliance.models import PointNode, PolicyChange
 
     admin_user = make_staff("b-compliance", "Compliance admin")
@@ -412,8 +414,10 @@ def test_a_node_change_previewed_and_saved_in_a_browser(live_server, chromium):
     log_in(page, f"{live_server.url}/admin/login/", "b-compliance")
     page.goto(f"{live_server.url}/admin/compliance/pointnode/{node.pk}/change/")
     page.fill("#id_threshold", "9")
-    page.click("[data-preview]")
-    page.wait_for_selector("#preview-nodes")
+    with WorkerProcess(tmp_path):
+        page.click("[data-preview]")
+        page.wait_for_url("**/admin/jobs/*/")
+        page.wait_for_selector("#preview-nodes", timeout=30_000)  # the page reloads when the job is done
     assert "A12 → A9" in page.inner_text("#preview-nodes")
     assert shop.shop_no in page.inner_text("#preview-sample")
     assert not PointNode.objects.filter(threshold=9).exists()  # nothing saved yet

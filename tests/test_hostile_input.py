@@ -86,6 +86,13 @@ def admin_requests(user) -> list[tuple]:
         "", "year=abc&by=junk", "year=99999999999999999999", "year=1999&format=csv", "by=month&format=csv",
         "year=²", "year=202²", "year=١٩٩٩&format=csv")]
     requests.append(("POST", "/admin/insight/quality/", JUNK_POST))
+    # A user's jobs and the upload page (issue #21).
+    requests += [("GET", url, None) for url in (
+        "/admin/jobs/?p=abc", "/admin/jobs/?p=-1", "/admin/jobs/?p=99999999999999999999", "/admin/jobs/1/",
+        "/admin/jobs/99999999999999999999/", "/admin/jobs/99999999999999999999/progress/",
+        "/admin/jobs/99999999999999999999/file/", "/admin/jobs/1/progress/", "/admin/jobs/1/file/", "/admin/imports/")]
+    requests += [("POST", "/admin/imports/", data) for data in (
+        {}, JUNK_POST, {"kind": "junk", "file": "notafile"}, {"kind": "scores", "skip_invalid": "maybe"})]
     for model, model_admin in sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label):
         opts = model._meta
         if not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):

@@ -25,6 +25,8 @@ CONFIRM_RENEWALS = {"compliance.confirm_renewal"}
 READ_WARNINGS = {"compliance.view_violationwarning", "compliance.view_warninganswerfile"}
 DECIDE_WARNINGS = {"compliance.decide_warning"}
 INSIGHT = {"compliance.view_insight", "compliance.view_policychange"}
+# Issue #21: the outbox (see it, send again) and the upload page for the daily imports.
+BACKGROUND = {"compliance.view_outboxemail", "compliance.resend_outboxemail", "compliance.import_daily"}
 MANAGE_INTEGRATIONS = {"compliance.view_integration", "compliance.add_integration", "compliance.change_integration",
                        "compliance.revoke_integration", "compliance.view_integrationcall"}
 
@@ -43,7 +45,7 @@ def test_groups_have_exactly_their_permissions():
     assert perms("Compliance admin") == (READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES
                                          | REVIEW_CERTIFICATES | READ_ALLIANCE | DECIDE_ALLIANCE | READ_PROVIDERS
                                          | CONFIRM_RENEWALS | READ_WARNINGS | DECIDE_WARNINGS
-                                         | MANAGE_INTEGRATIONS | INSIGHT) | {
+                                         | MANAGE_INTEGRATIONS | INSIGHT | BACKGROUND) | {
         "compliance.add_renewalcampaign", "compliance.change_renewalcampaign",
         "compliance.add_qualificationrequirement", "compliance.change_qualificationrequirement",
         "compliance.add_qualificationtype", "compliance.change_qualificationtype",

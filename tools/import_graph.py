@@ -28,7 +28,7 @@ BEGIN, END = "<!-- import-graph:begin -->", "<!-- import-graph:end -->"
 LAYERS = [
     ("entry points: admin, portal, API, commands", ("compliance.admin", "compliance.admin_site", "compliance.portal",
                                                    "compliance.api", "compliance.management", "compliance.public",
-                                                   "compliance.exports", "compliance.forms", "config.urls",
+                                                   "compliance.exports", "compliance.forms", "compliance.tasks", "compliance.worker", "config.urls",
                                                    "config.wsgi", "config.asgi", "config.views", "config.middleware",
                                                    "compliance.templatetags", "shops.admin", "shops.management")),
     ("services: every write", ("compliance.services",)),

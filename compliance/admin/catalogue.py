@@ -10,12 +10,13 @@ from django.views.decorators.http import require_POST
 from shops.admin_base import BaseModelAdmin, truncated
 
 from ..exceptions import DomainError
-from ..models import PointNode, PolicyChange, PolicySettings, Rule, RuleTier
+from ..models import Job, PointNode, PolicyChange, PolicySettings, Rule, RuleTier
 from ..services.catalogue import (
     node_create, node_revise, policy_change, record_change, rule_figures, rule_revise,
 )
-from ..selectors.insight import node_change_preview, policy_change_preview, tier_change_preview
-from .insight import INSIGHT, preview_page, with_reason
+from ..selectors.insight import policy_change_preview
+from ..services.jobs import PreviewJob, job_start, serialize_objects
+from .insight import INSIGHT, carried_fields, preview_page, with_reason
 
 
 class PreviewMixin:
@@ -67,9 +68,16 @@ class PreviewMixin:
             raise PermissionDenied
         form = self.get_form(request, obj, change=obj is not None)(request.POST, request.FILES, instance=obj)
         valid = form.is_valid() or set(form.errors) == {"change_reason"}  # the reason is asked for on saving
-        extra_valid, result = self.preview_effect(request, form, obj) if valid else (False, None)
         save_url = (reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]) if obj
                     else reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_add"))
+        extra_valid, result = self.preview_effect(request, form, obj) if valid else (False, None)
+        if valid and extra_valid and isinstance(result, PreviewJob):
+            # A replay of the year takes seconds at platform scale: a job runs it (SPEC §10), its page
+            # follows it and then shows the effect with the save button, as this page does.
+            job = job_start(user=request.user, kind=result.kind, title=f"{self.preview_title}: {obj or form.instance}",
+                            params={**result.params, "carried": carried_fields(request), "save_url": save_url,
+                                    "reason": request.POST.get("change_reason", "")})
+            return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
         errors = [] if valid and extra_valid else [f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
                                                    for k, v in form.errors.items() if k != "change_reason"]
         if valid and not extra_valid and not errors:
@@ -157,7 +165,8 @@ class RuleAdmin(PreviewMixin, BaseModelAdmin):
         formsets, _inlines = self._create_formsets(request, form.instance, change=True)
         if not all(formset.is_valid() for formset in formsets):
             return False, None
-        return True, tier_change_preview(obj.code, self._tiers(formsets))
+        return True, PreviewJob(Job.Kind.RULE_PREVIEW, {"rule_code": obj.code,
+                                                         "objects": serialize_objects(self._tiers(formsets))})
 
     @staticmethod
     def _tiers(formsets) -> list:
@@ -210,7 +219,8 @@ class PointNodeAdmin(PreviewMixin, BaseModelAdmin):
     preview_kind = "node"
 
     def preview_effect(self, request, form, obj):
-        return True, node_change_preview(form.instance)
+        return True, PreviewJob(Job.Kind.NODE_PREVIEW, {"pk": obj.pk if obj else None,
+                                                         "objects": serialize_objects([form.instance])})
 
     readonly_fields = ("replaced_by",)
 

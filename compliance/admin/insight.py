@@ -39,13 +39,18 @@ def with_reason(model_form):
         "change_reason": ChangeReasonMixin.base_fields["change_reason"]})
 
 
+def carried_fields(request) -> list[tuple[str, str]]:
+    """The change form's data as submitted, to carry to its save."""
+    return [(key, value) for key, values in request.POST.lists() if key not in ("csrfmiddlewaretoken", "_preview")
+            for value in values]
+
+
 def preview_page(request, model_admin, *, title, result, obj, save_url, extra=None):
     """The preview's page: the effect, the data as submitted (hidden) and a
     button that saves it to the change form's URL."""
-    carried = [(key, value) for key, values in request.POST.lists() if key not in ("csrfmiddlewaretoken", "_preview")
-               for value in values]
     context = {**model_admin.admin_site.each_context(request), "opts": model_admin.opts, "title": title,
-               "result": result, "original": obj, "carried": carried, "save_url": save_url, **(extra or {})}
+               "result": result, "original": obj, "carried": carried_fields(request), "save_url": save_url,
+               **(extra or {})}
     return TemplateResponse(request, "admin/compliance/insight/preview.html", context)
 
 

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldError, PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -12,10 +13,11 @@ from django.utils.translation import gettext_lazy
 from compliance.exceptions import DomainError
 from config.db_router import read_alias
 from compliance.exports import streaming_export
-from compliance.models import Rule, RuleTier, Ticket, TicketEvidence
+from compliance.models import Job, Rule, RuleTier, Ticket, TicketEvidence
 from compliance.models.base import in_chinese
 from compliance.selectors import shop_standing, ticket_measures, ticket_timeline
 from compliance.wording import person
+from compliance.services.jobs import job_start
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
 from shops.admin_base import (
     BaseModelAdmin, money_column, shop_label, status_column, ticket_shapes, time_column, truncated, valid_pk,
@@ -32,6 +34,42 @@ EXPORT_HEADER = [
     gettext_lazy("status"), gettext_lazy("occurred at"), gettext_lazy("issued at"), gettext_lazy("issued by"),
     gettext_lazy("appeal deadline"),
 ]
+EXPORT_COLUMNS = ("number", "shop__shop_no", "shop__name", "rule_snapshot", "violation_class", "points",
+                  "deposit_amount", "status", "occurred_at", "issued_at", "issued_by__username", "appeal_deadline")
+
+
+def export_rows(queryset):
+    """The export's rows, read as they are written. Everything language-
+    dependent is resolved now: a streamed response produces its rows after
+    the view returned, when the request's language is no longer active."""
+    statuses = {value: str(label) for value, label in Ticket.Status.choices}
+    zh = in_chinese()
+    alias = read_alias()
+    # iterator(): PostgreSQL streams through a server-side cursor, SQLite
+    # fetches in chunks; neither loads the whole result. Inside a
+    # transaction the cursor also works through PgBouncer's transaction
+    # pooling. Exports read from the replica when there is one.
+    with transaction.atomic(using=alias):
+        for (number, shop_no, shop_name, snap, cls, points, deposit, status, occurred, issued, by,
+             deadline) in queryset.using(alias).iterator(chunk_size=2000):
+            yield [number, shop_no, shop_name, snap.get("rule_name_zh" if zh else "rule_name_en"),
+                   snap.get("tier_name_zh" if zh else "tier_name_en"), cls, points, deposit,
+                   statuses.get(status, status), timezone.localtime(occurred),
+                   timezone.localtime(issued), by, timezone.localtime(deadline)]
+
+
+def job_export(user, query: str):
+    """An export job's header, rows and row count: the ticket list as the
+    query string filtered it, for that user, through the changelist's own
+    filters (a request rebuilt from the query, never a second parser)."""
+    request = HttpRequest()
+    request.method, request.path = "GET", reverse("admin:compliance_ticket_changelist")
+    request.GET, request.user = QueryDict(query), user
+    model_admin = admin.site.get_model_admin(Ticket)
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied(_("You may no longer see tickets."))
+    queryset = model_admin.export_queryset(request)
+    return [str(h) for h in EXPORT_HEADER], export_rows(queryset), queryset.count()
 
 
 class TicketEvidenceInline(EvidenceInline):
@@ -251,33 +289,22 @@ class TicketAdmin(BaseModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
-            changelist = self.get_changelist_instance(request)
-            queryset = changelist.get_queryset(request).values_list(
-                "number", "shop__shop_no", "shop__name", "rule_snapshot", "violation_class", "points",
-                "deposit_amount", "status", "occurred_at", "issued_at", "issued_by__username", "appeal_deadline",
-            )
+            queryset = self.export_queryset(request)
         except (IncorrectLookupParameters, FieldError, ValidationError):
             # Bad filter parameters: back to the list, as the changelist itself does.
             return HttpResponseRedirect(reverse("admin:compliance_ticket_changelist") + "?e=1")
-        # Everything language-dependent is rendered now: the rows are produced
-        # after the view returns, when the request's language is no longer active.
-        statuses = {value: str(label) for value, label in Ticket.Status.choices}
-        zh = in_chinese()
+        # More rows than a request should carry: a job writes the file (SPEC §10).
+        limit = settings.EXPORT_IN_REQUEST_ROWS
+        if queryset[:limit + 1].count() > limit:
+            job = job_start(user=request.user, kind=Job.Kind.TICKET_EXPORT,
+                            title=_("Ticket export (%(fmt)s)") % {"fmt": fmt.upper()},
+                            params={"fmt": fmt, "query": request.GET.urlencode()})
+            return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
+        return streaming_export(fmt, header=[str(h) for h in EXPORT_HEADER], rows=export_rows(queryset),
+                                filename="tickets")
 
-        alias = read_alias()
+    def export_queryset(self, request):
+        """The export's rows: the list as its filters and search select them."""
+        return self.get_changelist_instance(request).get_queryset(request).values_list(*EXPORT_COLUMNS)
 
-        def rows():
-            # iterator(): PostgreSQL streams through a server-side cursor, SQLite
-            # fetches in chunks; neither loads the whole result. Inside a
-            # transaction the cursor also works through PgBouncer's transaction
-            # pooling. Exports read from the replica when there is one.
-            with transaction.atomic(using=alias):
-                for (number, shop_no, shop_name, snap, cls, points, deposit, status, occurred, issued, by,
-                     deadline) in queryset.using(alias).iterator(chunk_size=2000):
-                    yield [number, shop_no, shop_name, snap.get("rule_name_zh" if zh else "rule_name_en"),
-                           snap.get("tier_name_zh" if zh else "tier_name_en"), cls, points, deposit,
-                           statuses.get(status, status), timezone.localtime(occurred),
-                           timezone.localtime(issued), by, timezone.localtime(deadline)]
 
-        header = [str(h) for h in EXPORT_HEADER]
-        return streaming_export(fmt, header=header, rows=rows(), filename="tickets")

@@ -1,4 +1,5 @@
 from .alliance import AllianceClosure, AllianceMembership
+from .background import DailyRun, DailyShard, Job, OutboxEmail, WorkerBeat
 from .appeals import Appeal, AppealEvidence
 from .base import AppendOnlyModel, EventAction, EventSubject, ViolationClass, Workflow
 from .insight import PolicyChange
@@ -16,6 +17,7 @@ from .tickets import (
 )
 
 __all__ = [
+    "DailyRun", "DailyShard", "Job", "OutboxEmail", "WorkerBeat",
     "Integration", "IntegrationCall", "Scope", "ViolationWarning", "WarningAnswerFile",
     "PolicyChange", "Message", "ProviderRequest", "RenewalCampaign", "RenewalResult",
     "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence",

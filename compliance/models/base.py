@@ -179,6 +179,11 @@ class EventAction(models.TextChoices):
     PROVIDER_REVOKED = "provider_revoked", _("Provider's certification revoked")
     PROVIDER_CERTIFIED = "provider_certified", _("Provider certified")
     PROVIDER_EXITED = "provider_exited", _("Provider exited")
+    MAIL_DEAD = "mail_dead", _("E-mail undeliverable")
+    MAIL_RESENT = "mail_resent", _("E-mail sent again")
+    JOB_STARTED = "job_started", _("Job started")
+    JOB_DONE = "job_done", _("Job done")
+    JOB_FAILED = "job_failed", _("Job failed")
 
 
 class EventSubject(models.TextChoices):
@@ -195,6 +200,8 @@ class EventSubject(models.TextChoices):
     PROVIDER_REQUEST = "provider_request", _("provider request")
     RENEWAL = "renewal", _("renewal result")
     PROVIDER = "provider", _("service provider")
+    MAIL = "mail", _("outgoing e-mail")
+    JOB = "job", _("job")
 
 
 def transitions(*pairs) -> dict[tuple[str, str], frozenset]:

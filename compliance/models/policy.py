@@ -102,6 +102,21 @@ class PolicySettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100000)],
         help_text=_("A rule or reviewer with fewer tickets in the period is never flagged: too few to tell."),
     )
+    mail_max_attempts = models.PositiveSmallIntegerField(
+        _("e-mail: attempts before giving up"), default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("An e-mail the mail server refuses this many times is marked undeliverable; compliance "
+                    "admins see it and can send it again. The portal message is there either way."),
+    )
+    mail_retry_seconds = models.PositiveIntegerField(
+        _("e-mail: first retry after (seconds)"), default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(86400)],
+        help_text=_("Each further retry waits twice as long as the one before."),
+    )
+    mail_retry_max_seconds = models.PositiveIntegerField(
+        _("e-mail: longest wait between attempts (seconds)"), default=6 * 3600,
+        validators=[MinValueValidator(1), MaxValueValidator(7 * 86400)],
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -123,6 +138,11 @@ class PolicySettings(models.Model):
     @property
     def upload_max_bytes(self) -> int:
         return self.upload_max_mb * 1_000_000  # "10 MB" means 10,000,000 bytes in every message
+
+    def mail_retry_delay(self, attempts: int) -> int:
+        """Seconds to wait after the ``attempts``-th failed attempt: the first
+        delay, doubled each time, never more than the longest wait."""
+        return min(self.mail_retry_seconds * 2 ** min(attempts - 1, 30), self.mail_retry_max_seconds)
 
     def upload_limits(self):
         return UploadLimits(max_bytes=self.upload_max_bytes, max_pixels=self.upload_max_megapixels * 1_000_000)

@@ -276,10 +276,12 @@ class Preview:
 
 
 def preview(*, nodes_after: list[Node] | None = None, tiers_after: dict[int, Tier] | None = None,
-            shop_ids=None, now: datetime.datetime | None = None) -> Preview:
+            shop_ids=None, now: datetime.datetime | None = None, progress=None) -> Preview:
     """Replay this year's live tickets under the saved data and under the
     changed data (``nodes_after`` in place of the saved nodes; the tiers of
-    ``tiers_after`` in place of those tiers) and count what differs."""
+    ``tiers_after`` in place of those tiers) and count what differs.
+    ``progress(done, total)``, if given, hears of each shop replayed (a job's
+    progress bar)."""
     started = time.perf_counter()
     now = now or timezone.now()
     year = point_year(now)
@@ -293,10 +295,19 @@ def preview(*, nodes_after: list[Node] | None = None, tiers_after: dict[int, Tie
     after = Replay(nodes_after, tiers_after, set(tiers_after))
     tickets = 0
     per_order = any(tier.deposit_per_order is not None for tier in tiers_after.values())
+    total = done = 0
+    last_shop = None
+    if progress is not None:
+        total = len(shop_ids) if shop_ids is not None else (
+            Ticket.objects.live().filter(point_year=year, tier_id__in=tier_ids).values("shop_id").distinct().count())
+        progress(0, total)
     for row in _rows(year, shop_ids, tier_ids=tier_ids, with_day=per_order):
         before.ticket(row)
         after.ticket(row)
         tickets += 1
+        if progress is not None and row.shop_id != last_shop:
+            done, last_shop = done + 1, row.shop_id
+            progress(done, total)
     result = Preview(year=year, shops_replayed=len(after.outcomes), tickets_replayed=tickets, seconds=0,
                      outcomes_before=dict(before.outcomes), outcomes_after=dict(after.outcomes),
                      labels_before={n.key: n.label for n in nodes_before},
@@ -371,15 +382,15 @@ def _shops_concerned(year, nodes_before, nodes_after, tiers_after):
     return sorted(shop_ids), None
 
 
-def node_change_preview(node: PointNode, *, now=None) -> Preview:
+def node_change_preview(node: PointNode, *, now=None, progress=None) -> Preview:
     """The saved nodes with ``node`` (changed, unsaved, or new) in its place."""
     saved = [Node.of(n) for n in PointNode.objects.all()]
     changed = Node.of(node)
     after = [n for n in saved if n.pk != node.pk or node.pk is None] + [changed]
-    return preview(nodes_after=after, now=now)
+    return preview(nodes_after=after, now=now, progress=progress)
 
 
-def tier_change_preview(rule_code: str, changed: list[RuleTier], *, now=None) -> Preview:
+def tier_change_preview(rule_code: str, changed: list[RuleTier], *, now=None, progress=None) -> Preview:
     """This year's tickets of the changed tiers — of any version of the rule,
     matched by tier code — as if issued under the changed figures. ``changed``
     are the edited tiers, unsaved; those whose figures did not change, and
@@ -388,7 +399,7 @@ def tier_change_preview(rule_code: str, changed: list[RuleTier], *, now=None) ->
     figures = {t.code: Tier.of(t) for t in changed if t.pk in saved and saved[t.pk] != Tier.of(t)}
     ids = {pk: figures[code] for pk, code in RuleTier.objects.filter(rule__code=rule_code, code__in=figures)
            .values_list("pk", "code")}
-    return preview(tiers_after=ids, now=now)
+    return preview(tiers_after=ids, now=now, progress=progress)
 
 
 # Decision quality ----------------------------------------------------------------------------------

@@ -58,3 +58,11 @@ def check_reentry(controller: Controller, *, now: datetime.datetime | None = Non
                 "date": date_format(timezone.localtime(allowed_from), "DATE_FORMAT"),
             }
         )
+
+
+def within(queryset, shops: tuple[int, int] | None, field: str = "shop_id"):
+    """``queryset`` restricted to the shops with IDs in ``[lo, hi)`` — one
+    shard of the daily job (services.daily) — or all of it for None."""
+    if shops is None:
+        return queryset
+    return queryset.filter(**{f"{field}__gte": shops[0], f"{field}__lt": shops[1]})

@@ -6,22 +6,24 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance.calendar import add_working_days, shanghai
 from compliance.exceptions import DomainError, InvalidTransition
+from compliance.rules import alliance_closed_for_good
 from compliance.models import AllianceClosure, AllianceMembership, Event, PolicySettings, Ticket
-from compliance.notifications import notify
+from compliance.notifications import notify, notify_many
 from compliance.selectors.alliance import (  # noqa: F401 (membership_of, materials_rows re-exported)
     alliance_eligibility, counted_closures, materials_rows, membership_of, settlement_materials,
 )
 from compliance.selectors.qualifications import active_requirements, missing_qualifications
+from compliance.selectors.shops import within
 from shops.models import Shop
 
-from .events import transition
+from .events import transition, transition_many
 from .locks import lock_shop
 
 Status, Cause = AllianceMembership.Status, AllianceMembership.Cause
@@ -109,7 +111,8 @@ def alliance_close(*, shop: Shop, cause: str, reason: str = "", actor=None, tick
         limit = PolicySettings.load().alliance_max_closures
         membership.closed_at, membership.close_cause = now, cause
         membership.close_reason = reason or closure.get_cause_display()
-        transition(membership, Status.CLOSED_FOR_GOOD if counted_closures(membership) > limit else Status.CLOSED,
+        transition(membership, Status.CLOSED_FOR_GOOD if alliance_closed_for_good(counted_closures(membership), limit)
+                   else Status.CLOSED,
                    action=Event.Action.ALLIANCE_CLOSED, at=now, actor=actor, shop=shop, ticket=ticket,
                    reason=membership.close_reason, fields=["closed_at", "close_cause", "close_reason"])
         notify(shop, "alliance_closed", lambda: {"m": membership, "shop": shop, "closure": closure,
@@ -132,21 +135,23 @@ def alliance_ticket_revoked(*, ticket: Ticket, now: datetime.datetime, actor=Non
     limit = PolicySettings.load().alliance_max_closures
     for closure in closures:
         membership = AllianceMembership.objects.select_for_update(no_key=True).get(pk=closure.membership_id)
-        if membership.status == Status.CLOSED_FOR_GOOD and counted_closures(membership) <= limit:
+        if membership.status == Status.CLOSED_FOR_GOOD and not alliance_closed_for_good(counted_closures(membership),
+                                                                                           limit):
             transition(membership, Status.CLOSED, action=Event.Action.ALLIANCE_CLOSURE_VOIDED, at=now, actor=actor,
                        shop=ticket.shop, ticket=ticket,
                        reason=_("Ticket %(number)s was revoked: its closure no longer counts.")
                        % {"number": ticket.number})
 
 
-def alliance_recheck(cutoff: datetime.datetime) -> int:
-    """The daily re-check (SPEC §8, §10): active memberships whose score fell
-    to the threshold or below, whose brand qualification lapsed, or whose
-    controller's other shop got a serious violation since they joined. Each
-    trigger is one set-based selection; only the memberships it finds are
-    closed, one at a time (a closure is a workflow with its own lock)."""
+def alliance_recheck(cutoff: datetime.datetime, shops: tuple[int, int] | None = None) -> int:
+    """The daily re-check (SPEC §8, §10) of the memberships of shops with IDs
+    in ``shops`` ([lo, hi); all when None): active memberships whose score
+    fell to the threshold or below, whose brand qualification lapsed, or
+    whose controller's other shop got a serious violation since they joined.
+    Each trigger is one set-based selection; what they find is closed in
+    bulk (``_close_many``)."""
     policy = PolicySettings.load()
-    active = AllianceMembership.objects.filter(status=Status.ACTIVE)
+    active = within(AllianceMembership.objects.filter(status=Status.ACTIVE), shops)
     found: dict[int, tuple[str, str]] = {}
     low = active.filter(Q(shop__experience_score__lte=policy.alliance_min_score) | Q(shop__experience_score=None))
     for shop_id, score in low.values_list("shop_id", "shop__experience_score"):
@@ -154,17 +159,69 @@ def alliance_recheck(cutoff: datetime.datetime) -> int:
             "score": score if score is not None else "—", "min": policy.alliance_min_score}))
     brand_rows = [r for r in active_requirements() if r.per_brand and r.shop_type]
     if brand_rows:
-        lapsed = (missing_qualifications(shanghai(cutoff).date(), brand_rows)
-                  .filter(shop__alliance__status=Status.ACTIVE).values_list("shop_id", flat=True).distinct())
-        for shop_id in lapsed:
+        lapsed = missing_qualifications(shanghai(cutoff).date(), brand_rows).filter(shop__alliance__status=Status.ACTIVE)
+        # The shard's range on the products and on the memberships: on the
+        # products alone the planner scans every shop (and, on PostgreSQL,
+        # JIT-compiles the query for longer than it then runs).
+        lapsed = within(within(lapsed, shops), shops, "shop__alliance__shop_id")
+        for shop_id in lapsed.values_list("shop_id", flat=True).distinct():
             found.setdefault(shop_id, (Cause.BRAND_LAPSED, ""))
     serious = Ticket.objects.live().filter(
         rule__alliance_serious=True, shop__controller=OuterRef("shop__controller"),
         issued_at__gt=OuterRef("activated_at"), issued_at__lte=cutoff).exclude(shop=OuterRef("shop"))
     for shop_id in active.filter(Exists(serious)).values_list("shop_id", flat=True):
         found.setdefault(shop_id, (Cause.CONTROLLER_VIOLATION, ""))
+    found_ids = sorted(found)
     closed = 0
-    for shop_id, (cause, reason) in sorted(found.items()):
-        if alliance_close(shop=Shop(pk=shop_id), cause=cause, reason=reason, now=cutoff):
-            closed += 1
+    for start in range(0, len(found_ids), RECHECK_BATCH):
+        closed += _close_many({pk: found[pk] for pk in found_ids[start:start + RECHECK_BATCH]}, cutoff, policy)
     return closed
+
+
+RECHECK_BATCH = 1000
+
+
+def _close_many(found: dict[int, tuple[str, str]], now: datetime.datetime, policy: PolicySettings) -> int:
+    """``alliance_close`` for many shops at once, the daily re-check's way:
+    the memberships still active are locked (a ticket closing one of them at
+    this moment waits, or went first and this finds it closed), their
+    closures inserted in one statement, their statuses set in one, their
+    events in one, their messages and e-mails in one each."""
+    with transaction.atomic():
+        memberships = list(AllianceMembership.objects.select_for_update(no_key=True, of=("self",))
+                           .filter(shop_id__in=list(found), status=Status.ACTIVE).select_related("shop")
+                           .order_by("id"))
+        if not memberships:
+            return 0
+        counted = dict(AllianceClosure.objects.filter(membership__in=memberships, counted=True, voided_at=None)
+                       .values("membership_id").annotate(n=Count("id")).values_list("membership_id", "n"))
+        closures, outcome = [], {}
+        for membership in memberships:
+            cause, reason = found[membership.shop_id]
+            closure = AllianceClosure(membership=membership, shop_id=membership.shop_id, cause=cause,
+                                      counted=cause in AllianceMembership.COUNTED, reason=reason, created_at=now)
+            closures.append(closure)
+            total = counted.get(membership.pk, 0) + closure.counted
+            to = Status.CLOSED_FOR_GOOD if alliance_closed_for_good(total, policy.alliance_max_closures) else Status.CLOSED
+            outcome.setdefault((to, cause), []).append((membership, reason or str(closure.get_cause_display())))
+        AllianceClosure.objects.bulk_create(closures)
+        # One transition per outcome (status and cause: a handful of UPDATEs,
+        # where bulk_update's CASE over every row took longer than the rest).
+        # A reason of its own (the score's) is the closure's, just inserted.
+        own_reason = Subquery(AllianceClosure.objects.filter(membership=OuterRef("pk")).order_by("-id")
+                              .values("reason")[:1])
+        for (to, cause), group in outcome.items():
+            reasons = {m.pk: reason for m, reason in group}
+            same = set(reasons.values())
+            transition_many(AllianceMembership, [(m.pk, m.shop_id) for m, _r in group], source=Status.ACTIVE, to=to,
+                            action=Event.Action.ALLIANCE_CLOSED, at=now, reason=reasons.get,
+                            updates={"closed_at": now, "close_cause": cause,
+                                     "close_reason": same.pop() if len(same) == 1 else own_reason})
+        # The messages say what the memberships now are: read back, not assumed.
+        closed = {m.pk: m for m in AllianceMembership.objects.filter(pk__in=[m.pk for m in memberships])
+                  .select_related("shop")}
+        notify_many("alliance_closed", [
+            (closed[c.membership_id].shop, lambda m=closed[c.membership_id], c=c: {
+                "m": m, "shop": m.shop, "closure": c, "url": _alliance_url(m.shop)})
+            for c in closures])
+    return len(memberships)

@@ -2,20 +2,33 @@
 with an index and changes it set-based, in batches that keep locks short,
 writing its events in bulk: the cost grows with the rows that change, not
 with the size of the tables. Running a step twice for the same date changes
-nothing the second time (the selection only finds what is still due)."""
+nothing the second time (the selection only finds what is still due).
+
+A run is a set of tasks (``daily_start``): the steps in SPEC §10's order,
+each split into shards of shops by ID (``DailyShard``) that any number of
+workers run at once; the last shard of a step to finish enqueues the next
+step's. A worker killed mid-shard leaves that shard unfinished: its task is
+run again (compliance/worker.py) and finds only what is still due."""
 
 import datetime
-
 import logging
+import math
+import time
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance.calendar import day_ends, shanghai
 from compliance.exceptions import DomainError
-from compliance.models import Event, Measure, PolicySettings, Qualification, RectificationNotice, Ticket
-from compliance.notifications import notify_appeal_closing, notify_certificates_expiring, notify_notices_opened
+from compliance.models import (
+    DailyRun, DailyShard, Event, Measure, PolicySettings, Qualification, RectificationNotice, Ticket,
+)
+from compliance.notifications import notify_appeals_closing, notify_certificates_expiring, notify_notices_opened
+from compliance.selectors.shops import within
+from shops.models import Shop
 
 from . import measures as m
 from . import qualifications as quals
@@ -26,7 +39,17 @@ from .warnings import warnings_expire, warnings_remind
 
 logger = logging.getLogger(__name__)
 
-BATCH = 2000
+Shops = tuple[int, int] | None  # one shard: shop IDs in [lo, hi); None: every shop
+
+
+def _batch() -> int:
+    return settings.DAILY_BATCH
+
+
+def _breathe() -> None:
+    """The pause between two batches a busy database may be given (settings)."""
+    if settings.DAILY_BATCH_PAUSE_MS:
+        time.sleep(settings.DAILY_BATCH_PAUSE_MS / 1000)
 
 
 def cutoff_for(day: datetime.date, *, now: datetime.datetime | None = None) -> datetime.datetime:
@@ -34,11 +57,12 @@ def cutoff_for(day: datetime.date, *, now: datetime.datetime | None = None) -> d
     return min(day_ends(day), now or timezone.now())
 
 
-def end_suspensions(cutoff: datetime.datetime) -> int:
+def end_suspensions(cutoff: datetime.datetime, shops: Shops = None) -> int:
     """End suspensions whose time has passed, a shop at a time (few shops a
     day): its due suspensions in one UPDATE, then its status from what is
     still in force (SPEC §6.3)."""
-    due = Measure.objects.filter(kind=Measure.Kind.SUSPEND, status=Measure.Status.ACTIVE, ends_at__lte=cutoff)
+    due = within(Measure.objects.filter(kind=Measure.Kind.SUSPEND, status=Measure.Status.ACTIVE,
+                                        ends_at__lte=cutoff), shops)
     ended = 0
     shop_ids = sorted(set(due.values_list("shop_id", flat=True)))
     for shop_id in shop_ids:
@@ -54,41 +78,40 @@ def end_suspensions(cutoff: datetime.datetime) -> int:
     return ended
 
 
-def finalise_tickets(cutoff: datetime.datetime) -> int:
+def finalise_tickets(cutoff: datetime.datetime, shops: Shops = None) -> int:
     """SPEC §6.1: issued tickets whose appeal window closed become final.
-    Batches of ``BATCH`` rows: each locks its rows (skipping any a merchant is
+    Batches of ``DAILY_BATCH`` rows: each locks its rows (skipping any a merchant is
     appealing right now: that ticket is no longer due once the appeal is in,
     and is picked up by the next run if the appeal fails), updates them in one
     statement and writes their events in one insert."""
     total = 0
     reason = _("The appeal window closed.")
+    due = within(Ticket.objects.filter(status=Ticket.Status.ISSUED, appeal_deadline__lte=cutoff), shops)
     while True:
         with transaction.atomic():
-            rows = list(
-                Ticket.objects.select_for_update(skip_locked=True, no_key=True)
-                .filter(status=Ticket.Status.ISSUED, appeal_deadline__lte=cutoff)
-                .order_by("id").values_list("id", "shop_id")[:BATCH]
-            )
+            rows = list(due.select_for_update(skip_locked=True, no_key=True).order_by("id")
+                        .values_list("id", "shop_id")[:_batch()])
             if not rows:
                 return total
             total += transition_many(Ticket, rows, source=Ticket.Status.ISSUED, to=Ticket.Status.FINAL,
                                      action=Event.Action.TICKET_FINAL, at=cutoff, reason=reason)
+        _breathe()
 
 
-def expire_certificates(cutoff: datetime.datetime) -> int:
+def expire_certificates(cutoff: datetime.datetime, shops: Shops = None) -> int:
     """SPEC §4: approved certificates whose last valid day has ended expire at
     the Shanghai midnight after it, and each gets its rectification notice in
     the same transaction. One UPDATE per batch and expiry day (a daily run
     has one such day; a run for a later date catches up with each)."""
     today = shanghai(cutoff).date()
-    due = Qualification.objects.filter(status=Qualification.Status.APPROVED, expires_on__lt=today)
+    due = within(Qualification.objects.filter(status=Qualification.Status.APPROVED, expires_on__lt=today), shops)
     total = 0
     for expires_on in sorted(set(due.values_list("expires_on", flat=True))):
         at = day_ends(expires_on)
         while True:
             with transaction.atomic():
                 rows = list(due.filter(expires_on=expires_on).select_for_update(skip_locked=True, no_key=True)
-                            .order_by("id").values_list("id", "shop_id")[:BATCH])
+                            .order_by("id").values_list("id", "shop_id")[:_batch()])
                 if not rows:
                     break
                 ids = [pk for pk, _shop in rows]
@@ -98,15 +121,16 @@ def expire_certificates(cutoff: datetime.datetime) -> int:
                 notify_notices_opened(quals.open_notices(ids))
                 quals.gaps_refresh(shop_ids={shop_id for _pk, shop_id in rows}, now=at)
                 total += len(rows)
+            _breathe()
     return total
 
 
-def ticket_overdue_notices(cutoff: datetime.datetime) -> int:
+def ticket_overdue_notices(cutoff: datetime.datetime, shops: Shops = None) -> int:
     """SPEC §4: a notice whose deadline passed without a replacement becomes
     a ticket. A notice at a time, each in its own transaction (a ticket is a
     workflow with its own locks); one that cannot be issued is logged and left
     open for the next run."""
-    due = RectificationNotice.objects.filter(status=RectificationNotice.Status.OPEN, deadline__lt=cutoff)
+    due = within(RectificationNotice.objects.filter(status=RectificationNotice.Status.OPEN, deadline__lt=cutoff), shops)
     issued, shops = 0, set()
     for notice_id, shop_id in list(due.order_by("deadline", "id").values_list("id", "shop_id")):
         try:
@@ -120,47 +144,48 @@ def ticket_overdue_notices(cutoff: datetime.datetime) -> int:
     return issued
 
 
-def refresh_qualification_gaps(cutoff: datetime.datetime) -> int:
+def refresh_qualification_gaps(cutoff: datetime.datetime, shops: Shops = None) -> int:
     """The missing-certificate queue against every product on sale: catches
     what no certificate change announced (new products, changed categories,
     shops reopened). One set-based SELECT, then writes for the changes only."""
-    opened, _resolved = quals.gaps_refresh(now=cutoff)
+    opened, _resolved = quals.gaps_refresh(shops=shops, now=cutoff)
     return opened
 
 
-def certificate_reminders(cutoff: datetime.datetime) -> int:
+def certificate_reminders(cutoff: datetime.datetime, shops: Shops = None) -> int:
     """SPEC §10: remind the merchant once of each approved certificate that
     expires within the policy's warning window; one e-mail per shop."""
     today = shanghai(cutoff).date()
     window = PolicySettings.load().certificate_warning_days
-    due = Qualification.objects.filter(
+    due = within(Qualification.objects.filter(
         status=Qualification.Status.APPROVED, expiry_reminded_at=None, expires_on__gte=today,
-        expires_on__lte=today + datetime.timedelta(days=window))
+        expires_on__lte=today + datetime.timedelta(days=window)), shops)
     with transaction.atomic():
-        rows = list(due.select_for_update(skip_locked=True, no_key=True).select_related("qualification_type", "shop")
-                    .order_by("shop_id", "expires_on"))
+        rows = list(due.select_for_update(skip_locked=True, no_key=True, of=("self",))
+                    .select_related("qualification_type", "shop").order_by("shop_id", "expires_on"))
         Qualification.objects.filter(pk__in=[q.pk for q in rows]).update(expiry_reminded_at=cutoff)
         notify_certificates_expiring(rows)
     return len(rows)
 
 
-def appeal_reminders(cutoff: datetime.datetime) -> int:
+def appeal_reminders(cutoff: datetime.datetime, shops: Shops = None) -> int:
     """SPEC §10: remind the merchant, once, of each ticket they can still
     appeal whose window closes on the next Shanghai day. The selection is the
     (status, appeal_deadline) index; each reminded ticket is marked."""
-    due = Ticket.objects.filter(status=Ticket.Status.ISSUED, appeal_deadline__gt=cutoff,
-                                appeal_deadline__lte=cutoff + datetime.timedelta(days=1), appeal_reminded_at=None)
+    due = within(Ticket.objects.filter(status=Ticket.Status.ISSUED, appeal_deadline__gt=cutoff,
+                                       appeal_deadline__lte=cutoff + datetime.timedelta(days=1),
+                                       appeal_reminded_at=None), shops)
     reminded = 0
     while True:
         with transaction.atomic():
             tickets = list(due.select_for_update(skip_locked=True, no_key=True, of=("self",))
-                           .select_related("shop").order_by("id")[:BATCH])
+                           .select_related("shop").order_by("id")[:_batch()])
             if not tickets:
                 return reminded
             Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(appeal_reminded_at=cutoff)
-            for ticket in tickets:
-                notify_appeal_closing(ticket)
+            notify_appeals_closing(tickets)
             reminded += len(tickets)
+        _breathe()
 
 
 # SPEC §10's order; later issues add theirs in place.
@@ -176,3 +201,79 @@ STEPS = [
     ("expire_warnings", warnings_expire),
     ("warning_reminders", warnings_remind),
 ]
+
+def daily_start(day: datetime.date, *, shards: int | None = None, now: datetime.datetime | None = None) -> DailyRun:
+    """Start a run of the daily job for ``day``: its first step's shards are
+    enqueued; each step's last shard enqueues the next step (``run_shard``).
+    Any number of runs of a day may follow one another: each finds only what
+    is still due."""
+    shards = shards or settings.DAILY_SHARDS
+    shop_max = Shop.objects.aggregate(m=Max("id"))["m"] or 0
+    with transaction.atomic():
+        run = DailyRun.objects.create(day=day, cutoff=cutoff_for(day, now=now), shards=min(shards, shop_max or 1),
+                                      shop_max=shop_max, started_at=timezone.now())
+        _enqueue_step(run, 0)
+    return run
+
+
+def _ranges(run: DailyRun) -> list[tuple[int, int]]:
+    """The step's shards: equal ranges of shop IDs, the last one open-ended
+    (shops opened since the run started belong to it)."""
+    count = run.shards
+    width = math.ceil((run.shop_max + 1) / count)
+    return [(k * width, (k + 1) * width if k < count - 1 else 2 ** 62) for k in range(count)]
+
+
+def _enqueue_step(run: DailyRun, position: int) -> None:
+    # cycle: the tasks module runs this one's shards.
+    from compliance.tasks import daily_shard
+
+    name, _step = STEPS[position]
+    shards = DailyShard.objects.bulk_create([
+        DailyShard(run=run, position=position, step=name, shard=k, lo=lo, hi=hi)
+        for k, (lo, hi) in enumerate(_ranges(run))])
+    for shard in shards:
+        shard.task_id = daily_shard.enqueue(shard.pk).id
+    DailyShard.objects.bulk_update(shards, ["task_id"])
+    DailyRun.objects.filter(pk=run.pk).update(step=position)
+
+
+def run_shard(shard_id: int) -> int | None:
+    """Run one shard of a step (the ``daily_shard`` task). A finished shard
+    is not run again; an unfinished one — its worker was killed — is, and
+    finds only what is still due. The last shard of its step to finish
+    enqueues the next step, or ends the run: the run's row is locked for
+    that decision, so exactly one shard makes it."""
+    shard = DailyShard.objects.select_related("run").get(pk=shard_id)
+    if shard.finished_at is not None:
+        return None
+    run = shard.run
+    started = time.perf_counter()
+    _name, step = STEPS[shard.position]
+    count = step(run.cutoff, shops=(shard.lo, shard.hi))
+    with transaction.atomic():
+        run = DailyRun.objects.select_for_update().get(pk=run.pk)
+        finished = DailyShard.objects.filter(pk=shard.pk, finished_at=None).update(
+            count=count, seconds=time.perf_counter() - started, finished_at=timezone.now())
+        if finished and not DailyShard.objects.filter(run=run, position=shard.position, finished_at=None).exists():
+            if shard.position + 1 < len(STEPS):
+                _enqueue_step(run, shard.position + 1)
+            else:
+                DailyRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+    return count
+
+
+def daily_summary(run: DailyRun) -> list[tuple[str, int, int, int, float]]:
+    """Each step of ``run`` begun so far: (name, rows changed, shards
+    finished, shards, seconds of work summed over its shards)."""
+    steps: dict[int, list] = {}
+    for position, name, count, seconds, finished in (DailyShard.objects.filter(run=run).order_by("position", "shard")
+                                                     .values_list("position", "step", "count", "seconds",
+                                                                  "finished_at")):
+        row = steps.setdefault(position, [name, 0, 0, 0, 0.0])
+        row[3] += 1
+        if finished is not None:
+            row[1] += count or 0
+            row[2] += 1
+            row[4] += seconds or 0.0
+    return [tuple(row) for _position, row in sorted(steps.items())]

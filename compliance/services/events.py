@@ -69,7 +69,8 @@ def transition_many(model, rows, *, source, to, action, at, reason="", data=None
     """A daily step's transition of many rows at once (set-based, SPEC §10):
     ``rows`` are ``(pk, shop_id)`` of rows the caller locked; those still in
     ``source`` move to ``to`` in one UPDATE and get their events in one
-    insert. ``data(pk)`` gives each event's details."""
+    insert. ``data(pk)`` gives each event's details; ``reason`` is text or,
+    per row, ``reason(pk)``."""
     if str(action) not in model.TRANSITIONS.get((str(source), str(to)), ()):
         raise InvalidTransition(_("%(what)s cannot go from %(from)s to %(to)s.") % {
             "what": model._meta.verbose_name, "from": source, "to": to})
@@ -81,7 +82,8 @@ def transition_many(model, rows, *, source, to, action, at, reason="", data=None
     Event.objects.bulk_create([
         new_event(shop_id=shop_id, action=action, at=at, subject=model.EVENT_SUBJECT, subject_id=pk,
                   ticket_id=pk if model.EVENT_SUBJECT == Event.Subject.TICKET else None,
-                  from_status=str(source), to_status=str(to), reason=reason, data=data(pk) if data else None)
+                  from_status=str(source), to_status=str(to), reason=reason(pk) if callable(reason) else reason,
+                  data=data(pk) if data else None)
         for pk, shop_id in rows], batch_size=2000)
     return changed
 

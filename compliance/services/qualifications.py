@@ -29,6 +29,7 @@ from shops.numbers import LATEST_DAY, date_in_bounds
 from shops.uploads import original_name
 
 from compliance.calendar import shanghai, whole_day_deadline
+from compliance.selectors.shops import within
 from compliance.selectors.qualifications import (  # noqa: F401 (names of the SPEC §4 table re-exported)
     PRODUCT_TIERS, TIER_FIRST_MINOR, TIER_OTHER, TIER_OTHER_SERIOUS, TIER_PRODUCT, TIER_PRODUCT_COMPLAINT,
     MissingPlan, TRADEMARK_RULE, brand_products, covered_products, forget_requirements, missing_description,
@@ -280,7 +281,7 @@ def open_notices(qualification_ids, *, now=None) -> list[RectificationNotice]:
     lapsed = list(
         Qualification.objects.filter(pk__in=list(qualification_ids), status__in=Qualification.LAPSED,
                                      event_ticket=None, notice=None, shop__status__in=Shop.TRADING)
-        .select_related("qualification_type").order_by("pk")
+        .select_related("qualification_type", "shop").order_by("pk")
     )
     notices = RectificationNotice.objects.bulk_create([
         RectificationNotice(qualification=q, shop_id=q.shop_id, cause=q.status, opened_at=q.lapsed_at,
@@ -349,15 +350,17 @@ def notice_ticket(notice_id: int) -> Ticket | None:
 GAP_BATCH = 2000
 
 
-def gaps_refresh(*, shop_ids=None, now: datetime.datetime | None = None, requirements=None) -> tuple[int, int]:
+def gaps_refresh(*, shop_ids=None, shops: tuple[int, int] | None = None, now: datetime.datetime | None = None,
+                 requirements=None) -> tuple[int, int]:
     """Bring the queue (QualificationGap) in line with the requirement matrix:
     one set-based SELECT of the products lacking a certificate — every shop's
     for the daily job, or ``shop_ids``' when their certificates changed — then
     open a gap for each newly found product and resolve the gaps of products
-    no longer found, in batches. Returns (opened, resolved)."""
+    no longer found, in batches; ``shops`` is one shard of the daily job
+    (shop IDs in [lo, hi)). Returns (opened, resolved)."""
     now = now or timezone.now()
-    found = missing_qualifications(shanghai(now).date(), requirements)
-    known = QualificationGap.objects.open()
+    found = within(missing_qualifications(shanghai(now).date(), requirements), shops)
+    known = within(QualificationGap.objects.open(), shops)
     if shop_ids is not None:
         shop_ids = list(shop_ids)
         found, known = found.filter(shop_id__in=shop_ids), known.filter(shop_id__in=shop_ids)

@@ -15,6 +15,7 @@ from compliance.calendar import shanghai
 from compliance.exceptions import DomainError, InvalidTransition, NotPermitted
 from compliance.models import Event, Integration, Rule, ViolationWarning, WarningAnswerFile
 from compliance.notifications import notify_warning_dismissed, notify_warnings_closing, notify_warnings_opened
+from compliance.selectors.shops import within
 from compliance.selectors.warnings import ShopEffect, deadline_text, warnings_dismiss_preview  # noqa: F401
 from compliance.wording import person
 from shops.models import Product, Shop, ShopMember
@@ -311,13 +312,13 @@ def warnings_decide_many(*, warnings, actor, confirm: bool, reason: str = "",
 EXPIRE_BATCH = 2000
 
 
-def warnings_expire(cutoff: datetime.datetime) -> int:
+def warnings_expire(cutoff: datetime.datetime, shops: tuple[int, int] | None = None) -> int:
     """Open warnings past their deadline await the reviewer as not answered.
     Batches of rows locked inside their transaction, skipping any a reviewer
     is deciding right now (the decision moves it on; a rolled-back one is
     found by the next run), so an "expired" event is written only for a
     warning this run changed."""
-    due = ViolationWarning.objects.filter(status=ViolationWarning.Status.OPEN, deadline__lt=cutoff)
+    due = within(ViolationWarning.objects.filter(status=ViolationWarning.Status.OPEN, deadline__lt=cutoff), shops)
     if not due.exists():  # most days: one indexed probe, no transaction
         return 0
     total = 0
@@ -334,15 +335,18 @@ def warnings_expire(cutoff: datetime.datetime) -> int:
                                      data=lambda pk: {"warning": numbers[pk]})
 
 
-def warnings_remind(cutoff: datetime.datetime) -> int:
+def warnings_remind(cutoff: datetime.datetime, shops: tuple[int, int] | None = None) -> int:
     """Open warnings whose time to answer ends within a day of the cut-off:
-    one message per shop, once per warning."""
-    due = list(ViolationWarning.objects.filter(
+    one message per shop, once per warning (the rows are locked and marked
+    in the transaction that writes the messages)."""
+    due = within(ViolationWarning.objects.filter(
         status=ViolationWarning.Status.OPEN, reminded_at=None, deadline__gte=cutoff,
-        deadline__lt=cutoff + datetime.timedelta(days=1)).select_related("shop", "rule").order_by("deadline"))
-    if not due:
-        return 0
+        deadline__lt=cutoff + datetime.timedelta(days=1)), shops)
     with transaction.atomic():
-        ViolationWarning.objects.filter(pk__in=[w.pk for w in due]).update(reminded_at=cutoff)
-        notify_warnings_closing(due)
-    return len(due)
+        rows = list(due.select_for_update(skip_locked=True, no_key=True, of=("self",))
+                    .select_related("shop", "rule").order_by("deadline", "id"))
+        if not rows:
+            return 0
+        ViolationWarning.objects.filter(pk__in=[w.pk for w in rows]).update(reminded_at=cutoff)
+        notify_warnings_closing(rows)
+    return len(rows)

@@ -12,16 +12,21 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from compliance.models import Appeal, PointNode, PolicyChange, PolicySettings, Rule, Scope, Ticket
+from compliance.models import Appeal, Event, Job, PointNode, PolicyChange, PolicySettings, Rule, Scope, Ticket
 from compliance.services.appeals import appeal_decide, appeal_submit
 from compliance.services.tickets import ticket_revoke
+from tests.worker import drain
 from tests.factories import fund, issue, make_integration, make_merchant, make_product, make_shop, make_staff
 
 pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return {m._meta.label: m.objects.count() for m in apps.get_app_config("compliance").get_models()}
+    """Every table's rows but the job's own record (the job and its journal entries)."""
+    found = {m._meta.label: m.objects.count() for m in apps.get_app_config("compliance").get_models()}
+    found["compliance.Event"] = Event.objects.exclude(subject=Event.Subject.JOB).count()
+    del found["compliance.Job"]
+    return found
 
 
 def node_form(node, **changes) -> dict:
@@ -50,13 +55,23 @@ def test_a_node_change_is_previewed_then_saved_with_a_reason(client, compliance_
     page = client.get(change_url).content.decode()
     assert f'formaction="/admin/compliance/pointnode/preview/?pk={node.pk}"' in page and "preview-progress" in page
     before = counts()
-    response = client.post(f"/admin/compliance/pointnode/preview/?pk={node.pk}", node_form(node, threshold=9))
-    assert response.status_code == 200 and counts() == before  # nothing written
+    started = client.post(f"/admin/compliance/pointnode/preview/?pk={node.pk}", node_form(node, threshold=9))
+    # A job replays the year (SPEC §10): its page follows it, then shows the effect with the save button.
+    job = Job.objects.get()
+    assert started.status_code == 302 and started["Location"] == f"/admin/jobs/{job.pk}/"
+    waiting = client.get(started["Location"]).content.decode()
+    assert "<progress" in waiting and f"/admin/jobs/{job.pk}/progress/" in waiting
+    assert client.get(f"/admin/jobs/{job.pk}/progress/").json()["status"] == "queued"
+    drain()
+    assert counts() == before  # nothing written
+    progress = client.get(f"/admin/jobs/{job.pk}/progress/").json()
+    assert (progress["status"], progress["percent"], progress["finished"]) == ("done", 100, True)
+    response = client.get(started["Location"])
     body = response.content.decode()
     assert 'id="preview-nodes"' in body and shops[0].shop_no in body  # the shop at 9 is in the sample
-    result = response.context["result"]
-    assert {n.label: n.reach for n in result.nodes}["A12 → A9"] == 1
-    assert result.deposit_more == Decimal("2000")
+    job.refresh_from_db()
+    assert job.result["reach"]["A12 → A9"] == 1
+    assert Decimal(job.result["deposit_more"]) == Decimal("2000")
     assert f'action="{change_url}"' in body and 'name="threshold" value="9"' in body
     # Saving needs a reason; with one, the change and who made it are recorded.
     refused = client.post(change_url, node_form(node, threshold=9, _save="1"))
@@ -107,8 +122,11 @@ def test_a_rule_change_is_a_new_version_and_tickets_keep_theirs(client, complian
     data[f"{prefix}-{general}-deposit_amount"] = "3000"
     data = {k: v for k, v in data.items() if v != ""}
     preview = client.post(f"/admin/compliance/rule/preview/?pk={rule.pk}", data)
-    assert preview.status_code == 200 and not preview.context["errors"], preview.context["errors"]
-    assert preview.context["result"].deposit_more == Decimal("7000")  # 7 general tickets × ¥1,000
+    assert preview.status_code == 302, preview.context and preview.context["errors"]
+    drain()
+    job = Job.objects.get()
+    assert Decimal(job.result["deposit_more"]) == Decimal("7000")  # 7 general tickets × ¥1,000
+    assert job.user == compliance_admin and job.kind == "rule_preview"
     assert Rule.objects.filter(code="false_advertising").count() == 1
     saved = client.post(url, {**data, "change_reason": "标准调整", "_save": "1"})
     assert saved.status_code == 302, saved.context["adminform"].form.errors if saved.context else saved

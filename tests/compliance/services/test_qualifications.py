@@ -16,6 +16,7 @@ from compliance.services.qualifications import (
     qualification_review, qualification_withdraw, trademark_event,
 )
 from shops.models import Product, Shop
+from tests.worker import run_daily
 from tests.factories import (
     approved_certificate, fund, issue, make_merchant, make_product, make_shop, submit_certificate,
 )
@@ -29,9 +30,7 @@ def at(y, mo, d, h=12, mi=0):
 
 
 def run(day: str) -> str:
-    out = StringIO()
-    call_command("compliance_daily", "--date", day, stdout=out)
-    return out.getvalue()
+    return run_daily(day)
 
 
 @pytest.fixture
@@ -108,15 +107,13 @@ def test_one_renewal_under_review_and_approval_supersedes(shop, reviewer):
 
 # Expiry and the rectification deadline (whole days, Asia/Shanghai) -------------------------------
 
-def test_expiry_opens_a_notice_with_a_whole_day_deadline(shop, reviewer, mailoutbox,
-                                                          django_capture_on_commit_callbacks):
+def test_expiry_opens_a_notice_with_a_whole_day_deadline(shop, reviewer, mailoutbox):
     q = ccc(shop, reviewer, expires_on=datetime.date(2026, 3, 10))
     run("2026-03-09")
     q.refresh_from_db()
     assert q.status == Qualification.Status.APPROVED
     # The run for a day handles what fell due by its end: valid through 10 March, expired at midnight.
-    with django_capture_on_commit_callbacks(execute=True):
-        out = run("2026-03-10")
+    out = run("2026-03-10")
     assert "expire_certificates: 1" in out
     q.refresh_from_db()
     assert q.status == Qualification.Status.EXPIRED

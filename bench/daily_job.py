@@ -1,0 +1,132 @@
+"""The whole daily job at a million tickets, run by 1 and by 2 worker
+processes (SPEC §10; issue #21's targets).
+
+    DATABASE_URL=postgres://…/compliance_scale_base .venv/bin/python bench/daily_job.py [--workers 1 2]
+
+``DATABASE_URL`` names a database loaded by ``scale_load.py`` and never run
+on: it is the template. For each worker count a copy is made
+(``CREATE DATABASE … TEMPLATE``), the workers (``manage.py db_worker``) are
+started on it, and ``compliance_daily --date <today>`` is timed from the
+command's start to the run's end — every step, every shard — then run again
+for the same date (the second run must change nothing). Each worker's peak
+resident memory (VmHWM) is read before it stops. What the run changed
+(tickets made final, memberships closed, messages, e-mails) is compared
+between the worker counts: it must be the same. The copies are dropped.
+
+Writes ``bench/results/daily_job-postgresql.json``.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("EMAIL_URL", "memorymail://")
+
+COUNTS = {
+    "tickets_final": "SELECT count(*) FROM compliance_ticket WHERE status = 'final'",
+    "memberships_closed": "SELECT count(*) FROM compliance_alliancemembership WHERE status IN ('closed', 'closed_for_good')",
+    "events": "SELECT count(*) FROM compliance_event",
+    "messages": "SELECT count(*) FROM compliance_message",
+    "emails": "SELECT count(*) FROM compliance_outboxemail",
+}
+
+
+def url_with(url: str, name: str) -> str:
+    return re.sub(r"/[^/?]+(\?|$)", f"/{name}\\1", url, count=1) if url.count("/") >= 3 else url
+
+
+def admin(url: str, sql: str) -> None:
+    with psycopg.connect(url_with(url, "postgres"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def counts(url: str) -> dict:
+    with psycopg.connect(url) as conn:
+        return {name: conn.execute(sql).fetchone()[0] for name, sql in COUNTS.items()}
+
+
+def peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def daily(env: dict, day: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "manage.py", "compliance_daily", "--date", day], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode:
+        raise SystemExit(f"compliance_daily failed:\n{result.stdout}\n{result.stderr}")
+    return round(seconds, 2), result.stdout
+
+
+def measure(template_url: str, workers: int, day: str, shards: int | None) -> dict:
+    template = template_url.rsplit("/", 1)[1].split("?")[0]
+    name = f"{template}_w{workers}"
+    admin(template_url, f'DROP DATABASE IF EXISTS "{name}"')
+    admin(template_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    url = url_with(template_url, name)
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_LOG_LEVEL": "WARNING"}
+    if shards:
+        env["DAILY_SHARDS"] = str(shards)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    before = counts(url)
+    procs = [subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.05",
+                               "--no-startup-delay", "--worker-id", f"bench-{i}", "-v", "0"], cwd=ROOT, env=env)
+             for i in range(workers)]
+    try:
+        time.sleep(2)  # the workers are up and idle
+        load = round(os.getloadavg()[0], 2)
+        first, output = daily(env, day)
+        after = counts(url)
+        second, second_output = daily(env, day)
+        again = counts(url)
+        peaks = [peak_mb(p.pid) for p in procs]
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+        admin(template_url, f'DROP DATABASE IF EXISTS "{name}"')
+    changed = {key: after[key] - before[key] for key in before}
+    result = {"workers": workers, "seconds": first, "second_run_seconds": second, "load_average_1min": load,
+              "worker_peak_rss_mb": peaks, "changed": changed,
+              "second_run_changed": {key: again[key] - after[key] for key in after},
+              "output": output.strip().splitlines(), "second_output": second_output.strip().splitlines()[-1:]}
+    print(result, flush=True)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--shards", type=int, help="shards a step (default: the settings' DAILY_SHARDS)")
+    parser.add_argument("--date", help="the job's date (default: today in Asia/Shanghai)")
+    parser.add_argument("--output", default="daily_job")
+    args = parser.parse_args()
+    template_url = os.environ["DATABASE_URL"]
+    import _setup  # noqa: F401 (Django set up, for today's date and write_result)
+    from django.utils import timezone
+
+    day = args.date or timezone.localdate(timezone=timezone.get_default_timezone()).isoformat()
+    runs = [measure(template_url, workers, day, args.shards) for workers in args.workers]
+    same = all(run["changed"] == runs[0]["changed"] for run in runs)
+    result = {"date": day, "runs": runs, "same_result_for_every_worker_count": same}
+    _setup.write_result(args.output, "postgresql", result)
+    if not same:
+        raise SystemExit("the worker counts changed different things")
+
+
+if __name__ == "__main__":
+    main()

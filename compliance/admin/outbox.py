@@ -1,0 +1,51 @@
+"""The e-mail outbox (SPEC §10): what waits to be sent, what the mail server
+refused for good, and a compliance admin's "send again"."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext, gettext_lazy
+
+from compliance.services.outbox import resend
+from shops.admin_base import status_column, time_column, truncated
+
+from ..models import OutboxEmail
+from .base import ReadOnlyAdmin
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(ReadOnlyAdmin):
+    list_display = ("time_display", "shop_display", "to", "subject_display", "status_display", "attempts",
+                    "next_display", "error_display")
+    list_filter = ("status",)
+    list_select_related = ("shop",)
+    raw_id_fields = ("shop",)
+    sortable_by = ()  # newest first: the (status, created_at) index
+    actions = ["resend_selected"]
+    status_display = status_column(gettext_lazy("status"), prefix="mail-")
+    next_display = time_column("next_attempt_at", gettext_lazy("next attempt"))
+    fields = ("shop", "kind", "to", "subject", "body", "status", "created_at", "attempts", "next_attempt_at",
+              "sent_at", "last_error")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("subject"))
+    def subject_display(self, obj):
+        return truncated(obj.subject, "22em")
+
+    @admin.display(description=gettext_lazy("last error"))
+    def error_display(self, obj):
+        return truncated(obj.last_error, "16em") if obj.last_error else "—"
+
+    def get_ordering(self, request):
+        return ["-created_at", "-id"]
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("compliance.resend_outboxemail")
+
+    @admin.action(description=gettext_lazy("Send the selected e-mails again"), permissions=["resend"])
+    def resend_selected(self, request, queryset):
+        count = resend(list(queryset[:1000]), actor=request.user)
+        if count:
+            self.message_user(request, gettext("%(n)d e-mail(s) queued to be sent again.") % {"n": count},
+                              messages.SUCCESS)
+        else:
+            self.message_user(request, gettext("Only undeliverable or sent e-mails can be sent again; the others "
+                                               "are still being tried."), messages.WARNING)

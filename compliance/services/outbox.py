@@ -1,0 +1,173 @@
+"""The e-mail outbox (SPEC §10, STYLE §21). ``notifications.notify_many``
+writes each e-mail as an ``OutboxEmail`` in the caller's transaction; a
+worker runs ``deliver`` (the ``deliver_mail`` task) which takes the due rows
+under a lease, hands each to the mail server and marks it sent. A refused
+delivery is retried with doubling delays (PolicySettings) and is dead after
+the last attempt.
+
+At most one duplicate: a row is marked sent right after the mail server took
+it. A worker killed between the two leaves the row leased; when the lease
+ends another worker sends it again — that one e-mail twice, never more, and
+never none (docs/SCALING.md)."""
+
+import datetime
+import logging
+import secrets
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks_db.models import DBTaskResult
+
+from compliance.models import Event, OutboxEmail, PolicySettings
+
+from .events import transition
+
+logger = logging.getLogger(__name__)
+
+Status = OutboxEmail.Status
+BATCH = 200
+
+
+def _due(now: datetime.datetime):
+    return OutboxEmail.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).filter(
+        Q(leased_until=None) | Q(leased_until__lt=now))
+
+
+def take(now: datetime.datetime, limit: int = BATCH) -> list[OutboxEmail]:
+    """Lease up to ``limit`` due rows to this caller. The UPDATE re-checks
+    the lease, so two workers never hold one row, on SQLite (no row locks)
+    as on PostgreSQL (SKIP LOCKED keeps them from waiting on each other)."""
+    token = secrets.token_hex(16)
+    with transaction.atomic():
+        ids = list(_due(now).select_for_update(skip_locked=True).order_by("next_attempt_at", "id")
+                   .values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        _due(now).filter(pk__in=ids).update(
+            leased_until=now + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS), lease_token=token)
+    return list(OutboxEmail.objects.filter(lease_token=token, status=Status.PENDING).order_by("id"))
+
+
+def _failed(rows: list[OutboxEmail], error: str, now: datetime.datetime, policy: PolicySettings) -> int:
+    """One more attempt for each of ``rows``; the ones out of attempts die."""
+    dead = 0
+    for row in rows:
+        with transaction.atomic():
+            row.attempts += 1
+            row.last_error = error[:2000]
+            row.leased_until, row.lease_token = None, ""
+            if row.attempts >= policy.mail_max_attempts:
+                transition(row, Status.DEAD, action=Event.Action.MAIL_DEAD, at=now,
+                           reason=row.last_error, fields=["attempts", "last_error", "leased_until", "lease_token"])
+                dead += 1
+            else:
+                row.next_attempt_at = now + datetime.timedelta(seconds=policy.mail_retry_delay(row.attempts))
+                row.save(update_fields=["attempts", "last_error", "leased_until", "lease_token", "next_attempt_at"])
+    return dead
+
+
+def _send_batch(rows: list[OutboxEmail], now: datetime.datetime, policy: PolicySettings) -> int:
+    try:
+        connection = get_connection(fail_silently=False)
+        connection.open()
+    except Exception as exc:  # the mail server is down: the whole batch waits for the next attempt
+        logger.warning("mail server unavailable, %d e-mails wait: %s", len(rows), exc)
+        _failed(rows, f"{type(exc).__name__}: {exc}", now, policy)
+        return 0
+    sent = 0
+    try:
+        for index, row in enumerate(rows):
+            message = EmailMessage(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.to],
+                                   connection=connection)
+            try:
+                connection.send_messages([message])
+            except Exception as exc:
+                logger.warning("e-mail %s to %s refused: %s", row.pk, row.to, exc)
+                _failed([row], f"{type(exc).__name__}: {exc}", now, policy)
+                if not _still_connected(connection):
+                    _failed(rows[index + 1:], f"{type(exc).__name__}: {exc}", now, policy)
+                    break
+                continue
+            # Marked at once: a worker killed here sends this one e-mail twice, no more.
+            sent += OutboxEmail.objects.filter(pk=row.pk, lease_token=row.lease_token).update(
+                status=Status.SENT, sent_at=timezone.now(), attempts=row.attempts + 1, leased_until=None,
+                lease_token="")
+    finally:
+        try:
+            connection.close()
+        except Exception:  # closing a broken connection: nothing left to lose
+            pass
+    return sent
+
+
+def _still_connected(connection) -> bool:
+    """Whether an SMTP connection survived a refusal (a refused recipient
+    keeps it; a dropped server does not). Other backends have no socket."""
+    sock = getattr(connection, "connection", False)
+    if sock is False:
+        return True
+    if sock is None:
+        return False
+    try:
+        return sock.noop()[0] == 250
+    except Exception:
+        return False
+
+
+def deliver(*, now: datetime.datetime | None = None, limit: int | None = None) -> dict:
+    """Send what is due, batch after batch, until nothing is (or ``limit``
+    e-mails were tried); then make sure a task comes back for what waits to
+    be retried. Returns the counts."""
+    policy = PolicySettings.load()
+    sent = tried = 0
+    while limit is None or tried < limit:
+        now_ = now or timezone.now()
+        rows = take(now_, BATCH if limit is None else min(BATCH, limit - tried))
+        if not rows:
+            break
+        tried += len(rows)
+        sent += _send_batch(rows, now_, policy)
+    schedule_retry()
+    return {"tried": tried, "sent": sent}
+
+
+def schedule_retry() -> None:
+    """A deliver task at the next retry time, unless one is already waiting
+    for that time or earlier (a second one would find nothing to do)."""
+    # cycle: the task runs this module.
+    from compliance.tasks import deliver_mail
+
+    nxt = OutboxEmail.objects.filter(status=Status.PENDING).aggregate(at=Min("next_attempt_at"))["at"]
+    if nxt is None:
+        return
+    waiting = DBTaskResult.objects.ready().filter(task_path=deliver_mail.module_path)
+    if nxt > timezone.now():
+        waiting = DBTaskResult.objects.filter(status="READY", task_path=deliver_mail.module_path,
+                                              run_after__lte=nxt)
+    if not waiting.exists():
+        deliver_mail.using(run_after=nxt if nxt > timezone.now() else None).enqueue()
+
+
+def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
+    """A compliance admin sends dead (or sent) e-mails again: each goes back
+    to the queue with its attempts from zero, journalled with who asked."""
+    now = now or timezone.now()
+    # cycle: the task runs this module.
+    from compliance.tasks import deliver_mail
+
+    count = 0
+    with transaction.atomic():
+        for row in OutboxEmail.objects.select_for_update().filter(
+                pk__in=[r.pk for r in rows], status__in=[Status.DEAD, Status.SENT]).order_by("id"):
+            row.attempts, row.next_attempt_at, row.leased_until, row.lease_token = 0, now, None, ""
+            transition(row, Status.PENDING, action=Event.Action.MAIL_RESENT, at=now, actor=actor,
+                       reason=_("Sent again by %(user)s.") % {"user": actor.get_username()},
+                       fields=["attempts", "next_attempt_at", "leased_until", "lease_token"])
+            count += 1
+        if count:
+            deliver_mail.enqueue()
+    return count

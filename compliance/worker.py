@@ -1,0 +1,85 @@
+"""The worker process (``manage.py db_worker``): django-tasks-db's worker,
+plus a heartbeat so that a worker killed mid-task does not leave its task
+"running" for ever.
+
+Every worker writes its heartbeat (``WorkerBeat``) every
+``WORKER_BEAT_SECONDS`` from a thread of its own, and at each beat looks for
+workers silent for ``WORKER_LEASE_SECONDS``: the tasks they were running go
+back to the queue (READY) for any worker to take. Every task is safe to run
+again (SPEC §10): the daily job's shards find only what is still due, the
+outbox sends only what is not marked sent."""
+
+import logging
+import os
+import socket
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, connection, connections, transaction
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker as DBWorker
+from django_tasks_db.models import DBTaskResult
+
+from compliance.models import WorkerBeat
+
+logger = logging.getLogger(__name__)
+
+
+def requeue_lost(now=None) -> int:
+    """Tasks held by workers whose heartbeat stopped go back to the queue.
+    Returns how many."""
+    now = now or timezone.now()
+    horizon = now - timezone.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+    with transaction.atomic():
+        lost = list(WorkerBeat.objects.select_for_update(skip_locked=True)
+                    .filter(stopped_at=None, beat_at__lt=horizon).values_list("worker_id", flat=True))
+        if not lost:
+            return 0
+        lost_ids = set(lost)
+        running = [task.pk for task in DBTaskResult.objects.select_for_update(skip_locked=True)
+                   .filter(status="RUNNING").only("id", "worker_ids")
+                   if task.worker_ids and task.worker_ids[-1] in lost_ids]
+        requeued = DBTaskResult.objects.filter(pk__in=running, status="RUNNING").update(status="READY",
+                                                                                          started_at=None)
+        WorkerBeat.objects.filter(worker_id__in=lost).update(stopped_at=now)
+    if requeued:
+        logger.warning("%d task(s) of %d lost worker(s) queued again", requeued, len(lost))
+    return requeued
+
+
+class Worker(DBWorker):
+    """django-tasks-db's worker with a heartbeat (module docstring)."""
+
+    def run(self) -> None:
+        # A worker runs task after task: it keeps its database connection
+        # (the library closes it after each task when CONN_MAX_AGE is 0, as a
+        # web process's is, and a new one costs more than a small task).
+        for alias in connections:
+            connections[alias].settings_dict["CONN_MAX_AGE"] = settings.WORKER_CONN_MAX_AGE
+        now = timezone.now()
+        WorkerBeat.objects.update_or_create(worker_id=self.worker_id, defaults={
+            "host": socket.gethostname()[:200], "pid": os.getpid(), "started_at": now, "beat_at": now,
+            "stopped_at": None})
+        requeue_lost()
+        stop = threading.Event()
+        beat = threading.Thread(target=self._beat, args=(stop,), name="worker-heartbeat", daemon=True)
+        beat.start()
+        try:
+            super().run()
+        finally:
+            stop.set()
+            beat.join(timeout=settings.WORKER_BEAT_SECONDS + 5)
+            WorkerBeat.objects.filter(worker_id=self.worker_id).update(stopped_at=timezone.now())
+
+    def _beat(self, stop: threading.Event) -> None:
+        """The heartbeat thread, on its own database connection."""
+        try:
+            while not stop.wait(settings.WORKER_BEAT_SECONDS):
+                try:
+                    WorkerBeat.objects.filter(worker_id=self.worker_id).update(beat_at=timezone.now(), stopped_at=None)
+                    requeue_lost()
+                except Exception:  # a database blip: the next beat tries again
+                    logger.exception("worker heartbeat failed")
+                    close_old_connections()
+        finally:
+            connection.close()
