@@ -30,6 +30,7 @@ from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+from tests.mailserver import closed_port  # noqa: E402
 from tests.worker import database_url  # noqa: E402  (the test database, for another process)
 
 
@@ -69,7 +70,7 @@ def outbox(count: int, worker_count: int) -> dict:
         batch_size=2000)
     from compliance.tasks import deliver_mail
 
-    server = Controller(Sink(), hostname="127.0.0.1", port=0)
+    server = Controller(Sink(), hostname="127.0.0.1", port=closed_port())
     server.start()
     load = load_average()
     procs = workers(worker_count, EMAIL_URL=f"smtp://127.0.0.1:{server.port}")
@@ -106,12 +107,20 @@ def latency(seconds: float, *, busy: bool) -> dict:
         if busy:
             reviewer = issue_tickets.bench_reviewer().pk
             tier = issue_tickets.bench_tiers()["general"]
-            shops = issue_tickets.build_shops(40, start=900, products=issue_tickets.PER_SHOP, merchant=True)
+            tickets = int(seconds * 150)  # about what 4 processes issue in that time
+            shops = issue_tickets.build_shops(-(-tickets // issue_tickets.PER_SHOP), start=900,
+                                              products=issue_tickets.PER_SHOP, merchant=True)
             connections.close_all()
             outcome = {}
-            load_thread = threading.Thread(target=lambda: outcome.update(issue_tickets.run(
-                "latency load", key=f"lat{int(time.time())}", workers=4, shop_ids=shops, tier_id=tier,
-                reviewer_id=reviewer, tickets=int(seconds * 150), one_shop=False)))
+            def issue():
+                try:
+                    outcome.update(issue_tickets.run(
+                        "latency load", key=f"lat{int(time.time())}", workers=4, shop_ids=shops, tier_id=tier,
+                        reviewer_id=reviewer, tickets=tickets, one_shop=False))
+                except BaseException as exc:  # SystemExit included: a thread would swallow it
+                    outcome["error"] = repr(exc)
+
+            load_thread = threading.Thread(target=issue)
             load_thread.start()
             time.sleep(1)
         deadline = time.monotonic() + seconds
@@ -134,6 +143,8 @@ def latency(seconds: float, *, busy: bool) -> dict:
               "p99_ms": round(delays[max(int(len(delays) * 0.99) - 1, 0)], 1),
               "max_ms": round(delays[-1], 1), "load_average_1min": {"before": load, "during": during_load}}
     if busy:
+        if "error" in outcome:
+            raise SystemExit(f"the issuance load failed: {outcome['error']}")
         result["issuance"] = {k: outcome.get(k) for k in ("tickets", "tickets_per_second")}
     return result
 

@@ -51,12 +51,12 @@ def main():
     user, _ = get_user_model().objects.get_or_create(username="bench-preview", defaults={"is_staff": True})
     node = PointNode.objects.get(violation_class="A", threshold=12, is_active=True)
     node.threshold = 9
-    rule = Rule.objects.filter(code="false_advertising").order_by("-version").first()
+    rule = Rule.objects.filter(code="price_mismatch").order_by("-version").first()
     tier = rule.tiers.get(code="general")
     tier.deposit_amount += 1000
     kinds = {
         "node A12 → A9": (Job.Kind.NODE_PREVIEW, {"pk": node.pk, "objects": serialize_objects([node])}),
-        "false advertising, general tier +¥1,000": (Job.Kind.RULE_PREVIEW, {
+        "price mismatch, general tier +¥1,000": (Job.Kind.RULE_PREVIEW, {
             "rule_code": rule.code, "objects": serialize_objects([tier])}),
     }
     env = {**os.environ, "DJANGO_LOG_LEVEL": "WARNING"}

@@ -31,7 +31,9 @@ Then the Selected Alliance (``load_alliance``, ``--only alliance``): 30 days of
 experience scores for every shop (3 million rows at --scale 1) and a
 membership for a third of the open shops, in every status, with closures.
 
-Then the detectors' warnings (``load_warnings``, ``--only warnings``): as many
+Then the outbox and the admin's jobs (``load_background``, ``--only background``):
+an e-mail per ticket and 20,000 jobs. Then the detectors' warnings
+(``load_warnings``, ``--only warnings``): as many
 as tickets at --scale 1 (a million), 45% confirmed into tickets, 45% dismissed,
 the rest in every waiting status; and a million API calls in the call log.
 """
@@ -72,7 +74,8 @@ class Copies:
              "compliance_measureproduct", "compliance_event", "compliance_appeal", "compliance_qualification",
              "compliance_qualificationdocument", "compliance_qualification_products", "compliance_rectificationnotice",
              "shops_shopscore", "compliance_alliancemembership", "compliance_allianceclosure",
-             "compliance_integration", "compliance_violationwarning", "compliance_integrationcall"]
+             "compliance_integration", "compliance_violationwarning", "compliance_integrationcall",
+             "compliance_outboxemail", "compliance_job"]
 
     def __init__(self):
         import psycopg
@@ -753,11 +756,58 @@ def load_warnings(seed: int, scale: float) -> dict:
     return {**counts, "warnings_seconds": round(time.perf_counter() - started, 1)}
 
 
+def load_background(seed: int, scale: float) -> dict:
+    """The outbox and the admin's jobs (issue #21): an e-mail for every
+    ticket, as if each shop's merchant had an address — sent, but for a few
+    thousand waiting for a retry and a few hundred undeliverable — and
+    20,000 jobs of 50 reviewers, 500 of them the scale reviewer's."""
+    rnd = random.Random(seed + 4)
+    now = timezone.now()
+    n = max(int(1_000_000 * scale), 700)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM compliance_outboxemail")
+        if cursor.fetchone()[0]:
+            sys.exit("This database already holds outbox e-mails.")
+        cursor.execute("SELECT id FROM auth_user WHERE username = 'scale-reviewer'")
+        reviewer_id = cursor.fetchone()[0]
+        cursor.execute("SELECT id FROM auth_user WHERE is_staff ORDER BY id LIMIT 50")
+        staff = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT id FROM shops_shop ORDER BY id")
+        shops = [row[0] for row in cursor.fetchall()]
+        ids = {t: Ids(cursor, t) for t in ["compliance_outboxemail", "compliance_job"]}
+    copy = Copies()
+    started = time.perf_counter()
+    C_MAIL = ("id", "shop_id", "kind", '"to"', "subject", "body", "status", "created_at", "attempts", "next_attempt_at",
+              "leased_until", "lease_token", "sent_at", "last_error")
+    body = "您的店铺收到一张违规单，请登录商家后台查看。" * 6
+    for i in tqdm(range(n), unit="mail", desc="outbox", disable=not sys.stderr.isatty(), mininterval=1):
+        written = now - datetime.timedelta(seconds=(n - i) * 30)
+        roll = rnd.random()
+        status, attempts, error = ("pending", rnd.randint(1, 6), "ConnectionRefusedError") if roll < 0.004 else (
+            ("dead", 10, "SMTPRecipientsRefused") if roll < 0.0045 else ("sent", 1, ""))
+        shop = rnd.choice(shops)
+        copy("compliance_outboxemail", C_MAIL).write_row((
+            ids["compliance_outboxemail"].take(), shop, "ticket_issued", f"owner{shop}@shop.example",
+            f"违规单通知 {i}", body, status, written, attempts, written + datetime.timedelta(minutes=attempts), None, "",
+            written if status == "sent" else None, error))
+    C_JOB = ("id", "kind", "title", "params", "language", "status", "done", "total", "created_at", "progress_at",
+             "finished_at", "result", "file", "error", "user_id")
+    for i in range(max(int(20_000 * scale), 100)):
+        user = reviewer_id if i % 40 == 0 else rnd.choice(staff)
+        at = now - datetime.timedelta(minutes=(20_000 - i) * 3)
+        copy("compliance_job", C_JOB).write_row((
+            ids["compliance_job"].take(), "ticket_export", "XLSX", '{"fmt": "xlsx", "query": ""}', "zh-hans", "done",
+            1000, 1000, at, at, at, '{"rows": 1000, "name": "tickets.xlsx"}', "", "", user))
+    finish(copy, ids)
+    return {"outbox_emails": n, "jobs": max(int(20_000 * scale), 100),
+            "background_seconds": round(time.perf_counter() - started, 1)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 100k shops, 1M tickets; 0.01 for a smoke run")
     parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--only", choices=["certificates", "alliance", "warnings"],
+    parser.add_argument("--only", choices=["certificates", "alliance", "warnings", "background"],
                         help="add this part to a database loaded before")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -767,13 +817,15 @@ def main():
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     if args.only:
-        part = {"certificates": load_certificates, "alliance": load_alliance, "warnings": load_warnings}[args.only]
+        part = {"certificates": load_certificates, "alliance": load_alliance, "warnings": load_warnings,
+                "background": load_background}[args.only]
         print(json.dumps(part(args.seed, args.scale), indent=2))
         return
     result = load(args.scale, args.seed)
     result.update(load_certificates(args.seed, args.scale))
     result.update(load_alliance(args.seed, args.scale))
     result.update(load_warnings(args.seed, args.scale))
+    result.update(load_background(args.seed, args.scale))
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     result["scale"] = args.scale
     print(json.dumps(result, indent=2))

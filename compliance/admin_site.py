@@ -1,7 +1,7 @@
 """The admin site: Django's, with the compliance dashboard on its index."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from compliance.selectors.dashboard import dashboard
@@ -23,6 +23,10 @@ class ComplianceAdminSite(admin.AdminSite):
 
         return [path("insight/quality/", self.admin_view(quality_view(self)), name="insight_quality"),
                 *jobs.urls(self), *super().get_urls()]
+
+    def each_context(self, request):
+        # "My jobs" in the user links: this site's, not another admin site's.
+        return {**super().each_context(request), "jobs_url": reverse("admin:jobs", current_app=self.name)}
 
     def index(self, request, extra_context=None):
         return super().index(request, {"dashboard": dashboard(request.user), **(extra_context or {})})

@@ -9,6 +9,7 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django_tasks_db.models import DBTaskResult
 
 from compliance.models import Measure, Message, OutboxEmail
 from shops.models import ShopMember
@@ -48,8 +49,8 @@ def notify_many(template: str, items, *, recipients=None) -> None:
     """``notify`` for many shops at once (a detector's batch of warnings):
     their members in one query (or ``recipients``, read by the caller with
     ``recipients_of``), every message in one insert, every e-mail in
-    another, and one task that sends them once the transaction commits (the
-    task row is written in the same transaction: both or neither)."""
+    another, and a task that sends them once the transaction commits,
+    unless one is already waiting (``wake``)."""
     items = list(items)
     members = recipients if recipients is not None else recipients_of(shop.pk for shop, _build in items)
     rows, mails = [], []
@@ -73,9 +74,24 @@ def notify_many(template: str, items, *, recipients=None) -> None:
         for mail in mails:
             mail.created_at = mail.next_attempt_at = now
         OutboxEmail.objects.bulk_create(mails, batch_size=1000)
-        # cycle: the task runs services, which notify through this module.
-        from compliance.tasks import deliver_mail
-        deliver_mail.enqueue()
+        wake()
+
+
+def wake() -> bool:
+    """Queue a delivery task unless one is already waiting to start: under a
+    burst of notices one task takes them all in batches, instead of a task
+    each crowding the queue. Called in the transaction that wrote e-mails
+    (so the task and the rows commit together) and by every worker's
+    heartbeat, which catches the one case coalescing can miss: a waiting
+    task that started before this transaction committed. Returns whether it
+    queued one."""
+    # cycle: the task sends through services.outbox, whose callers notify through this module.
+    from compliance.tasks import deliver_mail
+
+    if DBTaskResult.objects.ready().filter(task_path=deliver_mail.module_path).exists():
+        return False
+    deliver_mail.enqueue()
+    return True
 
 
 def _portal_url(name: str, *args) -> str:

@@ -7,7 +7,8 @@ Every worker writes its heartbeat (``WorkerBeat``) every
 workers silent for ``WORKER_LEASE_SECONDS``: the tasks they were running go
 back to the queue (READY) for any worker to take. Every task is safe to run
 again (SPEC §10): the daily job's shards find only what is still due, the
-outbox sends only what is not marked sent."""
+outbox sends only what is not marked sent. The beat also queues a delivery
+when e-mails are due and no task is waiting to send them (services.outbox)."""
 
 import logging
 import os
@@ -21,6 +22,7 @@ from django_tasks_db.management.commands.db_worker import Worker as DBWorker
 from django_tasks_db.models import DBTaskResult
 
 from compliance.models import WorkerBeat
+from compliance.services import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,13 @@ class Worker(DBWorker):
         # web process's is, and a new one costs more than a small task).
         for alias in connections:
             connections[alias].settings_dict["CONN_MAX_AGE"] = settings.WORKER_CONN_MAX_AGE
+            if connections[alias].vendor == "postgresql" and not settings.WORKER_JIT:
+                # PostgreSQL's JIT compiles a query it estimates as costly: the daily
+                # job's set-based statements, over the large tables, are, and it
+                # spent longer compiling them than running them (bench/RESULTS.md:
+                # the whole job 15.7 s with JIT, 10.2 s without). Off for workers.
+                options = connections[alias].settings_dict.setdefault("OPTIONS", {})
+                options["options"] = f"{options.get('options', '')} -c jit=off".strip()
         now = timezone.now()
         WorkerBeat.objects.update_or_create(worker_id=self.worker_id, defaults={
             "host": socket.gethostname()[:200], "pid": os.getpid(), "started_at": now, "beat_at": now,
@@ -78,6 +87,7 @@ class Worker(DBWorker):
                 try:
                     WorkerBeat.objects.filter(worker_id=self.worker_id).update(beat_at=timezone.now(), stopped_at=None)
                     requeue_lost()
+                    outbox.sweep()
                 except Exception:  # a database blip: the next beat tries again
                     logger.exception("worker heartbeat failed")
                     close_old_connections()

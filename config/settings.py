@@ -191,7 +191,7 @@ ADMIN_COUNT_CAP = env.int("ADMIN_COUNT_CAP", default=1000)
 # Background work (SPEC §10): the Django Tasks API on the database's own
 # queue. Workers are `manage.py db_worker` (compliance/worker.py), any number
 # on any number of hosts; docs/SCALING.md says when to move to a broker.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "daily", "jobs"]}}
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail", "daily", "jobs"]}}
 # A worker writes a heartbeat this often; one silent for WORKER_LEASE_SECONDS
 # is taken for dead and the task it was running is run again by another.
 WORKER_BEAT_SECONDS = env.float("WORKER_BEAT_SECONDS", default=5)
@@ -199,6 +199,8 @@ WORKER_LEASE_SECONDS = env.float("WORKER_LEASE_SECONDS", default=60)
 # Workers keep their database connection this long (seconds; web processes
 # follow DJANGO_CONN_MAX_AGE).
 WORKER_CONN_MAX_AGE = env.int("WORKER_CONN_MAX_AGE", default=600)
+# PostgreSQL's JIT for workers' queries (off: docs/SCALING.md).
+WORKER_JIT = env.bool("WORKER_JIT", default=False)
 # The daily job's steps are split into this many shards of shops, each a task.
 DAILY_SHARDS = env.int("DAILY_SHARDS", default=4)
 # Rows a daily step changes in one transaction, and a pause between two such

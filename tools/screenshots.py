@@ -46,6 +46,9 @@ def start_server(env) -> tuple[subprocess.Popen, str]:
     port = free_port()
     server = subprocess.Popen([python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A worker beside it, as make run has: previews are jobs it runs.
+    server.worker = subprocess.Popen([python, "manage.py", "db_worker", "--no-reload"], cwd=ROOT, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -54,6 +57,7 @@ def start_server(env) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.2)
     server.kill()
+    server.worker.kill()
     sys.exit("the development server did not start")
 
 
@@ -106,6 +110,21 @@ if user.is_staff:
         pages.append(("warning-decide", reverse("admin:compliance_violationwarning_decide", args=[answered.pk])))
         ids = ",".join(str(pk) for pk in ViolationWarning.objects.values_list("pk", flat=True))
         pages.append(("warning-decide-many", reverse("admin:compliance_violationwarning_decide_many") + f"?ids={{ids}}&decision=confirm"))
+    # A user's jobs: one running (its progress bar), one import's report, the list.
+    from django.utils import timezone
+    from compliance.models import Job
+    now = timezone.now()
+    running = Job.objects.create(user=user, kind="ticket_export", title="XLSX", status="running", done=42000,
+                                 total=100000, created_at=now, progress_at=now, language="zh-hans", params={{}})
+    report = Job.objects.create(user=user, kind="score_import", title="scores-1128.csv", status="done",
+                                created_at=now, finished_at=now, language="zh-hans", params={{}}, result={{
+                                    "refused": True, "written": 0, "shops": 0, "valid": 2, "error_count": 2,
+                                    "errors": [[3, "第 3 行：店铺ID 99999999 不存在"], [7, "日期 2026-13-01 不是 YYYY-MM-DD"]]}})
+    pages.append(("job-running", reverse("admin:job", args=[running.pk])))
+    pages.append(("job-import-report", reverse("admin:job", args=[report.pk])))
+    pages.append(("jobs", reverse("admin:jobs")))
+    if user.has_perm("compliance.import_daily"):
+        pages.append(("imports", reverse("admin:imports")))
     if user.has_perm("compliance.view_insight"):
         from compliance.models import PointNode, Rule
         node = PointNode.objects.get(violation_class="A", threshold=12)
@@ -204,6 +223,8 @@ def main():
                                                   "policy-preview": "60"}[name])
                                 page.click("[data-preview]")
                                 page.wait_for_load_state()
+                                if name != "policy-preview":  # a job: its page reloads with the effect
+                                    page.wait_for_selector("#preview-save", timeout=60_000)
                             target = OUT / account / f"{language}-{width}-{name}.png"
                             target.parent.mkdir(parents=True, exist_ok=True)
                             page.screenshot(path=str(target), full_page=True)
@@ -211,8 +232,9 @@ def main():
                 context.close()
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for process in (server, server.worker):
+            process.terminate()
+            process.wait(timeout=10)
     print(f"{taken} screenshots in {OUT.relative_to(ROOT)}/")
 
 

@@ -74,7 +74,7 @@ class PreviewMixin:
         if valid and extra_valid and isinstance(result, PreviewJob):
             # A replay of the year takes seconds at platform scale: a job runs it (SPEC §10), its page
             # follows it and then shows the effect with the save button, as this page does.
-            job = job_start(user=request.user, kind=result.kind, title=f"{self.preview_title}: {obj or form.instance}",
+            job = job_start(user=request.user, kind=result.kind, title=str(obj or form.instance),
                             params={**result.params, "carried": carried_fields(request), "save_url": save_url,
                                     "reason": request.POST.get("change_reason", "")})
             return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))

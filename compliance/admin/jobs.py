@@ -50,7 +50,7 @@ def jobs_view(admin_site):
 def job_view(admin_site):
     def view(request, pk):
         job = _mine(request, pk)
-        context = {**admin_site.each_context(request), "job": job, "title": job.title,
+        context = {**admin_site.each_context(request), "job": job, "title": str(job),
                    "progress_url": reverse("admin:job_progress", args=[job.pk])}
         if job.kind in PREVIEWS and job.status == Status.DONE:
             # The preview's own page, as before it became a job: the effect, then the save button.
@@ -127,7 +127,7 @@ def import_view(admin_site):
             stored.write_bytes(form.cleaned_data["raw"])
             kind, _spec = IMPORTS[form.cleaned_data["kind"]]
             name = Path(form.cleaned_data["file"].name).name[:200]
-            job = job_start(user=request.user, kind=kind, title=f"{Job.Kind(kind).label}: {name}",
+            job = job_start(user=request.user, kind=kind, title=name,
                             params={"path": str(stored), "name": name,
                                     "skip_invalid": form.cleaned_data["skip_invalid"]})
             return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))

@@ -13,12 +13,12 @@ from .base import ReadOnlyAdmin
 
 @admin.register(OutboxEmail)
 class OutboxEmailAdmin(ReadOnlyAdmin):
-    list_display = ("time_display", "shop_display", "to", "subject_display", "status_display", "attempts",
+    list_display = ("time_display", "shop_display", "to_display", "subject_display", "status_display", "attempts",
                     "next_display", "error_display")
     list_filter = ("status",)
     list_select_related = ("shop",)
     raw_id_fields = ("shop",)
-    sortable_by = ()  # newest first: the (status, created_at) index
+    sortable_by = ()  # newest first: the primary key, or the (status, id) index
     actions = ["resend_selected"]
     status_display = status_column(gettext_lazy("status"), prefix="mail-")
     next_display = time_column("next_attempt_at", gettext_lazy("next attempt"))
@@ -26,16 +26,20 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
               "sent_at", "last_error")
     readonly_fields = fields
 
+    @admin.display(description=gettext_lazy("recipient"))
+    def to_display(self, obj):
+        return truncated(obj.to, "11em")
+
     @admin.display(description=gettext_lazy("subject"))
     def subject_display(self, obj):
-        return truncated(obj.subject, "22em")
+        return truncated(obj.subject, "13em")
 
     @admin.display(description=gettext_lazy("last error"))
     def error_display(self, obj):
-        return truncated(obj.last_error, "16em") if obj.last_error else "—"
+        return truncated(obj.last_error, "8em") if obj.last_error else "—"
 
     def get_ordering(self, request):
-        return ["-created_at", "-id"]
+        return ["-id"]  # written in order: the newest has the highest ID
 
     def has_resend_permission(self, request):
         return request.user.has_perm("compliance.resend_outboxemail")

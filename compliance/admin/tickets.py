@@ -296,8 +296,7 @@ class TicketAdmin(BaseModelAdmin):
         # More rows than a request should carry: a job writes the file (SPEC §10).
         limit = settings.EXPORT_IN_REQUEST_ROWS
         if queryset[:limit + 1].count() > limit:
-            job = job_start(user=request.user, kind=Job.Kind.TICKET_EXPORT,
-                            title=_("Ticket export (%(fmt)s)") % {"fmt": fmt.upper()},
+            job = job_start(user=request.user, kind=Job.Kind.TICKET_EXPORT, title=fmt.upper(),
                             params={"fmt": fmt, "query": request.GET.urlencode()})
             return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
         return streaming_export(fmt, header=[str(h) for h in EXPORT_HEADER], rows=export_rows(queryset),

@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('node_preview', 'Preview of a point-node change'), ('rule_preview', 'Preview of a rule change'), ('ticket_export', 'Ticket export'), ('score_import', 'Experience-score import'), ('order_import', 'Daily-order import')], max_length=30, verbose_name='kind')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
+                ('title', models.CharField(blank=True, max_length=200, verbose_name='concerning')),
                 ('params', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='parameters')),
                 ('language', models.CharField(max_length=10)),
                 ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('done', 'done'), ('failed', 'failed')], default='queued', max_length=10, verbose_name='status')),
@@ -127,7 +127,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(max_length=30, verbose_name='kind')),
-                ('to', models.EmailField(max_length=254, verbose_name='to')),
+                ('to', models.EmailField(max_length=254, verbose_name='recipient')),
                 ('subject', models.CharField(max_length=200, verbose_name='subject')),
                 ('body', models.TextField(verbose_name='text')),
                 ('status', models.CharField(choices=[('pending', 'waiting to be sent'), ('sent', 'sent'), ('dead', 'undeliverable')], default='pending', max_length=10, verbose_name='status')),
@@ -144,7 +144,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'outgoing e-mail',
                 'verbose_name_plural': 'outgoing e-mails',
                 'permissions': [('resend_outboxemail', 'Can send an e-mail again')],
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['next_attempt_at', 'id'], name='outbox_due'), models.Index(fields=['status', '-created_at', '-id'], name='outbox_list')],
+                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['next_attempt_at', 'id'], name='outbox_due'), models.Index(fields=['status', '-id'], name='outbox_list')],
             },
         ),
     ]

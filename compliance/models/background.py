@@ -35,7 +35,7 @@ class OutboxEmail(Workflow, models.Model):
 
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="+", verbose_name=_("shop"))
     kind = models.CharField(_("kind"), max_length=30)
-    to = models.EmailField(_("to"), max_length=254)
+    to = models.EmailField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("text"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -55,7 +55,8 @@ class OutboxEmail(Workflow, models.Model):
         indexes = [
             # The workers' queue: only what is still to be sent.
             models.Index(fields=["next_attempt_at", "id"], condition=Q(status="pending"), name="outbox_due"),
-            models.Index(fields=["status", "-created_at", "-id"], name="outbox_list"),
+            # The list: newest first (the primary key), or one status newest first.
+            models.Index(fields=["status", "-id"], name="outbox_list"),
         ]
 
     def __str__(self):
@@ -132,7 +133,9 @@ class Job(Workflow, models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="jobs", verbose_name=_("user"))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
-    title = models.CharField(_("title"), max_length=200)
+    # What the job concerns, as data (a node, a rule, a file name): shown
+    # after the kind's name, which follows the reader's language.
+    title = models.CharField(_("concerning"), max_length=200, blank=True)
     params = models.JSONField(_("parameters"), default=dict, encoder=DjangoJSONEncoder)
     language = models.CharField(max_length=10)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -152,7 +155,8 @@ class Job(Workflow, models.Model):
         indexes = [models.Index(fields=["user", "-created_at", "-id"], name="job_mine")]
 
     def __str__(self):
-        return self.title
+        kind = self.get_kind_display()
+        return f"{kind}: {self.title}" if self.title else str(kind)
 
     @property
     def percent(self) -> int:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
 
 from compliance.models import Event, OutboxEmail, PolicySettings
+from compliance.notifications import wake
 
 from .events import transition
 
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 Status = OutboxEmail.Status
 BATCH = 200
+TASK_LIMIT = 1000  # e-mails one task sends before it makes way (deliver)
 
 
 def _due(now: datetime.datetime):
@@ -118,19 +120,22 @@ def _still_connected(connection) -> bool:
         return False
 
 
-def deliver(*, now: datetime.datetime | None = None, limit: int | None = None) -> dict:
-    """Send what is due, batch after batch, until nothing is (or ``limit``
-    e-mails were tried); then make sure a task comes back for what waits to
-    be retried. Returns the counts."""
+def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) -> dict:
+    """Send what is due, batch after batch, until nothing is or ``limit``
+    e-mails were tried — then a new task goes to the back of the queue for
+    the rest, so that a burst of e-mail never holds up other work for long —
+    and make sure a task comes back for what waits to be retried."""
     policy = PolicySettings.load()
     sent = tried = 0
-    while limit is None or tried < limit:
+    while tried < limit:
         now_ = now or timezone.now()
-        rows = take(now_, BATCH if limit is None else min(BATCH, limit - tried))
+        rows = take(now_, min(BATCH, limit - tried))
         if not rows:
             break
         tried += len(rows)
         sent += _send_batch(rows, now_, policy)
+    else:
+        wake()
     schedule_retry()
     return {"tried": tried, "sent": sent}
 
@@ -152,13 +157,17 @@ def schedule_retry() -> None:
         deliver_mail.using(run_after=nxt if nxt > timezone.now() else None).enqueue()
 
 
+def sweep(*, now: datetime.datetime | None = None) -> bool:
+    """The heartbeat's check: e-mails due and no task to send them."""
+    if not _due(now or timezone.now()).exists():
+        return False
+    return wake()
+
+
 def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
     """A compliance admin sends dead (or sent) e-mails again: each goes back
     to the queue with its attempts from zero, journalled with who asked."""
     now = now or timezone.now()
-    # cycle: the task runs this module.
-    from compliance.tasks import deliver_mail
-
     count = 0
     with transaction.atomic():
         for row in OutboxEmail.objects.select_for_update().filter(
@@ -169,5 +178,5 @@ def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
                        fields=["attempts", "next_attempt_at", "leased_until", "lease_token"])
             count += 1
         if count:
-            deliver_mail.enqueue()
+            wake()
     return count
