@@ -13,8 +13,10 @@ from django.utils import timezone, translation
 
 from compliance.admin.tickets import job_export
 from compliance.exports import write_export
-from compliance.models import Job
+from compliance.models import Job, ViolationWarning
 from compliance.selectors.insight import node_change_preview, tier_change_preview
+from compliance.selectors.warnings import warnings_dismiss_preview
+from compliance.services.warnings import warnings_decide_many, warnings_preview
 from compliance.services.jobs import Progress, job_begin, job_fail, job_finish, job_path, objects_of
 from shops.importing import DAILY_ORDERS, EXPERIENCE_SCORES, ImportRefused, run_import
 
@@ -50,6 +52,31 @@ def ticket_export(job: Job, progress) -> tuple[dict, str]:
     return {"rows": count, "name": f"tickets-{timezone.localdate():%Y%m%d}.{fmt}"}, str(path)
 
 
+def _warnings(job: Job) -> list:
+    return list(ViolationWarning.objects.filter(pk__in=job.params["ids"]).select_related("shop", "rule", "tier")
+                .order_by("shop_id", "detected_at", "id"))
+
+
+def warning_preview(job: Job, progress) -> tuple[dict, str]:
+    """The bulk decision's preview, as its page shows it (the totals and each
+    shop's effect); the page adds the form that decides."""
+    warnings, confirm = _warnings(job), job.params["decision"] == "confirm"
+    effects = (warnings_preview(warnings=warnings, actor=job.user, progress=progress) if confirm
+               else warnings_dismiss_preview(warnings=warnings))
+    context = {"effects": effects, "confirm": confirm, "count": sum(len(e.warnings) for e in effects),
+               "totals": {cls: sum(e.points[cls] for e in effects) for cls in "AB"},
+               "deposit": sum((e.deposit for e in effects), 0)}
+    return {"html": render_to_string("admin/compliance/violationwarning/_decide_many_effect.html", context),
+            "count": context["count"], "confirm": confirm}, ""
+
+
+def warning_decision(job: Job, progress) -> tuple[dict, str]:
+    confirm = job.params["decision"] == "confirm"
+    done, refused = warnings_decide_many(warnings=_warnings(job), actor=job.user, confirm=confirm,
+                                         reason=job.params.get("reason", ""), progress=progress)
+    return {"confirm": confirm, "done": len(done), "refused": [[w.number, message] for w, message in refused]}, ""
+
+
 def _import(spec):
     def run(job: Job, progress) -> tuple[dict, str]:
         try:
@@ -70,6 +97,8 @@ RUNNERS = {
     Kind.TICKET_EXPORT: ticket_export,
     Kind.SCORE_IMPORT: _import(EXPERIENCE_SCORES),
     Kind.ORDER_IMPORT: _import(DAILY_ORDERS),
+    Kind.WARNING_PREVIEW: warning_preview,
+    Kind.WARNING_DECISION: warning_decision,
 }
 
 

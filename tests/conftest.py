@@ -1,5 +1,16 @@
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.db import connection
+
+
+def pytest_configure(config):
+    # SQLite's test database is a file other processes (workers) open: its folder
+    # (var/, not in git) must exist on a clean checkout.
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and name:
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
 
 from tests.factories import make_staff
 

@@ -20,7 +20,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from compliance.models import Job, PointNode, PolicySettings, Rule
+from compliance.admin.warnings import ManyForm
+from compliance.models import Job, PointNode, PolicySettings, Rule, ViolationWarning
 from compliance.services.jobs import job_start
 from shops.admin_base import valid_pk
 from shops.importing import DAILY_ORDERS, EXPERIENCE_SCORES
@@ -58,6 +59,15 @@ def job_view(admin_site):
                 **context, "opts": PREVIEW_MODELS[job.kind]._meta, "effect_html": mark_safe(job.result["html"]), "kind": PREVIEWS[job.kind],  # noqa: S308 (rendered by compliance.jobs from our template, escaped there)
                 "carried": job.params.get("carried", []), "save_url": job.params.get("save_url", ""),
                 "reason": job.params.get("reason", ""), "errors": [], "job": job})
+        if job.kind == Kind.WARNING_PREVIEW and job.status == Status.DONE:
+            # The bulk decision's page: the preview, then the form that decides (as a job again).
+            confirm = job.result["confirm"]
+            return TemplateResponse(request, "admin/compliance/violationwarning/decide_many.html", {
+                **context, "opts": ViolationWarning._meta, "effect_html": mark_safe(job.result["html"]),  # noqa: S308 (rendered by compliance.jobs from our template, escaped there)
+                "count": job.result["count"], "confirm": confirm, "form": ManyForm(confirm=confirm),
+                "ids": ",".join(str(pk) for pk in job.params["ids"]), "decision": job.params["decision"],
+                "decide_url": reverse("admin:compliance_violationwarning_decide_many"),
+                "title": _("Confirm warnings") if confirm else _("Dismiss warnings")})
         return TemplateResponse(request, "admin/compliance/jobs/detail.html", context)
     return view
 

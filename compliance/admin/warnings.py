@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from compliance.exceptions import DomainError
-from compliance.models import Integration, IntegrationCall, Scope, ViolationWarning, WarningAnswerFile
+from compliance.models import Integration, IntegrationCall, Job, Scope, ViolationWarning, WarningAnswerFile
 from compliance.models.warnings import QUEUE_ORDER
 from compliance.selectors.warnings import warnings_dismiss_preview
 from compliance.services.integrations import integration_revoke, key_issue
+from compliance.services.jobs import job_start
 from compliance.services.warnings import warning_decide, warnings_decide_many, warnings_preview
 from shops.admin_base import (
     BaseModelAdmin, SearchShape, per_request, shop_label, shops_named, short_time, status_column, time_column, truncated,
@@ -32,6 +33,7 @@ from .filters import rule_filter
 
 DECIDE = "compliance.decide_warning"
 MAX_BATCH = 100
+JOB_OVER = 20  # a bulk preview or decision of more warnings runs as a job (SPEC §10)
 
 
 def deadline_label(warning, now) -> str:
@@ -247,9 +249,16 @@ class ViolationWarningAdmin(BaseModelAdmin):
                         .order_by("shop_id", "detected_at", "id"))
         confirm = decision == "confirm"
         form = ManyForm(request.POST or None, confirm=confirm)
+        # More than a page should wait for (~30 statements a warning): the preview and the decision are jobs.
+        as_job = len(warnings) > JOB_OVER
         if request.method == "POST" and form.is_valid():
             if not confirm and not form.cleaned_data["reason"].strip():
                 form.add_error("reason", _("Give a reason for dismissing the warnings: the merchants read it."))
+            elif as_job:
+                job = job_start(user=request.user, kind=Job.Kind.WARNING_DECISION, title=str(len(warnings)),
+                                params={"ids": [w.pk for w in warnings], "decision": decision,
+                                        "reason": form.cleaned_data["reason"]})
+                return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
             else:
                 done, refused = warnings_decide_many(warnings=warnings, actor=request.user, confirm=confirm,
                                                      reason=form.cleaned_data["reason"])
@@ -260,6 +269,17 @@ class ViolationWarningAdmin(BaseModelAdmin):
                             else _("%(n)d warnings dismissed.")) % {"n": len(done)}
                     self.message_user(request, text, messages.SUCCESS)
                 return HttpResponseRedirect(changelist)
+        if as_job and request.method == "POST":
+            # The form came from a preview job's page: back to it, with what is missing.
+            for errors in form.errors.values():
+                self.message_user(request, " ".join(errors), messages.ERROR)
+            own = Job.objects.filter(pk=request.POST.get("job") if valid_pk(Job, request.POST.get("job", ""))
+                                     else None, user=request.user).first()
+            return HttpResponseRedirect(reverse("admin:job", args=[own.pk]) if own else changelist)
+        if as_job:
+            job = job_start(user=request.user, kind=Job.Kind.WARNING_PREVIEW, title=str(len(warnings)),
+                            params={"ids": [w.pk for w in warnings], "decision": decision})
+            return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
         now = timezone.now()
         if confirm:
             effects = warnings_preview(warnings=warnings, actor=request.user, now=now)

@@ -121,6 +121,8 @@ class Job(Workflow, models.Model):
         TICKET_EXPORT = "ticket_export", _("Ticket export")
         SCORE_IMPORT = "score_import", _("Experience-score import")
         ORDER_IMPORT = "order_import", _("Daily-order import")
+        WARNING_PREVIEW = "warning_preview", _("Preview of a bulk warning decision")
+        WARNING_DECISION = "warning_decision", _("Bulk warning decision")
 
     # Who ran which preview, export or import is part of the audit trail.
     TRANSITIONS = transitions(

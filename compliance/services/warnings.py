@@ -262,16 +262,19 @@ def warning_decide(*, warning: ViolationWarning, actor, confirm: bool, reason: s
     return warning
 
 
-def warnings_preview(*, warnings, actor, now: datetime.datetime | None = None) -> list[ShopEffect]:
+def warnings_preview(*, warnings, actor, now: datetime.datetime | None = None, progress=None) -> list[ShopEffect]:
     """Confirm the warnings for real, in order, in a transaction that is then
     rolled back (services.preview): the totals are exactly what confirming
     would do — a second ticket of a shop sees the first one's points, nodes
-    and daily cap — and nothing is written."""
+    and daily cap — and nothing is written. ``progress(done, total)``, if
+    given, hears of each warning (a job's progress bar)."""
     now = now or timezone.now()
 
     def confirm_all():
         effects: dict[int, ShopEffect] = {}
-        for warning in warnings:
+        for index, warning in enumerate(warnings):
+            if progress is not None:
+                progress(index, len(warnings))
             effect = effects.setdefault(warning.shop_id, ShopEffect(shop=warning.shop))
             try:
                 with transaction.atomic():
@@ -295,11 +298,14 @@ def warnings_preview(*, warnings, actor, now: datetime.datetime | None = None) -
 
 
 def warnings_decide_many(*, warnings, actor, confirm: bool, reason: str = "",
-                         now: datetime.datetime | None = None) -> tuple[list, list]:
+                         now: datetime.datetime | None = None, progress=None) -> tuple[list, list]:
     """Bulk confirm or dismiss: each warning in its own transaction, so one
-    that another reviewer decided meanwhile is reported, not fatal."""
+    that another reviewer decided meanwhile is reported, not fatal. A job
+    run twice finds the first run's decisions made and reports them."""
     done, refused = [], []
-    for warning in warnings:
+    for index, warning in enumerate(warnings):
+        if progress is not None:
+            progress(index, len(warnings))
         try:
             done.append(warning_decide(warning=warning, actor=actor, confirm=confirm, reason=reason, now=now))
         except DomainError as exc:

@@ -203,3 +203,35 @@ def test_a_compliance_admin_creates_a_key_shown_once_and_revokes_it(client, comp
     assert client.post(f"/admin/compliance/integration/{integration.pk}/delete/").status_code == 403
     client.force_login(reviewer)
     assert client.get(f"/admin/compliance/integration/{integration.pk}/revoke/").status_code == 403
+
+
+def test_a_bulk_decision_over_twenty_is_previewed_and_decided_by_jobs(client, detector, reviewer):
+    """Issue #21: more than 20 warnings — the preview and the decision run as
+    jobs; the preview's page carries the form that decides."""
+    from compliance.models import Job
+    from tests.worker import drain
+
+    shops = [fund(make_shop(name=f"大批{i}"), 50000) for i in range(3)]
+    warnings = [receive_warning(detector, s, f"j-{s.pk}-{i}", now=timezone.now() - AGO) for s in shops
+                for i in range(8)]
+    ids = ",".join(str(w.pk) for w in warnings)
+    client.force_login(reviewer)
+    url = "/admin/compliance/violationwarning/decide/"
+    started = client.get(url, {"ids": ids, "decision": "confirm"})
+    preview_job = Job.objects.get(kind="warning_preview")
+    assert started.status_code == 302 and started["Location"] == f"/admin/jobs/{preview_job.pk}/"
+    drain()
+    page = client.get(started["Location"])
+    body = page.content.decode()
+    assert page.status_code == 200 and "24" in body and f'action="{url}"' in body
+    assert not Ticket.objects.exists()  # previewed, nothing written
+    # A dismissal without a reason goes back to the preview's page, saying what is missing.
+    back = client.post(url, {"ids": ids, "decision": "dismiss", "reason": "", "job": preview_job.pk})
+    assert back.status_code == 302
+    decided = client.post(url, {"ids": ids, "decision": "confirm", "reason": "", "job": preview_job.pk})
+    decision_job = Job.objects.get(kind="warning_decision")
+    assert decided["Location"] == f"/admin/jobs/{decision_job.pk}/"
+    drain()
+    decision_job.refresh_from_db()
+    assert decision_job.result["done"] == 24 and Ticket.objects.count() == 24
+    assert "24" in client.get(decided["Location"]).content.decode()
