@@ -15,7 +15,10 @@ from compliance.admin.tickets import job_export
 from compliance.exports import write_export
 from compliance.models import Job, ViolationWarning
 from compliance.selectors.insight import node_change_preview, tier_change_preview
+from compliance.calendar import shanghai
+from compliance.selectors.qualifications import missing_plan
 from compliance.selectors.warnings import warnings_dismiss_preview
+from compliance.services.qualifications import missing_preview, missing_ticket_issue
 from compliance.services.warnings import warnings_decide_many, warnings_preview
 from compliance.services.jobs import Progress, job_begin, job_fail, job_finish, job_path, objects_of
 from shops.importing import DAILY_ORDERS, EXPERIENCE_SCORES, ImportRefused, run_import
@@ -77,6 +80,33 @@ def warning_decision(job: Job, progress) -> tuple[dict, str]:
     return {"confirm": confirm, "done": len(done), "refused": [[w.number, message] for w, message in refused]}, ""
 
 
+def _missing_plan(job: Job):
+    at = timezone.now()
+    return missing_plan(job.params["ids"], today=shanghai(at).date(), at=at, complaint=job.params["complaint"],
+                        especially_serious=job.params["serious"]), at
+
+
+def missing_preview_job(job: Job, progress) -> tuple[dict, str]:
+    """The missing-certificate tickets' preview, as the issue page shows it;
+    the page adds its forms."""
+    plan, at = _missing_plan(job)
+    if not plan.products:
+        return {"html": "", "effects": 0, "none_left": True}, ""
+    preview = missing_preview(plan=plan, actor=job.user, now=at)
+    html = render_to_string("admin/compliance/qualificationgap/_issue_effect.html",
+                            {"preview": preview, "rows": preview.rows})
+    return {"html": html, "effects": len(preview.effects), "ids": plan.ids, "none_left": False}, ""
+
+
+def missing_issue_job(job: Job, progress) -> tuple[dict, str]:
+    """Issue them. The page's token makes a second run (a worker died after
+    issuing) find the tickets already issued, not issue them twice."""
+    plan, at = _missing_plan(job)
+    tickets, errors = missing_ticket_issue(groups=plan.groups, lacking=plan.lacking, actor=job.user,
+                                           token=job.params["token"], now=at) if plan.products else ([], [])
+    return {"tickets": [t.number for t in tickets], "errors": [str(e) for e in errors]}, ""
+
+
 def _import(spec):
     def run(job: Job, progress) -> tuple[dict, str]:
         try:
@@ -99,6 +129,8 @@ RUNNERS = {
     Kind.ORDER_IMPORT: _import(DAILY_ORDERS),
     Kind.WARNING_PREVIEW: warning_preview,
     Kind.WARNING_DECISION: warning_decision,
+    Kind.MISSING_PREVIEW: missing_preview_job,
+    Kind.MISSING_ISSUE: missing_issue_job,
 }
 
 

@@ -20,8 +20,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from compliance.admin.qualifications import issue_form_context
 from compliance.admin.warnings import ManyForm
-from compliance.models import Job, PointNode, PolicySettings, Rule, ViolationWarning
+from compliance.models import Job, PointNode, PolicySettings, QualificationGap, Rule, ViolationWarning
 from compliance.services.jobs import job_start
 from shops.admin_base import valid_pk
 from shops.importing import DAILY_ORDERS, EXPERIENCE_SCORES
@@ -68,6 +69,13 @@ def job_view(admin_site):
                 "ids": ",".join(str(pk) for pk in job.params["ids"]), "decision": job.params["decision"],
                 "decide_url": reverse("admin:compliance_violationwarning_decide_many"),
                 "title": _("Confirm warnings") if confirm else _("Dismiss warnings")})
+        if job.kind == Kind.MISSING_PREVIEW and job.status == Status.DONE and not job.result.get("none_left"):
+            # The issue page: the preview, then its forms (recalculate, issue: a job again when large).
+            p = job.params
+            return TemplateResponse(request, "admin/compliance/qualificationgap/issue.html", {
+                **context, "opts": QualificationGap._meta, "effect_html": mark_safe(job.result["html"]),  # noqa: S308 (rendered by compliance.jobs from our template, escaped there)
+                "token": p["token"], "title": _("Issue tickets for missing certificates"),
+                **issue_form_context(job.result["ids"], p["complaint"], p["serious"], job.result["effects"])})
         return TemplateResponse(request, "admin/compliance/jobs/detail.html", context)
     return view
 

@@ -21,12 +21,13 @@ from django.utils.translation import gettext_lazy
 
 from compliance.exceptions import DomainError
 from compliance.models import (
-    PolicySettings, Qualification, QualificationDocument, QualificationGap, QualificationRequirement, QualificationType,
+    Job, PolicySettings, Qualification, QualificationDocument, QualificationGap, QualificationRequirement, QualificationType,
     RectificationNotice,
 )
 from compliance.models.qualifications import REVIEW_ORDER
 from compliance.selectors import active_requirements, missing_for, missing_plan
 from compliance.calendar import shanghai
+from compliance.services.jobs import job_start
 from compliance.services.qualifications import (
     brand_products, missing_preview, missing_ticket_issue, qualification_review,
     qualification_type_save, qualification_withdraw, requirement_save, trademark_event, trademark_event_preview,
@@ -428,6 +429,13 @@ class CategoryFilter(admin.SimpleListFilter):
 
 
 MAX_BATCH = 200
+JOB_OVER = 20  # a preview or an issue of more products runs as a job (SPEC §10)
+
+
+def issue_form_context(ids: str, complaint: bool, serious: bool, effects: int) -> dict:
+    """What the issue page's two forms carry (the page itself, or a preview job's)."""
+    return {"ids": ids, "complaint": complaint, "serious": serious, "effects": effects,
+            "issue_url": reverse("admin:compliance_qualificationgap_issue")}
 
 
 @admin.register(QualificationGap)
@@ -535,6 +543,15 @@ class QualificationGapAdmin(BaseModelAdmin):
             return HttpResponseRedirect(changelist)
         circumstances = {"complaint": params.get("complaint") == "1",
                                 "especially_serious": params.get("serious") == "1"}
+        if len(raw) > JOB_OVER:
+            # More products than a page should wait for: the preview, and the issuing, are jobs (SPEC §10).
+            confirm = request.method == "POST" and params.get("confirm") == "1"
+            job = job_start(user=request.user, kind=Job.Kind.MISSING_ISSUE if confirm else Job.Kind.MISSING_PREVIEW,
+                            title=str(len(raw)), params={
+                                "ids": raw, "complaint": circumstances["complaint"],
+                                "serious": circumstances["especially_serious"],
+                                "token": params.get("token", "")[:32] or secrets.token_hex(8)})
+            return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
         now = timezone.now()
         try:
             plan = missing_plan(raw, today=_today(), at=now, **circumstances)
@@ -554,10 +571,12 @@ class QualificationGapAdmin(BaseModelAdmin):
                 self.message_user(request, _("%(n)d ticket(s) issued: %(numbers)s") % {
                     "n": len(tickets), "numbers": ", ".join(t.number for t in tickets)}, messages.SUCCESS)
             return HttpResponseRedirect(changelist)
+        preview = missing_preview(plan=plan, actor=request.user, now=now)
         context = {
             **self.admin_site.each_context(request), "opts": self.opts,
             "title": _("Issue tickets for missing certificates"), "token": secrets.token_hex(8),
+            "preview": preview, "rows": preview.rows, **issue_form_context(plan.ids, plan.complaint,
+                                                                          plan.especially_serious,
+                                                                          len(preview.effects)),
         }
-        preview = context["preview"] = missing_preview(plan=plan, actor=request.user, now=now)
-        context["rows"] = preview.rows
         return TemplateResponse(request, "admin/compliance/qualificationgap/issue.html", context)

@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
             name='Job',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('node_preview', 'Preview of a point-node change'), ('rule_preview', 'Preview of a rule change'), ('ticket_export', 'Ticket export'), ('score_import', 'Experience-score import'), ('order_import', 'Daily-order import'), ('warning_preview', 'Preview of a bulk warning decision'), ('warning_decision', 'Bulk warning decision')], max_length=30, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('node_preview', 'Preview of a point-node change'), ('rule_preview', 'Preview of a rule change'), ('ticket_export', 'Ticket export'), ('score_import', 'Experience-score import'), ('order_import', 'Daily-order import'), ('warning_preview', 'Preview of a bulk warning decision'), ('warning_decision', 'Bulk warning decision'), ('missing_preview', 'Preview of tickets for missing certificates'), ('missing_issue', 'Tickets for missing certificates')], max_length=30, verbose_name='kind')),
                 ('title', models.CharField(blank=True, max_length=200, verbose_name='concerning')),
                 ('params', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='parameters')),
                 ('language', models.CharField(max_length=10)),

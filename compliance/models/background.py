@@ -123,6 +123,8 @@ class Job(Workflow, models.Model):
         ORDER_IMPORT = "order_import", _("Daily-order import")
         WARNING_PREVIEW = "warning_preview", _("Preview of a bulk warning decision")
         WARNING_DECISION = "warning_decision", _("Bulk warning decision")
+        MISSING_PREVIEW = "missing_preview", _("Preview of tickets for missing certificates")
+        MISSING_ISSUE = "missing_issue", _("Tickets for missing certificates")
 
     # Who ran which preview, export or import is part of the audit trail.
     TRANSITIONS = transitions(

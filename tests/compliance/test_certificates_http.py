@@ -295,3 +295,33 @@ def test_a_requirement_edited_in_the_admin_applies_at_once(client, compliance_ad
     assert dress in queue()  # checked again when the requirement was saved
     client.force_login(reviewer)
     assert client.get("/admin/compliance/qualificationrequirement/add/").status_code == 403
+
+
+def test_a_missing_queue_issue_over_twenty_products_is_previewed_and_issued_by_jobs(client, reviewer):
+    """Issue #21: more than 20 products — the preview and the issuing are jobs;
+    the preview's page carries the forms, and issuing twice issues once."""
+    from compliance.models import Job
+    from tests.worker import drain
+
+    shops = [fund(make_shop(), 50000) for _ in range(3)]
+    products = [make_product(s, category="数码") for s in shops for _ in range(8)]
+    gaps_refresh()
+    ids = ",".join(str(p.pk) for p in products)
+    client.force_login(reviewer)
+    url = "/admin/compliance/qualificationgap/issue/"
+    started = client.get(url, {"ids": ids})
+    preview_job = Job.objects.get(kind="missing_preview")
+    assert started.status_code == 302 and started["Location"] == f"/admin/jobs/{preview_job.pk}/"
+    drain()
+    page = client.get(started["Location"])
+    body = page.content.decode()
+    assert page.status_code == 200 and 'id="issue-preview"' in body and f'action="{url}"' in body
+    assert not Ticket.objects.exists()
+    data = {"ids": ids, "token": page.context["token"], "confirm": "1"}
+    issued = client.post(url, data)
+    assert issued.status_code == 302 and Job.objects.filter(kind="missing_issue").count() == 1
+    client.post(url, data)  # submitted twice: two jobs, one set of tickets
+    drain()
+    assert Ticket.objects.count() == 3  # a ticket a shop (one tier each)
+    report = client.get(issued["Location"]).content.decode()
+    assert all(t.number in report for t in Ticket.objects.all())
