@@ -56,7 +56,9 @@ def counts(url: str) -> dict:
 
 def pending(url: str) -> int:
     with psycopg.connect(url) as conn:
-        return conn.execute("SELECT count(*) FROM compliance_outboxemail WHERE status = 'pending'").fetchone()[0]
+        # Due now: the loaded data's own e-mails waiting for a later retry are not the run's.
+        return conn.execute("SELECT count(*) FROM compliance_outboxemail WHERE status = 'pending' "
+                            "AND next_attempt_at <= now()").fetchone()[0]
 
 
 def peak_mb(pid: int) -> float:
