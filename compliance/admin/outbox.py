@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext, gettext_lazy
 
 from compliance.services.outbox import resend
-from shops.admin_base import status_column, time_column, truncated
+from shops.admin_base import short_time, status_column, truncated
 
 from ..models import OutboxEmail
 from .base import ReadOnlyAdmin
@@ -21,7 +21,7 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
     sortable_by = ()  # newest first: the primary key, or the (status, id) index
     actions = ["resend_selected"]
     status_display = status_column(gettext_lazy("status"), prefix="mail-")
-    next_display = time_column("next_attempt_at", gettext_lazy("next attempt"))
+
     fields = ("shop", "kind", "to", "subject", "body", "status", "created_at", "attempts", "next_attempt_at",
               "sent_at", "last_error")
     readonly_fields = fields
@@ -34,7 +34,11 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
     def subject_display(self, obj):
         return truncated(obj.subject, "13em")
 
-    @admin.display(description=gettext_lazy("last error"))
+    @admin.display(description=gettext_lazy("next attempt"))
+    def next_display(self, obj):
+        return short_time(obj.next_attempt_at) if obj.status == OutboxEmail.Status.PENDING else "—"
+
+    @admin.display(description=gettext_lazy("error"))
     def error_display(self, obj):
         return truncated(obj.last_error, "8em") if obj.last_error else "—"
 
