@@ -13,13 +13,13 @@ from django.utils import timezone, translation
 
 from compliance.admin.tickets import job_export
 from compliance.exports import write_export
-from compliance.models import Job, ViolationWarning
+from compliance.models import Job
 from compliance.selectors.insight import node_change_preview, tier_change_preview
-from compliance.calendar import shanghai
+from compliance.calendar import shanghai_today
 from compliance.selectors.qualifications import missing_plan
-from compliance.selectors.warnings import warnings_dismiss_preview
+from compliance.selectors.warnings import warnings_to_decide
 from compliance.services.qualifications import missing_preview, missing_ticket_issue
-from compliance.services.warnings import warnings_decide_many, warnings_preview
+from compliance.services.warnings import warnings_decide_many, warnings_decision_preview
 from compliance.services.jobs import Progress, job_begin, job_fail, job_finish, job_path, objects_of
 from shops.importing import DAILY_ORDERS, EXPERIENCE_SCORES, ImportRefused, run_import
 
@@ -55,34 +55,25 @@ def ticket_export(job: Job, progress) -> tuple[dict, str]:
     return {"rows": count, "name": f"tickets-{timezone.localdate():%Y%m%d}.{fmt}"}, str(path)
 
 
-def _warnings(job: Job) -> list:
-    return list(ViolationWarning.objects.filter(pk__in=job.params["ids"]).select_related("shop", "rule", "tier")
-                .order_by("shop_id", "detected_at", "id"))
-
-
 def warning_preview(job: Job, progress) -> tuple[dict, str]:
     """The bulk decision's preview, as its page shows it (the totals and each
     shop's effect); the page adds the form that decides."""
-    warnings, confirm = _warnings(job), job.params["decision"] == "confirm"
-    effects = (warnings_preview(warnings=warnings, actor=job.user, progress=progress) if confirm
-               else warnings_dismiss_preview(warnings=warnings))
-    context = {"effects": effects, "confirm": confirm, "count": sum(len(e.warnings) for e in effects),
-               "totals": {cls: sum(e.points[cls] for e in effects) for cls in "AB"},
-               "deposit": sum((e.deposit for e in effects), 0)}
+    context = warnings_decision_preview(warnings=warnings_to_decide(job.params["ids"]), actor=job.user,
+                                        confirm=job.params["decision"] == "confirm", progress=progress)
     return {"html": render_to_string("admin/compliance/violationwarning/_decide_many_effect.html", context),
-            "count": context["count"], "confirm": confirm}, ""
+            "count": context["count"], "confirm": context["confirm"]}, ""
 
 
 def warning_decision(job: Job, progress) -> tuple[dict, str]:
     confirm = job.params["decision"] == "confirm"
-    done, refused = warnings_decide_many(warnings=_warnings(job), actor=job.user, confirm=confirm,
-                                         reason=job.params.get("reason", ""), progress=progress)
+    done, refused = warnings_decide_many(warnings=warnings_to_decide(job.params["ids"]), actor=job.user,
+                                         confirm=confirm, reason=job.params.get("reason", ""), progress=progress)
     return {"confirm": confirm, "done": len(done), "refused": [[w.number, message] for w, message in refused]}, ""
 
 
 def _missing_plan(job: Job):
     at = timezone.now()
-    return missing_plan(job.params["ids"], today=shanghai(at).date(), at=at, complaint=job.params["complaint"],
+    return missing_plan(job.params["ids"], today=shanghai_today(at), at=at, complaint=job.params["complaint"],
                         especially_serious=job.params["serious"]), at
 
 

@@ -62,7 +62,7 @@ class Worker(DBWorker):
                 # PostgreSQL's JIT compiles a query it estimates as costly: the daily
                 # job's set-based statements, over the large tables, are, and it
                 # spent longer compiling them than running them (bench/RESULTS.md:
-                # the whole job 15.7 s with JIT, 10.2 s without). Off for workers.
+                # the whole job 15.7 s with JIT, 10.4 s without). Off for workers.
                 options = connections[alias].settings_dict.setdefault("OPTIONS", {})
                 options["options"] = f"{options.get('options', '')} -c jit=off".strip()
         now = timezone.now()

@@ -212,6 +212,8 @@ DAILY_BATCH_PAUSE_MS = env.int("DAILY_BATCH_PAUSE_MS", default=0)
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
 # An export of more rows than this is written by a job, not streamed in the request.
 EXPORT_IN_REQUEST_ROWS = env.int("EXPORT_IN_REQUEST_ROWS", default=10_000)
+# A bulk preview or decision of more items than this (warnings, missing-certificate products) is a job.
+BULK_IN_REQUEST_ITEMS = env.int("BULK_IN_REQUEST_ITEMS", default=20)
 
 # E-mail: console in development, SMTP via EMAIL_URL (smtp+tls://user:pass@host:587).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

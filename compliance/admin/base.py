@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
+
+from compliance.services.jobs import job_start
 
 from shops.admin_base import BaseModelAdmin, shop_label, time_column
 
@@ -54,3 +58,10 @@ class EvidenceInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def start_job(request, *, kind: str, title: str, params: dict) -> HttpResponseRedirect:
+    """Work too long for a request (SPEC §10): the job is queued for the
+    user and the browser goes to its page, which follows it."""
+    job = job_start(user=request.user, kind=kind, title=title, params=params)
+    return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))

@@ -15,7 +15,8 @@ from ..services.catalogue import (
     node_create, node_revise, policy_change, record_change, rule_figures, rule_revise,
 )
 from ..selectors.insight import policy_change_preview
-from ..services.jobs import PreviewJob, job_start, serialize_objects
+from ..services.jobs import PreviewJob, serialize_objects
+from .base import start_job
 from .insight import INSIGHT, carried_fields, preview_page, with_reason
 
 
@@ -74,10 +75,9 @@ class PreviewMixin:
         if valid and extra_valid and isinstance(result, PreviewJob):
             # A replay of the year takes seconds at platform scale: a job runs it (SPEC §10), its page
             # follows it and then shows the effect with the save button, as this page does.
-            job = job_start(user=request.user, kind=result.kind, title=str(obj or form.instance),
-                            params={**result.params, "carried": carried_fields(request), "save_url": save_url,
-                                    "reason": request.POST.get("change_reason", "")})
-            return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
+            return start_job(request, kind=result.kind, title=str(obj or form.instance),
+                             params={**result.params, "carried": carried_fields(request), "save_url": save_url,
+                                     "reason": request.POST.get("change_reason", "")})
         errors = [] if valid and extra_valid else [f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
                                                    for k, v in form.errors.items() if k != "change_reason"]
         if valid and not extra_valid and not errors:

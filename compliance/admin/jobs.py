@@ -12,7 +12,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from compliance.admin.qualifications import issue_form_context
 from compliance.admin.warnings import ManyForm
 from compliance.models import Job, PointNode, PolicySettings, QualificationGap, Rule, ViolationWarning
-from compliance.services.jobs import job_start
+from compliance.admin.base import start_job
 from shops.admin_base import valid_pk
 from shops.importing import DAILY_ORDERS, EXPERIENCE_SCORES
 
@@ -145,10 +145,8 @@ def import_view(admin_site):
             stored.write_bytes(form.cleaned_data["raw"])
             kind, _spec = IMPORTS[form.cleaned_data["kind"]]
             name = Path(form.cleaned_data["file"].name).name[:200]
-            job = job_start(user=request.user, kind=kind, title=name,
-                            params={"path": str(stored), "name": name,
-                                    "skip_invalid": form.cleaned_data["skip_invalid"]})
-            return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
+            return start_job(request, kind=kind, title=name, params={
+                "path": str(stored), "name": name, "skip_invalid": form.cleaned_data["skip_invalid"]})
         context = {**admin_site.each_context(request), "title": _("Import scores or orders"), "form": form}
         return TemplateResponse(request, "admin/compliance/jobs/import.html", context)
     return view

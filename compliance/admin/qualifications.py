@@ -6,6 +6,7 @@ import datetime
 import secrets
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -27,7 +28,6 @@ from compliance.models import (
 from compliance.models.qualifications import REVIEW_ORDER
 from compliance.selectors import active_requirements, missing_for, missing_plan
 from compliance.calendar import shanghai
-from compliance.services.jobs import job_start
 from compliance.services.qualifications import (
     brand_products, missing_preview, missing_ticket_issue, qualification_review,
     qualification_type_save, qualification_withdraw, requirement_save, trademark_event, trademark_event_preview,
@@ -41,7 +41,7 @@ from shops.identifiers import is_digits, normalize_identifier
 from shops.models import Product
 from shops.uploads import attachment_response, preview_response
 
-from .base import EvidenceInline, ReadOnlyAdmin
+from .base import EvidenceInline, ReadOnlyAdmin, start_job
 
 REVIEW = "compliance.review_qualification"
 
@@ -429,7 +429,6 @@ class CategoryFilter(admin.SimpleListFilter):
 
 
 MAX_BATCH = 200
-JOB_OVER = 20  # a preview or an issue of more products runs as a job (SPEC §10)
 
 
 def issue_form_context(ids: str, complaint: bool, serious: bool, effects: int) -> dict:
@@ -543,15 +542,14 @@ class QualificationGapAdmin(BaseModelAdmin):
             return HttpResponseRedirect(changelist)
         circumstances = {"complaint": params.get("complaint") == "1",
                                 "especially_serious": params.get("serious") == "1"}
-        if len(raw) > JOB_OVER:
+        if len(raw) > settings.BULK_IN_REQUEST_ITEMS:
             # More products than a page should wait for: the preview, and the issuing, are jobs (SPEC §10).
             confirm = request.method == "POST" and params.get("confirm") == "1"
-            job = job_start(user=request.user, kind=Job.Kind.MISSING_ISSUE if confirm else Job.Kind.MISSING_PREVIEW,
-                            title=str(len(raw)), params={
-                                "ids": raw, "complaint": circumstances["complaint"],
-                                "serious": circumstances["especially_serious"],
-                                "token": params.get("token", "")[:32] or secrets.token_hex(8)})
-            return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
+            return start_job(request, kind=Job.Kind.MISSING_ISSUE if confirm else Job.Kind.MISSING_PREVIEW,
+                             title=str(len(raw)), params={
+                                 "ids": raw, "complaint": circumstances["complaint"],
+                                 "serious": circumstances["especially_serious"],
+                                 "token": params.get("token", "")[:32] or secrets.token_hex(8)})
         now = timezone.now()
         try:
             plan = missing_plan(raw, today=_today(), at=now, **circumstances)

@@ -17,14 +17,13 @@ from compliance.models import Job, Rule, RuleTier, Ticket, TicketEvidence
 from compliance.models.base import in_chinese
 from compliance.selectors import shop_standing, ticket_measures, ticket_timeline
 from compliance.wording import person
-from compliance.services.jobs import job_start
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
 from shops.admin_base import (
     BaseModelAdmin, money_column, shop_label, status_column, ticket_shapes, time_column, truncated, valid_pk,
 )
 from shops.uploads import attachment_response, preview_response
 
-from .base import EvidenceInline
+from .base import EvidenceInline, start_job
 from .filters import IssuedByMeFilter, period_filter, rule_filter
 from .forms import EvidenceForm, IssueTicketForm, RevokeForm, RulePickForm, ShopPickForm
 
@@ -296,9 +295,8 @@ class TicketAdmin(BaseModelAdmin):
         # More rows than a request should carry: a job writes the file (SPEC §10).
         limit = settings.EXPORT_IN_REQUEST_ROWS
         if queryset[:limit + 1].count() > limit:
-            job = job_start(user=request.user, kind=Job.Kind.TICKET_EXPORT, title=fmt.upper(),
-                            params={"fmt": fmt, "query": request.GET.urlencode()})
-            return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
+            return start_job(request, kind=Job.Kind.TICKET_EXPORT, title=fmt.upper(),
+                             params={"fmt": fmt, "query": request.GET.urlencode()})
         return streaming_export(fmt, header=[str(h) for h in EXPORT_HEADER], rows=export_rows(queryset),
                                 filename="tickets")
 

@@ -5,6 +5,7 @@ compliance admins' API keys."""
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
@@ -18,22 +19,22 @@ from django.utils.translation import gettext_lazy
 from compliance.exceptions import DomainError
 from compliance.models import Integration, IntegrationCall, Job, Scope, ViolationWarning, WarningAnswerFile
 from compliance.models.warnings import QUEUE_ORDER
-from compliance.selectors.warnings import warnings_dismiss_preview
+from compliance.selectors.warnings import warnings_to_decide
 from compliance.services.integrations import integration_revoke, key_issue
-from compliance.services.jobs import job_start
-from compliance.services.warnings import warning_decide, warnings_decide_many, warnings_preview
+from compliance.services.warnings import (
+    warning_decide, warnings_decide_many, warnings_decision_preview, warnings_preview,
+)
 from shops.admin_base import (
     BaseModelAdmin, SearchShape, per_request, shop_label, shops_named, short_time, status_column, time_column, truncated,
     valid_pk,
 )
 from shops.uploads import attachment_response, preview_response
 
-from .base import EvidenceInline, ReadOnlyAdmin
+from .base import EvidenceInline, ReadOnlyAdmin, start_job
 from .filters import rule_filter
 
 DECIDE = "compliance.decide_warning"
 MAX_BATCH = 100
-JOB_OVER = 20  # a bulk preview or decision of more warnings runs as a job (SPEC §10)
 
 
 def deadline_label(warning, now) -> str:
@@ -245,20 +246,18 @@ class ViolationWarningAdmin(BaseModelAdmin):
             self.message_user(request, _("Choose the warnings again (at most %(n)d).") % {"n": MAX_BATCH},
                               messages.ERROR)
             return HttpResponseRedirect(changelist)
-        warnings = list(ViolationWarning.objects.filter(pk__in=raw).select_related("shop", "rule", "tier")
-                        .order_by("shop_id", "detected_at", "id"))
+        warnings = warnings_to_decide(raw)
         confirm = decision == "confirm"
         form = ManyForm(request.POST or None, confirm=confirm)
         # More than a page should wait for (~30 statements a warning): the preview and the decision are jobs.
-        as_job = len(warnings) > JOB_OVER
+        as_job = len(warnings) > settings.BULK_IN_REQUEST_ITEMS
         if request.method == "POST" and form.is_valid():
             if not confirm and not form.cleaned_data["reason"].strip():
                 form.add_error("reason", _("Give a reason for dismissing the warnings: the merchants read it."))
             elif as_job:
-                job = job_start(user=request.user, kind=Job.Kind.WARNING_DECISION, title=str(len(warnings)),
-                                params={"ids": [w.pk for w in warnings], "decision": decision,
-                                        "reason": form.cleaned_data["reason"]})
-                return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
+                return start_job(request, kind=Job.Kind.WARNING_DECISION, title=str(len(warnings)),
+                                 params={"ids": [w.pk for w in warnings], "decision": decision,
+                                         "reason": form.cleaned_data["reason"]})
             else:
                 done, refused = warnings_decide_many(warnings=warnings, actor=request.user, confirm=confirm,
                                                      reason=form.cleaned_data["reason"])
@@ -277,21 +276,13 @@ class ViolationWarningAdmin(BaseModelAdmin):
                                      else None, user=request.user).first()
             return HttpResponseRedirect(reverse("admin:job", args=[own.pk]) if own else changelist)
         if as_job:
-            job = job_start(user=request.user, kind=Job.Kind.WARNING_PREVIEW, title=str(len(warnings)),
-                            params={"ids": [w.pk for w in warnings], "decision": decision})
-            return HttpResponseRedirect(reverse("admin:job", args=[job.pk]))
-        now = timezone.now()
-        if confirm:
-            effects = warnings_preview(warnings=warnings, actor=request.user, now=now)
-        else:
-            effects = warnings_dismiss_preview(warnings=warnings, now=now)
+            return start_job(request, kind=Job.Kind.WARNING_PREVIEW, title=str(len(warnings)),
+                             params={"ids": [w.pk for w in warnings], "decision": decision})
         context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "form": form, "confirm": confirm,
-            "title": _("Confirm warnings") if confirm else _("Dismiss warnings"), "effects": effects,
+            **self.admin_site.each_context(request), "opts": self.opts, "form": form,
+            "title": _("Confirm warnings") if confirm else _("Dismiss warnings"),
             "ids": ",".join(str(w.pk) for w in warnings), "decision": decision,
-            "count": sum(len(e.warnings) for e in effects),
-            "totals": {cls: sum(e.points[cls] for e in effects) for cls in "AB"},
-            "deposit": sum((e.deposit for e in effects), 0),
+            **warnings_decision_preview(warnings=warnings, actor=request.user, confirm=confirm, now=timezone.now()),
         }
         return TemplateResponse(request, "admin/compliance/violationwarning/decide_many.html", context,
                                 status=400 if request.method == "POST" else 200)

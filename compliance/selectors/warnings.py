@@ -36,6 +36,13 @@ def deadline_text(warning: ViolationWarning) -> str:
     return timezone.localtime(warning.deadline).strftime("%Y-%m-%d %H:%M")
 
 
+def warnings_to_decide(ids) -> list:
+    """The warnings of a bulk decision, in the order the preview and the
+    decision take them (shop by shop, oldest first)."""
+    return list(ViolationWarning.objects.filter(pk__in=list(ids)).select_related("shop", "rule", "tier")
+                .order_by("shop_id", "detected_at", "id"))
+
+
 def warnings_dismiss_preview(*, warnings, now: datetime.datetime | None = None) -> list[ShopEffect]:
     """Dismissing changes no standing: the preview lists, per shop, what can
     be dismissed and what cannot yet, and why."""

@@ -54,9 +54,8 @@ def take(now: datetime.datetime, limit: int = BATCH) -> list[OutboxEmail]:
     return list(OutboxEmail.objects.filter(lease_token=token, status=Status.PENDING).order_by("id"))
 
 
-def _failed(rows: list[OutboxEmail], error: str, now: datetime.datetime, policy: PolicySettings) -> int:
+def _failed(rows: list[OutboxEmail], error: str, now: datetime.datetime, policy: PolicySettings) -> None:
     """One more attempt for each of ``rows``; the ones out of attempts die."""
-    dead = 0
     for row in rows:
         with transaction.atomic():
             row.attempts += 1
@@ -65,11 +64,9 @@ def _failed(rows: list[OutboxEmail], error: str, now: datetime.datetime, policy:
             if row.attempts >= policy.mail_max_attempts:
                 transition(row, Status.DEAD, action=Event.Action.MAIL_DEAD, at=now,
                            reason=row.last_error, fields=["attempts", "last_error", "leased_until", "lease_token"])
-                dead += 1
             else:
                 row.next_attempt_at = now + datetime.timedelta(seconds=policy.mail_retry_delay(row.attempts))
                 row.save(update_fields=["attempts", "last_error", "leased_until", "lease_token", "next_attempt_at"])
-    return dead
 
 
 def _send_batch(rows: list[OutboxEmail], now: datetime.datetime, policy: PolicySettings) -> int:
@@ -134,7 +131,7 @@ def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) ->
             break
         tried += len(rows)
         sent += _send_batch(rows, now_, policy)
-    else:
+    if tried >= limit:  # more may be due: a new task, at the back of the queue
         wake()
     schedule_retry()
     return {"tried": tried, "sent": sent}
@@ -149,12 +146,11 @@ def schedule_retry() -> None:
     nxt = OutboxEmail.objects.filter(status=Status.PENDING).aggregate(at=Min("next_attempt_at"))["at"]
     if nxt is None:
         return
-    waiting = DBTaskResult.objects.ready().filter(task_path=deliver_mail.module_path)
-    if nxt > timezone.now():
-        waiting = DBTaskResult.objects.filter(status="READY", task_path=deliver_mail.module_path,
-                                              run_after__lte=nxt)
-    if not waiting.exists():
-        deliver_mail.using(run_after=nxt if nxt > timezone.now() else None).enqueue()
+    if nxt <= timezone.now():
+        wake()
+    elif not DBTaskResult.objects.filter(status="READY", task_path=deliver_mail.module_path,
+                                         run_after__lte=nxt).exists():
+        deliver_mail.using(run_after=nxt).enqueue()
 
 
 def sweep(*, now: datetime.datetime | None = None) -> bool:

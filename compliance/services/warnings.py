@@ -297,6 +297,16 @@ def warnings_preview(*, warnings, actor, now: datetime.datetime | None = None, p
     return effects
 
 
+def warnings_decision_preview(*, warnings, actor, confirm: bool, now: datetime.datetime | None = None,
+                              progress=None) -> dict:
+    """What the bulk decision page shows: each shop's effect and the sums."""
+    effects = (warnings_preview(warnings=warnings, actor=actor, now=now, progress=progress) if confirm
+               else warnings_dismiss_preview(warnings=warnings, now=now))
+    return {"effects": effects, "confirm": confirm, "count": sum(len(e.warnings) for e in effects),
+            "totals": {cls: sum(e.points[cls] for e in effects) for cls in "AB"},
+            "deposit": sum((e.deposit for e in effects), 0)}
+
+
 def warnings_decide_many(*, warnings, actor, confirm: bool, reason: str = "",
                          now: datetime.datetime | None = None, progress=None) -> tuple[list, list]:
     """Bulk confirm or dismiss: each warning in its own transaction, so one
