@@ -3,15 +3,19 @@ written to the portal's message centre (SPEC §11) and its e-mail copy to the
 outbox, both in the caller's transaction — a rolled-back ticket leaves
 neither — and a worker sends the e-mail (services.outbox, STYLE §21)."""
 
+import functools
+import re
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.template.loader import render_to_string
-from django.urls import reverse
+from django.template.loader import get_template
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from compliance.models import Measure, Message, OutboxEmail
+from compliance.models.base import copy_rows
 from shops.models import ShopMember
 
 
@@ -56,24 +60,27 @@ def notify_many(template: str, items, *, recipients=None) -> None:
     rows, mails = [], []
     # Merchants read the platform's language (zh-hans) unless told otherwise.
     with translation.override(settings.LANGUAGE_CODE):
+        subject_template = get_template(f"emails/{template}_subject.txt")
+        body_template = get_template(f"emails/{template}.txt")
         for shop, build_context in items:
             users = members.get(shop.pk)
             if not users:
                 continue
             context = build_context()
-            subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-            body = render_to_string(f"emails/{template}.txt", context)
-            link = context.get("url", "")
-            rows += [Message(user_id=user_id, shop_id=shop.pk, kind=template, subject=subject[:200], body=body,
-                             link=link[:300]) for user_id, _email in users]
-            mails += [OutboxEmail(shop_id=shop.pk, kind=template, to=email, subject=subject[:200], body=body)
+            subject = subject_template.render(context).strip()[:200]
+            body = body_template.render(context)
+            link = context.get("url", "")[:300]
+            rows += [Message(user_id=user_id, shop_id=shop.pk, kind=template, subject=subject, body=body, link=link)
+                     for user_id, _email in users]
+            mails += [OutboxEmail(shop_id=shop.pk, kind=template, to=email, subject=subject, body=body)
                       for email in sorted({email for _user_id, email in users if email})]
-    Message.objects.bulk_create(rows, batch_size=1000)
+    # A day's reminders are thousands of rows: streamed (COPY) where the database can.
+    copy_rows(rows)
     if mails:
         now = timezone.now()
         for mail in mails:
             mail.created_at = mail.next_attempt_at = now
-        OutboxEmail.objects.bulk_create(mails, batch_size=1000)
+        copy_rows(mails)
         wake()
 
 
@@ -94,12 +101,30 @@ def wake() -> bool:
     return True
 
 
-def _portal_url(name: str, *args) -> str:
+# A portal URL's one argument (a shop, ticket or warning number) as it appears
+# in the URL unchanged: no character reverse() would quote.
+_PLAIN_ARGUMENT = re.compile(r"[A-Za-z0-9_-]+\Z")
+_SLOT = "0SLOT0"
+
+
+@functools.lru_cache(maxsize=64)
+def _url_shape(name: str, urlconf, prefix: str) -> str:
+    """``name``'s URL with a slot for its argument; keyed by everything
+    reverse() depends on. Every portal URL a message links to takes its
+    number as a ``str`` (tests/compliance/test_notifications.py compares)."""
+    return reverse(name, args=[_SLOT], urlconf=urlconf)
+
+
+def portal_url(name: str, *args) -> str:
+    """The absolute portal URL a message links to. A day's reminders link to
+    thousands of shops: reverse() once per URL name, not once per message."""
+    if len(args) == 1 and _PLAIN_ARGUMENT.match(str(args[0])):
+        return settings.SITE_URL + _url_shape(name, get_urlconf(), get_script_prefix()).replace(_SLOT, str(args[0]))
     return settings.SITE_URL + reverse(name, args=args)
 
 
 def _ticket_url(ticket) -> str:
-    return _portal_url("portal:ticket", ticket.number)
+    return portal_url("portal:ticket", ticket.number)
 
 
 def notify_ticket_issued(ticket, *, recipients=None) -> None:
@@ -127,7 +152,7 @@ def notify_appeal_decided(appeal) -> None:
 
 
 def _certificates_url(shop) -> str:
-    return _portal_url("portal:certificates", shop.shop_no)
+    return portal_url("portal:certificates", shop.shop_no)
 
 
 def notify_qualification_reviewed(qualification) -> None:
@@ -162,7 +187,7 @@ def notify_certificates_expiring(certificates) -> None:
 
 
 def _warning_url(warning) -> str:
-    return _portal_url("portal:warning", warning.number)
+    return portal_url("portal:warning", warning.number)
 
 
 def _notify_warnings(template: str, warnings) -> None:
@@ -170,7 +195,7 @@ def _notify_warnings(template: str, warnings) -> None:
     one shop), linking to the warning or, for several, the shop's list."""
     def context(items):
         url = (_warning_url(items[0]) if len(items) == 1
-               else _portal_url("portal:warnings", items[0].shop.shop_no))
+               else portal_url("portal:warnings", items[0].shop.shop_no))
         return {"warnings": items, "shop": items[0].shop, "url": url}
 
     notify_many(template, [(items[0].shop, lambda items=items: context(items)) for items in by_shop(warnings)])

@@ -91,6 +91,41 @@ def insert_rows(objs, *, using: str | None = None) -> list:
     return objs
 
 
+def copy_rows(objs, *, using: str | None = None, batch_size: int = 1000) -> int:
+    """Many new rows of one model whose keys the caller does not need back
+    (the daily job's messages, e-mails and events): ``COPY … FROM STDIN`` on
+    PostgreSQL — no statement to assemble, the rows streamed — and
+    ``bulk_create`` elsewhere. The same values as ``save`` (each field's
+    ``pre_save`` and ``get_db_prep_save``); a model or a value the shortcut
+    does not apply to (see ``_compiled_insert``; an expression) goes through
+    ``bulk_create``. The objects are left without their keys. Returns how many."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    model = type(objs[0])
+    if any(type(obj) is not model or not obj._state.adding or obj.pk is not None for obj in objs):
+        raise TypeError(f"copy_rows writes new {model.__name__} rows, all of one model, without keys.")
+    using = using or router.db_for_write(model, instance=objs[0])
+    connection = connections[using]
+    compiled = _compiled_insert(model, using) if connection.vendor == "postgresql" else None
+    rows = None
+    if compiled is not None:
+        fields = compiled[1]
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        rows = [[f.pre_save(obj, True) for f in fields] for obj in objs]
+    if rows is None or any(hasattr(value, "resolve_expression") for row in rows for value in row):
+        model._base_manager.using(using).bulk_create(objs, batch_size=batch_size)
+        return len(objs)
+    quote = connection.ops.quote_name
+    statement = (f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+                 "FROM STDIN")
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([f.get_db_prep_save(value, connection) for f, value in zip(fields, row)])
+    return len(objs)
+
+
 def insert_one(obj: models.Model, *, using: str | None = None) -> models.Model:
     """``insert_rows`` for one row."""
     return insert_rows([obj], using=using)[0]

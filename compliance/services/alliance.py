@@ -7,7 +7,6 @@ import datetime
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +14,8 @@ from compliance.calendar import add_working_days, shanghai
 from compliance.exceptions import DomainError, InvalidTransition
 from compliance.rules import alliance_closed_for_good
 from compliance.models import AllianceClosure, AllianceMembership, Event, PolicySettings, Ticket
-from compliance.notifications import notify, notify_many
+from compliance.models.base import copy_rows
+from compliance.notifications import notify, notify_many, portal_url
 from compliance.selectors.alliance import (  # noqa: F401 (membership_of, materials_rows re-exported)
     alliance_eligibility, counted_closures, materials_rows, membership_of, settlement_materials,
 )
@@ -121,7 +121,7 @@ def alliance_close(*, shop: Shop, cause: str, reason: str = "", actor=None, tick
 
 
 def _alliance_url(shop) -> str:
-    return settings.SITE_URL + reverse("portal:alliance", args=[shop.shop_no])
+    return portal_url("portal:alliance", shop.shop_no)
 
 
 def alliance_ticket_revoked(*, ticket: Ticket, now: datetime.datetime, actor=None) -> None:
@@ -204,7 +204,7 @@ def _close_many(found: dict[int, tuple[str, str]], now: datetime.datetime, polic
             total = counted.get(membership.pk, 0) + closure.counted
             to = Status.CLOSED_FOR_GOOD if alliance_closed_for_good(total, policy.alliance_max_closures) else Status.CLOSED
             outcome.setdefault((to, cause), []).append((membership, reason or str(closure.get_cause_display())))
-        AllianceClosure.objects.bulk_create(closures)
+        copy_rows(closures)
         # One transition per outcome (status and cause: a handful of UPDATEs,
         # where bulk_update's CASE over every row took longer than the rest).
         # A reason of its own (the score's) is the closure's, just inserted.

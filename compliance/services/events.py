@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from compliance.exceptions import InvalidTransition
 from compliance.models import Event
+from compliance.models.base import copy_rows
 from compliance.wording import PLATFORM_USERNAME
 
 
@@ -79,12 +80,12 @@ def transition_many(model, rows, *, source, to, action, at, reason="", data=None
         return 0
     changed = model.objects.filter(pk__in=[pk for pk, _shop in rows], status=source).update(
         status=to, **(updates or {}))
-    Event.objects.bulk_create([
+    copy_rows([
         new_event(shop_id=shop_id, action=action, at=at, subject=model.EVENT_SUBJECT, subject_id=pk,
                   ticket_id=pk if model.EVENT_SUBJECT == Event.Subject.TICKET else None,
                   from_status=str(source), to_status=str(to), reason=reason(pk) if callable(reason) else reason,
                   data=data(pk) if data else None)
-        for pk, shop_id in rows], batch_size=2000)
+        for pk, shop_id in rows])
     return changed
 
 

@@ -75,3 +75,34 @@ def test_several_rows_in_one_statement_are_the_rows_bulk_create_writes(reviewer,
     assert len({m.pk for m in ours + stock}) == 6 and all(m.pk for m in ours)
     assert [row(Measure, m.pk) for m in ours] == [row(Measure, m.pk) for m in stock]
     assert [Measure.objects.get(pk=m.pk).kind for m in ours] == ["warning", "deposit", "delist"]  # keys in order
+
+
+def test_copied_rows_are_the_rows_bulk_create_writes(reviewer):
+    """models.base.copy_rows (the daily job's messages, e-mails and events):
+    COPY on PostgreSQL, bulk_create elsewhere — the same rows either way."""
+    from compliance.models import Message
+    from compliance.models.base import copy_rows
+
+    shop = make_shop()
+    ticket = issue(shop, "price_mismatch", "general", reviewer, products=[make_product(shop)])
+    at = timezone.now() - datetime.timedelta(hours=1)
+
+    def events(tag):
+        return [Event(shop=shop, ticket=ticket, action=Event.Action.TICKET_FINAL, subject=Event.Subject.TICKET,
+                      subject_id=ticket.pk, from_status="issued", to_status="final", reason=f"{tag} 申诉期已过\t\n",
+                      data={"n": n, "名": "值", "tag": tag}, created_at=at) for n in range(3)]
+
+    assert copy_rows(events("ours")) == 3
+    Event.objects.bulk_create(events("stock"))
+    ours = [row(Event, pk) for pk in Event.objects.filter(data__tag="ours").order_by("id").values_list("pk", flat=True)]
+    stock = [row(Event, pk) for pk in Event.objects.filter(data__tag="stock").order_by("id")
+             .values_list("pk", flat=True)]
+    assert len(ours) == 3 and [{**r, "reason": r["reason"][4:], "data": {**r["data"], "tag": ""}} for r in ours] == [
+        {**r, "reason": r["reason"][5:], "data": {**r["data"], "tag": ""}} for r in stock]
+
+    before = timezone.now()
+    copy_rows([Message(user=reviewer, shop=shop, kind=Message.Kind.TICKET_ISSUED, subject="主题", body="正文\n")])
+    message = Message.objects.get(subject="主题")
+    assert message.created_at >= before and message.body == "正文\n"  # auto_now_add, as save() sets it
+    with pytest.raises(TypeError):
+        copy_rows([message])  # not a new row
