@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks.base import DEFAULT_TASK_PRIORITY
 from django_tasks_db.models import DBTaskResult
 
 from compliance.models import Event, OutboxEmail, PolicySettings
@@ -30,7 +31,7 @@ from .events import transition
 logger = logging.getLogger(__name__)
 
 Status = OutboxEmail.Status
-BATCH = 200
+BATCH = 100  # e-mails a worker takes at once; between two, it makes way (deliver)
 TASK_LIMIT = 1000  # e-mails one task sends before it makes way (deliver)
 
 
@@ -119,11 +120,13 @@ def _still_connected(connection) -> bool:
 
 def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) -> dict:
     """Send what is due, batch after batch, until nothing is or ``limit``
-    e-mails were tried — then a new task goes to the back of the queue for
-    the rest, so that a burst of e-mail never holds up other work for long —
-    and make sure a task comes back for what waits to be retried."""
+    e-mails were tried, or work someone waits for is queued (``_waited_for``)
+    — then a new task goes to the back of the queue for the rest, so that a
+    burst of e-mail never holds up other work for long — and make sure a
+    task comes back for what waits to be retried."""
     policy = PolicySettings.load()
     sent = tried = 0
+    more = False
     while tried < limit:
         now_ = now or timezone.now()
         rows = take(now_, min(BATCH, limit - tried))
@@ -131,10 +134,20 @@ def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) ->
             break
         tried += len(rows)
         sent += _send_batch(rows, now_, policy)
-    if tried >= limit:  # more may be due: a new task, at the back of the queue
+        if _waited_for():
+            more = True
+            break
+    if more or tried >= limit:  # more may be due: a new task, at the back of the queue
         wake()
     schedule_retry()
     return {"tried": tried, "sent": sent}
+
+
+def _waited_for() -> bool:
+    """Whether a task of a higher priority than e-mail's waits (the daily
+    run's next shards, a job a user follows: compliance.tasks): the worker
+    sending e-mail takes it first (one indexed probe a batch)."""
+    return DBTaskResult.objects.ready().filter(priority__gt=DEFAULT_TASK_PRIORITY).exists()
 
 
 def schedule_retry() -> None:

@@ -62,3 +62,33 @@ def test_inbox_unread_count_read_and_access(client, shop, reviewer):
     client.force_login(stranger)
     assert client.post(f"/portal/messages/{message.pk}/open/").status_code == 404
     assert not client.get("/portal/messages/").context["page"].object_list
+
+
+def test_email_makes_way_for_the_daily_run_and_then_goes_on(shop, reviewer, mailoutbox):
+    """A delivery task stops after a batch once work someone waits for is
+    queued (the day's shards: compliance.tasks), and queues itself again."""
+    from django_tasks_db.models import DBTaskResult
+
+    from compliance.services import outbox
+    from compliance.tasks import daily_shard, deliver_mail
+
+    shops = [fund(make_shop(), 20000) for _ in range(outbox.BATCH + 5)]
+    for n, each in enumerate(shops):
+        member = make_merchant(f"way-{n}", each)
+        member.email = f"way-{n}@shop.example"
+        member.save()
+    for each in shops:
+        issue(each, "price_mismatch", "general", reviewer, products=[make_product(each)])
+    DBTaskResult.objects.all().delete()  # the tasks issuing queued: this test runs delivery itself
+    assert outbox.deliver()["tried"] == outbox.BATCH + 5  # nothing waiting: one task sends them all
+    assert len(mailoutbox) == outbox.BATCH + 5
+
+    for each in shops:
+        issue(each, "price_mismatch", "general", reviewer, products=[make_product(each)])
+    DBTaskResult.objects.all().delete()
+    daily_shard.enqueue(0)  # a shard of the day's run is queued
+    assert outbox.deliver()["tried"] == outbox.BATCH  # one batch, then it makes way
+    waiting = DBTaskResult.objects.ready().filter(task_path=deliver_mail.module_path)
+    assert waiting.count() == 1  # the rest: a task at the back of the queue
+    DBTaskResult.objects.filter(task_path=daily_shard.module_path).delete()
+    assert outbox.deliver()["tried"] == 5 and len(mailoutbox) == 2 * (outbox.BATCH + 5)
