@@ -5,10 +5,11 @@ with the size of the tables. Running a step twice for the same date changes
 nothing the second time (the selection only finds what is still due).
 
 A run is a set of tasks (``daily_start``): the steps in SPEC §10's order,
-each split into shards of shops by ID (``DailyShard``) that any number of
-workers run at once; the last shard of a step to finish enqueues the next
-step's. A worker killed mid-shard leaves that shard unfinished: its task is
-run again (compliance/worker.py) and finds only what is still due."""
+grouped in stages (``STAGES``), each step split into shards of shops by ID
+(``DailyShard``) that any number of workers run at once; the last shard of a
+stage to finish enqueues the next stage's. A worker killed mid-shard leaves
+that shard unfinished: its task is run again (compliance/worker.py) and
+finds only what is still due."""
 
 import datetime
 import logging
@@ -202,9 +203,26 @@ STEPS = [
     ("warning_reminders", warnings_remind),
 ]
 
+# A run goes stage by stage; the steps of a stage run side by side, as they
+# touch rows no other step of it touches or reads: tickets whose appeal
+# window closed (finalise) or closes tomorrow (reminder), certificates that
+# expire later, warnings whose deadline passed (expire) or is tomorrow
+# (reminder). Every other step waits for the one before it: a notice that
+# lapsed is ticketed after the expiry that opened it, the alliance re-check
+# counts those tickets, and so on. Fewer barriers keep every worker busy
+# (bench/RESULTS.md, "Background work").
+STAGES = [("expire_certificates",), ("ticket_overdue_notices",), ("refresh_qualification_gaps",),
+          ("end_suspensions",), ("recheck_alliance",),
+          ("finalise_tickets", "appeal_reminders", "certificate_reminders", "expire_warnings", "warning_reminders")]
+_POSITION = {name: position for position, (name, _step) in enumerate(STEPS)}
+_STAGE_POSITIONS = [[_POSITION[name] for name in stage] for stage in STAGES]
+assert sum(_STAGE_POSITIONS, []) == list(range(len(STEPS))), "STAGES lists every step once, in SPEC §10's order"
+_STAGE_OF = {position: k for k, positions in enumerate(_STAGE_POSITIONS) for position in positions}
+
+
 def daily_start(day: datetime.date, *, shards: int | None = None, now: datetime.datetime | None = None) -> DailyRun:
-    """Start a run of the daily job for ``day``: its first step's shards are
-    enqueued; each step's last shard enqueues the next step (``run_shard``).
+    """Start a run of the daily job for ``day``: its first stage's shards are
+    enqueued; each stage's last shard enqueues the next stage (``run_shard``).
     Any number of runs of a day may follow one another: each finds only what
     is still due."""
     shards = shards or settings.DAILY_SHARDS
@@ -212,7 +230,7 @@ def daily_start(day: datetime.date, *, shards: int | None = None, now: datetime.
     with transaction.atomic():
         run = DailyRun.objects.create(day=day, cutoff=cutoff_for(day, now=now), shards=min(shards, shop_max or 1),
                                       shop_max=shop_max, started_at=timezone.now())
-        _enqueue_step(run, 0)
+        _enqueue_stage(run, 0)
     return run
 
 
@@ -224,25 +242,27 @@ def _ranges(run: DailyRun) -> list[tuple[int, int]]:
     return [(k * width, (k + 1) * width if k < count - 1 else 2 ** 62) for k in range(count)]
 
 
-def _enqueue_step(run: DailyRun, position: int) -> None:
+def _enqueue_stage(run: DailyRun, stage: int) -> None:
+    """Every shard of every step of ``stage``, in step order: first queued,
+    first run, so the larger steps (finalising before reminding) start first."""
     # cycle: the tasks module runs this one's shards.
     from compliance.tasks import daily_shard
 
-    name, _step = STEPS[position]
+    positions = _STAGE_POSITIONS[stage]
     shards = DailyShard.objects.bulk_create([
-        DailyShard(run=run, position=position, step=name, shard=k, lo=lo, hi=hi)
-        for k, (lo, hi) in enumerate(_ranges(run))])
+        DailyShard(run=run, position=position, step=STEPS[position][0], shard=k, lo=lo, hi=hi)
+        for position in positions for k, (lo, hi) in enumerate(_ranges(run))])
     for shard in shards:
         shard.task_id = daily_shard.enqueue(shard.pk).id
     DailyShard.objects.bulk_update(shards, ["task_id"])
-    DailyRun.objects.filter(pk=run.pk).update(step=position)
+    DailyRun.objects.filter(pk=run.pk).update(step=positions[0])
 
 
 def run_shard(shard_id: int) -> int | None:
     """Run one shard of a step (the ``daily_shard`` task). A finished shard
     is not run again; an unfinished one — its worker was killed — is, and
-    finds only what is still due. The last shard of its step to finish
-    enqueues the next step, or ends the run: the run's row is locked for
+    finds only what is still due. The last shard of its stage to finish
+    enqueues the next stage, or ends the run: the run's row is locked for
     that decision, so exactly one shard makes it."""
     shard = DailyShard.objects.select_related("run").get(pk=shard_id)
     if shard.finished_at is not None:
@@ -255,9 +275,11 @@ def run_shard(shard_id: int) -> int | None:
         run = DailyRun.objects.select_for_update().get(pk=run.pk)
         finished = DailyShard.objects.filter(pk=shard.pk, finished_at=None).update(
             count=count, seconds=time.perf_counter() - started, finished_at=timezone.now())
-        if finished and not DailyShard.objects.filter(run=run, position=shard.position, finished_at=None).exists():
-            if shard.position + 1 < len(STEPS):
-                _enqueue_step(run, shard.position + 1)
+        stage = _STAGE_OF[shard.position]
+        if finished and not DailyShard.objects.filter(run=run, position__in=_STAGE_POSITIONS[stage],
+                                                      finished_at=None).exists():
+            if stage + 1 < len(STAGES):
+                _enqueue_stage(run, stage + 1)
             else:
                 DailyRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
     return count
