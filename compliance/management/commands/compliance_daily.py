@@ -24,6 +24,9 @@ def summary_lines(run: DailyRun) -> list[str]:
 class Command(BaseCommand):
     help = ("Run the daily compliance jobs for a date (default: today, Asia/Shanghai): its steps are enqueued as "
             "tasks, split into shards of shops, for the workers (manage.py db_worker) to run. Idempotent.")
+    # Run from a scheduler every day: the system checks (every URL and view
+    # imported, a third of a second) are the deployment's (check --deploy), not each run's.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--date", type=str, help="YYYY-MM-DD; default today in Asia/Shanghai")
