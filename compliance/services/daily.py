@@ -189,14 +189,17 @@ def appeal_reminders(cutoff: datetime.datetime, shops: Shops = None) -> int:
         _breathe()
 
 
-# SPEC §10's order; later issues add theirs in place.
+# SPEC §10's order; later issues add theirs in place. The missing-certificate
+# sweep (not one of §10's steps) comes once the day's tickets have delisted
+# products and suspensions have ended: it sees the shops and products as the
+# day leaves them.
 STEPS = [
     ("expire_certificates", expire_certificates),
     ("ticket_overdue_notices", ticket_overdue_notices),
-    ("refresh_qualification_gaps", refresh_qualification_gaps),
     ("end_suspensions", end_suspensions),
     ("recheck_alliance", alliance_recheck),
     ("finalise_tickets", finalise_tickets),
+    ("refresh_qualification_gaps", refresh_qualification_gaps),
     ("appeal_reminders", appeal_reminders),
     ("certificate_reminders", certificate_reminders),
     ("expire_warnings", warnings_expire),
@@ -205,18 +208,24 @@ STEPS = [
 
 # A run goes stage by stage; the steps of a stage run side by side, as they
 # touch rows no other step of it touches or reads: tickets whose appeal
-# window closed (finalise) or closes tomorrow (reminder), certificates that
-# expire later, warnings whose deadline passed (expire) or is tomorrow
-# (reminder). Every other step waits for the one before it: a notice that
-# lapsed is ticketed after the expiry that opened it, the alliance re-check
-# counts those tickets, and so on. Fewer barriers keep every worker busy
+# window closed (finalise) or closes tomorrow (reminder), the queue of
+# products lacking a certificate (which reads products, shops and
+# certificates, none of which the others change), certificates that expire
+# later, warnings whose deadline passed (expire) or is tomorrow (reminder).
+# Every other step waits for the one before it: a notice that lapsed is
+# ticketed after the expiry that opened it, the alliance re-check counts
+# those tickets, and so on. Fewer barriers keep every worker busy
 # (bench/RESULTS.md, "Background work").
-STAGES = [("expire_certificates",), ("ticket_overdue_notices",), ("refresh_qualification_gaps",),
-          ("end_suspensions",), ("recheck_alliance",),
-          ("finalise_tickets", "appeal_reminders", "certificate_reminders", "expire_warnings", "warning_reminders")]
+# Within a stage the steps are queued largest first, so that the small ones
+# fill the last gaps instead of one large shard running alone at the end.
+STAGES = [("expire_certificates",), ("ticket_overdue_notices",), ("end_suspensions",), ("recheck_alliance",),
+          ("finalise_tickets", "warning_reminders", "certificate_reminders", "refresh_qualification_gaps",
+           "appeal_reminders", "expire_warnings")]
 _POSITION = {name: position for position, (name, _step) in enumerate(STEPS)}
 _STAGE_POSITIONS = [[_POSITION[name] for name in stage] for stage in STAGES]
-assert sum(_STAGE_POSITIONS, []) == list(range(len(STEPS))), "STAGES lists every step once, in SPEC §10's order"
+assert sorted(sum(_STAGE_POSITIONS, [])) == list(range(len(STEPS))) and all(
+    max(earlier) < min(later) for earlier, later in zip(_STAGE_POSITIONS, _STAGE_POSITIONS[1:])), \
+    "STAGES holds every step once, the stages in SPEC §10's order"
 _STAGE_OF = {position: k for k, positions in enumerate(_STAGE_POSITIONS) for position in positions}
 
 
@@ -243,8 +252,8 @@ def _ranges(run: DailyRun) -> list[tuple[int, int]]:
 
 
 def _enqueue_stage(run: DailyRun, stage: int) -> None:
-    """Every shard of every step of ``stage``, in step order: first queued,
-    first run, so the larger steps (finalising before reminding) start first."""
+    """Every shard of every step of ``stage``, in the stage's order (first
+    queued, first run)."""
     # cycle: the tasks module runs this one's shards.
     from compliance.tasks import daily_shard
 
