@@ -150,6 +150,10 @@ class Qualification(Workflow, models.Model):
             models.Index(fields=["submitted_at", "-id"], name="qual_submitted"),  # the list sorted by it
             models.Index(fields=["status", "expires_on"], name="qual_status_expiry"),
             models.Index(fields=["shop", "status"], name="qual_shop_status"),
+            # "Has this shop a valid certificate of these types?" — the probe of every
+            # missing-certificate check (selectors.qualifications._satisfied), once per product.
+            models.Index(fields=["shop", "qualification_type"], condition=models.Q(status="approved"),
+                         name="qual_approved_shop_type"),
             models.Index(fields=["kind", "status"], name="qual_kind_status"),
             models.Index(fields=["number"], name="qual_number_like", opclasses=["varchar_pattern_ops"]),
         ]
