@@ -32,7 +32,8 @@ experience scores for every shop (3 million rows at --scale 1) and a
 membership for a third of the open shops, in every status, with closures.
 
 Then the outbox and the admin's jobs (``load_background``, ``--only background``):
-an e-mail per ticket and 20,000 jobs. Then the detectors' warnings
+an e-mail per ticket and 20,000 jobs. ``--only merchants`` (never by default)
+gives every shop without a member a merchant with an e-mail address. Then the detectors' warnings
 (``load_warnings``, ``--only warnings``): as many
 as tickets at --scale 1 (a million), 45% confirmed into tickets, 45% dismissed,
 the rest in every waiting status; and a million API calls in the call log.
@@ -448,6 +449,7 @@ def load(scale: float, seed: int) -> dict:
 # the default requirement matrix (compliance migration 0020).
 CATEGORIES = ["女装", "数码", "食品", "美妆", "家电", "家居", "童装", "零食"]
 OVERDUE_NOTICES = 50  # notices past their deadline at --scale 1: the daily job's ticket work
+PASSED_NOTICES = 5_000  # about as many notices' deadlines passed at --scale 1; the overdue ones are spread among them
 
 
 def load_certificates(seed: int, scale: float) -> dict:
@@ -489,6 +491,7 @@ def load_certificates(seed: int, scale: float) -> dict:
     C_N = ("id", "cause", "opened_at", "deadline", "status", "closed_at", "outcome", "relisted_at",
            "qualification_id", "shop_id", "ticket_id", "replacement_id")
     overdue_budget = max(int(OVERDUE_NOTICES * scale), 2)
+    overdue_every, passed = max(int(PASSED_NOTICES * scale / overdue_budget), 1), 0
 
     def midnight_after(day):
         return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), tzinfo=SHANGHAI)
@@ -518,7 +521,7 @@ def load_certificates(seed: int, scale: float) -> dict:
 
     def needed(shop_id, qtype, *, brand="", product_ids=()):
         """One certificate a shop needs, in a state drawn like a real platform's."""
-        nonlocal overdue_budget
+        nonlocal overdue_budget, passed
         roll = rnd.random()
         valid_until = today + datetime.timedelta(days=rnd.randint(31, 1500))
         kw = dict(brand=brand, product_ids=product_ids)
@@ -545,10 +548,12 @@ def load_certificates(seed: int, scale: float) -> dict:
             old = certificate(shop_id, qtype, status="expired", expires_on=expired_on, lapsed_at=lapsed, **kw)
             if deadline >= now:
                 status, outcome, closed, replacement = "open", "", None, None
-            elif overdue_budget:
+            elif overdue_budget and passed % overdue_every == 0:  # every n-th: spread over the shops
+                passed += 1
                 overdue_budget -= 1
                 status, outcome, closed, replacement = "open", "", None, None
             else:
+                passed += 1
                 replacement = certificate(shop_id, qtype, status="approved", expires_on=valid_until, renews=old,
                                           submitted_at=lapsed + datetime.timedelta(days=2), **kw)
                 status, outcome, closed = "closed", "replaced", lapsed + datetime.timedelta(days=3)
@@ -803,11 +808,35 @@ def load_background(seed: int, scale: float) -> dict:
             "background_seconds": round(time.perf_counter() - started, 1)}
 
 
+def load_merchants(seed: int, scale: float) -> dict:
+    """A merchant account with an e-mail address on every shop that has no
+    member (``--only merchants``, not part of the default load): the daily
+    job then writes a message and an e-mail for every reminder and closure,
+    as on a platform where every shop has its merchant (bench/daily_job.py)."""
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM auth_user WHERE username LIKE 'merchant-%'")
+        if cursor.fetchone()[0]:
+            sys.exit("This database already holds the merchants.")
+        cursor.execute(
+            "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
+            "is_active, date_joined) SELECT '!', false, 'merchant-' || s.id, '', '', "
+            "'merchant-' || s.id || '@merchants.example', false, true, now() FROM shops_shop s "
+            "WHERE NOT EXISTS (SELECT 1 FROM shops_shopmember m WHERE m.shop_id = s.id)")
+        added = cursor.rowcount
+        cursor.execute("INSERT INTO shops_shopmember (role, created_at, shop_id, user_id) "
+                       "SELECT 'owner', now(), s.id, u.id FROM shops_shop s JOIN auth_user u "
+                       "ON u.username = 'merchant-' || s.id")
+        cursor.execute("ANALYZE auth_user")
+        cursor.execute("ANALYZE shops_shopmember")
+    return {"merchants": added, "merchants_seconds": round(time.perf_counter() - started, 1)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 100k shops, 1M tickets; 0.01 for a smoke run")
     parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--only", choices=["certificates", "alliance", "warnings", "background"],
+    parser.add_argument("--only", choices=["certificates", "alliance", "warnings", "background", "merchants"],
                         help="add this part to a database loaded before")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -818,7 +847,7 @@ def main():
     started = time.perf_counter()
     if args.only:
         part = {"certificates": load_certificates, "alliance": load_alliance, "warnings": load_warnings,
-                "background": load_background}[args.only]
+                "background": load_background, "merchants": load_merchants}[args.only]
         print(json.dumps(part(args.seed, args.scale), indent=2))
         return
     result = load(args.scale, args.seed)
