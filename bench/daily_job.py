@@ -7,7 +7,8 @@ processes (SPEC §10; issue #21's targets).
 on: it is the template. For each worker count a copy is made
 (``CREATE DATABASE … TEMPLATE``), the workers (``manage.py db_worker``) are
 started on it, and ``compliance_daily --date <today>`` is timed from the
-command's start to the run's end — every step, every shard — then run again
+command's start to the run's end — every step, every shard — with the cores
+busy meanwhile (/proc/stat: the workers, PostgreSQL and the command), then run again
 for the same date once the e-mails the first run wrote are sent (the second
 run must change nothing). Each worker's peak
 resident memory (VmHWM) is read before it stops. What the run changed
@@ -72,14 +73,25 @@ def peak_mb(pid: int) -> float:
     return 0.0
 
 
-def daily(env: dict, day: str) -> tuple[float, str]:
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, all) jiffies of every core since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return sum(values) - idle, sum(values)
+
+
+def daily(env: dict, day: str) -> tuple[float, str, float]:
+    """The command's wall time, its output, and the cores busy meanwhile
+    (the workers, PostgreSQL and the command together; of os.cpu_count())."""
+    busy, total = cpu_ticks()
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "manage.py", "compliance_daily", "--date", day], cwd=ROOT, env=env,
                             capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    busy2, total2 = cpu_ticks()
     if result.returncode:
         raise SystemExit(f"compliance_daily failed:\n{result.stdout}\n{result.stderr}")
-    return round(seconds, 2), result.stdout
+    return round(seconds, 2), result.stdout, round((busy2 - busy) / max(total2 - total, 1) * os.cpu_count(), 2)
 
 
 def measure(template_url: str, workers: int, day: str, shards: int | None) -> dict:
@@ -103,7 +115,7 @@ def measure(template_url: str, workers: int, day: str, shards: int | None) -> di
     try:
         time.sleep(2)  # the workers are up and idle
         load = round(os.getloadavg()[0], 2)
-        first, output = daily(env, day)
+        first, output, cores = daily(env, day)
         after = counts(url)
         # The e-mails the run wrote are sent by the same workers: the second run is timed once
         # they are out, as it would be the next time anyone runs it.
@@ -111,7 +123,7 @@ def measure(template_url: str, workers: int, day: str, shards: int | None) -> di
         while pending(url):
             time.sleep(0.2)
         drained = round(time.perf_counter() - drained, 1)
-        second, second_output = daily(env, day)
+        second, second_output, _cores = daily(env, day)
         again = counts(url)
         peaks = [peak_mb(p.pid) for p in procs]
     finally:
@@ -121,7 +133,9 @@ def measure(template_url: str, workers: int, day: str, shards: int | None) -> di
             p.wait(timeout=30)
         admin(template_url, f'DROP DATABASE IF EXISTS "{name}"')
     changed = {key: after[key] - before[key] for key in before}
-    result = {"workers": workers, "seconds": first, "second_run_seconds": second,
+    run_seconds = float(re.search(r"done in ([0-9.]+) s", output).group(1))
+    result = {"workers": workers, "seconds": first, "run_seconds": run_seconds, "cores_busy": cores,
+              "cpu_count": os.cpu_count(), "second_run_seconds": second,
               "emails_still_sending_after_run_s": drained, "load_average_1min": load,
               "worker_peak_rss_mb": peaks, "changed": changed,
               "second_run_changed": {key: again[key] - after[key] for key in after},
