@@ -118,3 +118,25 @@ def test_appeal_reminder_the_day_before_the_window_closes_once(reviewer):
     assert "appeal_reminders: 0" in run("2026-05-07")
     message = Message.objects.get(kind="appeal_closing")
     assert ticket.number in message.subject and message.user == merchant
+
+
+def test_the_command_says_when_no_worker_ran_the_run_and_when_a_shard_failed(monkeypatch):
+    """The waiting command gives up after --timeout (the run goes on) and
+    stops at a failed shard, naming it; both print the summary so far."""
+    from django_tasks_db.models import DBTaskResult
+
+    from compliance.management.commands import compliance_daily as command
+    from compliance.models import DailyRun, DailyShard
+
+    out = StringIO()
+    with pytest.raises(CommandError, match="not finished after 0 s: are workers running"):
+        call_command("compliance_daily", "--date", "2026-11-20", "--timeout", "0.3", stdout=out)
+    assert "expire_certificates: 0 (0.0 s of work in 0/" in out.getvalue()  # nobody ran it
+
+    run_ = DailyRun.objects.get()
+    shard = DailyShard.objects.filter(run=run_).first()
+    DBTaskResult.objects.filter(pk=shard.task_id).update(
+        status="FAILED", exception_class_path="builtins.RuntimeError", traceback="Traceback: boom")
+    monkeypatch.setattr(command, "daily_start", lambda day, shards=None: run_)  # wait for that run again
+    with pytest.raises(CommandError, match=f"A shard of run {run_.pk} failed: builtins.RuntimeError"):
+        call_command("compliance_daily", "--date", "2026-11-20", "--timeout", "60", stdout=StringIO())
