@@ -6,6 +6,10 @@ from django.db import connection
 
 
 def pytest_configure(config):
+    # Loopback only, for this process and the workers it starts (tests/netguard.py).
+    from tests import netguard
+
+    netguard.install()
     # SQLite's test database is a file other processes (workers) open: its folder
     # (var/, not in git) must exist on a clean checkout.
     name = settings.DATABASES["default"].get("TEST", {}).get("NAME")

@@ -23,7 +23,9 @@ ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 # Flags for a closed network (no background connections) running as root.
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage"]
+        "--disable-dev-shm-usage",
+        # Names resolve to nothing but localhost: the browser reaches only the test server.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost"]
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -63,7 +63,7 @@ class WorkerProcess:
 
     def start(self):
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.05", "--no-startup-delay",
+            [sys.executable, "tests/guarded_manage.py", "db_worker", "--no-reload", "--interval", "0.05", "--no-startup-delay",
              "--worker-id", self.name], cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         return self
 
