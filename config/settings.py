@@ -210,6 +210,11 @@ DAILY_BATCH_PAUSE_MS = env.int("DAILY_BATCH_PAUSE_MS", default=0)
 # An outbox e-mail is handed to the mail server at most this long before a
 # worker that took it is thought dead and another sends it again.
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+# Webhook receivers (SPEC §13) on this machine or a private network: allowed
+# in development, refused in production unless this says otherwise (an
+# internal receiver behind the firewall). Checked when a URL is saved and
+# again at every delivery (compliance.webhooks).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("DJANGO_WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
 # An export of more rows than this is written by a job, not streamed in the request.
 EXPORT_IN_REQUEST_ROWS = env.int("EXPORT_IN_REQUEST_ROWS", default=10_000)
 # A bulk preview or decision of more items than this (warnings, missing-certificate products) is a job.
