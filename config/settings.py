@@ -251,6 +251,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A webhook subscription's two visible statuses, one enum for its two shapes.
+    "ENUM_NAME_OVERRIDES": {"WebhookStatusEnum": ["active", "paused"]},
 }
 
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"

@@ -61,3 +61,10 @@ def test_the_workers_the_tests_start_are_guarded_too():
     result = subprocess.run([sys.executable, "tests/guarded_manage.py", "shell", "-c", code], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert "refused: a test tried to connect to 10.0.0.5:443" in result.stdout, result.stderr
+
+
+def test_no_name_goes_to_a_dns_server():
+    with pytest.raises(socket.gaierror, match="not resolved in tests"):
+        socket.getaddrinfo("example.com", 443)
+    assert {info[4][0] for info in socket.getaddrinfo("localhost", 80)} <= {"127.0.0.1", "::1"}
+    assert socket.getaddrinfo("127.0.0.1", 80)[0][4][0] == "127.0.0.1"

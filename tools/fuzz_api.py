@@ -4,7 +4,8 @@ Migrates and seeds the database that DATABASE_URL names (the demo world:
 shops, tickets, warnings, the demo detector's key), serves the project with
 gunicorn on a free loopback port, and runs schemathesis with every check
 (schemathesis.toml) against /api/v1/schema/. Any 5xx, any answer the schema
-does not declare, fails the run. Only loopback is ever contacted.
+does not declare, fails the run. Only loopback is ever contacted: the server
+runs with the tests' network guard, which also resolves no name by DNS.
 
     DATABASE_URL=postgres://… .venv/bin/python tools/fuzz_api.py [--max-examples N] [--seed S]
 """
@@ -44,8 +45,12 @@ def main() -> int:
     subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([*manage, "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     port = free_port()
-    server = subprocess.Popen([str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                               "--timeout", "120", "--log-level", "warning"], cwd=ROOT, env=env)
+    # gunicorn with the tests' network guard (tests/netguard.py): the fuzzer's webhook URLs
+    # (SPEC §13) are checked by resolving their names, and no name may reach a DNS server.
+    gunicorn = ("import sys; from tests import netguard; netguard.install(); "
+                "from gunicorn.app.wsgiapp import run; sys.argv = ['gunicorn', *sys.argv[1:]]; run()")
+    server = subprocess.Popen([str(BIN / "python"), "-c", gunicorn, "config.wsgi", "--bind", f"127.0.0.1:{port}",
+                               "--workers", "2", "--timeout", "120", "--log-level", "warning"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _attempt in range(120):

@@ -13,8 +13,8 @@ from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
 from compliance.models import (
-    AllianceMembership, Measure, NodeApplication, Qualification, QualificationType, Rule, RuleTier, Ticket,
-    ViolationClass, ViolationWarning,
+    EVENT_TYPES, AllianceMembership, Measure, NodeApplication, Qualification, QualificationType, Rule, RuleTier,
+    Ticket, ViolationClass, ViolationWarning, WebhookSubscription,
 )
 from shops.importing import DAILY_COUNT_MAX
 from shops.models import Shop
@@ -324,3 +324,37 @@ class QualityOut(serializers.Serializer):
     rows = QualityRowOut(many=True)
     total = QualityRowOut()
     detectors = DetectorOut(many=True)
+
+
+# Webhooks (SPEC §13) ------------------------------------------------------------------------------
+
+class WebhookIn(serializers.Serializer):
+    url = serializers.CharField(max_length=500, help_text=_(
+        "Where deliveries are POSTed: https, on a host that resolves to public addresses only."))
+    events = serializers.ListField(child=choice(EVENT_TYPES), min_length=1, max_length=len(EVENT_TYPES),
+                                   help_text=_("The event types to receive."))
+
+
+class WebhookChangeIn(serializers.Serializer):
+    url = serializers.CharField(max_length=500, required=False)
+    events = serializers.ListField(child=choice(EVENT_TYPES), min_length=1, max_length=len(EVENT_TYPES),
+                                   required=False)
+    active = serializers.BooleanField(required=False, help_text=_("false pauses the deliveries, true resumes them."))
+
+
+class WebhookOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    events = serializers.ListField(child=choice(EVENT_TYPES))
+    status = choice([WebhookSubscription.Status.ACTIVE, WebhookSubscription.Status.PAUSED])
+    created_at = serializers.DateTimeField()
+    previous_secret_until = serializers.DateTimeField(allow_null=True, help_text=_(
+        "After a rotation: until then deliveries are signed with the old secret too."))
+
+
+class WebhookSecretOut(WebhookOut):
+    secret = serializers.CharField(help_text=_("The signing secret. Shown this once: keep it."))
+
+
+class WebhookListOut(serializers.Serializer):
+    results = WebhookOut(many=True)

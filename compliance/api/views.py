@@ -4,6 +4,7 @@ integration in the event trail. Every answer a client can get is declared in
 the schema: the success shape, each error status with the one error shape,
 and each enum."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -13,11 +14,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from compliance.models import IntegrationCall, RectificationNotice, Scope, Ticket, ViolationWarning
+from compliance.models import (
+    IntegrationCall, RectificationNotice, Scope, Ticket, ViolationWarning, WebhookSubscription,
+)
 from compliance.selectors import shop_certificates, shop_standing
 from compliance.selectors.alliance import membership_of
 from compliance.selectors.insight import decision_quality
 from compliance.services.warnings import warnings_receive
+from compliance.services.webhooks import webhook_change, webhook_delete, webhook_rotate_secret, webhook_subscribe
 from shops.importing import DAILY_ORDERS, EXPERIENCE_SCORES, ImportRefused, json_rows, run_import_rows
 from shops.models import Shop
 
@@ -236,3 +240,91 @@ class QualityView(IntegrationView):
         query.is_valid(raise_exception=True)
         year = query.validated_data.get("year") or timezone.localdate().year
         return Response(s.QualityOut(decision_quality(year=year, by=query.validated_data["by"])).data)
+
+
+# Webhooks (SPEC §13) ------------------------------------------------------------------------------
+
+def _webhook_out(subscription, secret=None) -> dict:
+    data = {f: getattr(subscription, f) for f in ("id", "url", "events", "status", "created_at",
+                                                  "previous_secret_until")}
+    if secret is not None:
+        return s.WebhookSecretOut({**data, "secret": secret}).data
+    return s.WebhookOut(data).data
+
+
+def _refused(exc: DjangoValidationError):
+    """A service's refusal (the URL check, the event types) as the API's 400."""
+    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+
+
+class WebhookListView(IntegrationView):
+    required_scope = Scope.WEBHOOKS
+
+    @extend_schema(operation_id="webhooks_list", responses={200: s.WebhookListOut, **READ_ERRORS},
+                   summary="Your webhook subscriptions (without their secrets)")
+    def get(self, request):
+        rows = (WebhookSubscription.objects.filter(integration=request.auth)
+                .exclude(status=WebhookSubscription.Status.DELETED).order_by("id"))
+        return Response({"results": [_webhook_out(row) for row in rows]})
+
+    @extend_schema(operation_id="webhooks_create", request=s.WebhookIn,
+                   responses={201: s.WebhookSecretOut, **WRITE_ERRORS},
+                   summary="Subscribe a URL to event types",
+                   description="The answer holds the signing secret: it is shown this once. The URL must be https "
+                               "and its host must resolve to public addresses only.")
+    def post(self, request):
+        body = s.WebhookIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            subscription, secret = webhook_subscribe(integration=request.auth, **body.validated_data)
+        except DjangoValidationError as exc:
+            raise _refused(exc) from exc
+        return Response(_webhook_out(subscription, secret), status=201)
+
+
+class WebhookView(IntegrationView):
+    required_scope = Scope.WEBHOOKS
+
+    def subscription(self, request, pk):
+        return get_object_or_404(WebhookSubscription.objects.exclude(status=WebhookSubscription.Status.DELETED),
+                                 integration=request.auth, pk=pk)
+
+    @extend_schema(operation_id="webhook_read", responses={200: s.WebhookOut, **READ_ERRORS},
+                   summary="One of your webhook subscriptions")
+    def get(self, request, pk):
+        return Response(_webhook_out(self.subscription(request, pk)))
+
+    @extend_schema(operation_id="webhook_change", request=s.WebhookChangeIn,
+                   responses={200: s.WebhookOut, **WRITE_ERRORS, **_errors(404)},
+                   summary="Change the URL or the event types, pause or resume")
+    def patch(self, request, pk):
+        subscription = self.subscription(request, pk)
+        body = s.WebhookChangeIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            subscription = webhook_change(subscription, integration=request.auth, **body.validated_data)
+        except DjangoValidationError as exc:
+            raise _refused(exc) from exc
+        return Response(_webhook_out(subscription))
+
+    @extend_schema(operation_id="webhook_delete", responses={204: None, **READ_ERRORS},
+                   summary="Delete a subscription: no more deliveries")
+    def delete(self, request, pk):
+        webhook_delete(self.subscription(request, pk), integration=request.auth)
+        return Response(status=204)
+
+
+class WebhookSecretView(IntegrationView):
+    required_scope = Scope.WEBHOOKS
+
+    @extend_schema(operation_id="webhook_rotate_secret", request=None,
+                   responses={200: s.WebhookSecretOut, **READ_ERRORS},
+                   summary="Replace the signing secret",
+                   description="The new secret is shown this once. For 24 hours deliveries carry a signature "
+                               "with the old secret as well, so a receiver can switch without missing one.")
+    def post(self, request, pk):
+        subscription = get_object_or_404(
+            WebhookSubscription.objects.exclude(status=WebhookSubscription.Status.DELETED),
+            integration=request.auth, pk=pk)
+        subscription, secret = webhook_rotate_secret(subscription, integration=request.auth)
+        return Response(_webhook_out(subscription, secret))

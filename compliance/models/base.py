@@ -219,6 +219,12 @@ class EventAction(models.TextChoices):
     JOB_STARTED = "job_started", _("Job started")
     JOB_DONE = "job_done", _("Job done")
     JOB_FAILED = "job_failed", _("Job failed")
+    WEBHOOK_SUBSCRIBED = "webhook_subscribed", _("Webhook subscription created")
+    WEBHOOK_CHANGED = "webhook_changed", _("Webhook subscription changed")
+    WEBHOOK_SECRET_ROTATED = "webhook_secret_rotated", _("Webhook signing secret replaced")
+    WEBHOOK_PAUSED = "webhook_paused", _("Webhook subscription paused")
+    WEBHOOK_RESUMED = "webhook_resumed", _("Webhook subscription resumed")
+    WEBHOOK_DELETED = "webhook_deleted", _("Webhook subscription deleted")
 
 
 class EventSubject(models.TextChoices):
@@ -237,6 +243,7 @@ class EventSubject(models.TextChoices):
     PROVIDER = "provider", _("service provider")
     MAIL = "mail", _("outgoing e-mail")
     JOB = "job", _("job")
+    WEBHOOK = "webhook", _("webhook subscription")
 
 
 def transitions(*pairs) -> dict[tuple[str, str], frozenset]:

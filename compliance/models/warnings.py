@@ -23,6 +23,7 @@ class Scope(models.TextChoices):
     TICKETS = "tickets", _("Read a ticket's status")
     IMPORTS = "imports", _("Import daily orders and experience scores")
     INSIGHT = "insight", _("Read decision-quality statistics")
+    WEBHOOKS = "webhooks", _("Subscribe to outbound events (webhooks)")
 
 
 def hash_key(key: str) -> str:

@@ -18,10 +18,11 @@ from compliance.exceptions import InvalidTransition
 from compliance.models import (
     PROVIDER_TRANSITIONS, AllianceMembership, Appeal, Event, Job, NodeApplication, OutboxEmail, PolicySettings,
     ProviderRequest,
-    Qualification, RectificationNotice, RenewalCampaign, RenewalResult, Ticket, ViolationWarning, Workflow,
+    Qualification, RectificationNotice, RenewalCampaign, RenewalResult, Ticket, ViolationWarning,
+    WebhookSubscription, Workflow,
 )
 from compliance.services import (
-    alliance, appeals, daily, jobs, outbox, providers, qualifications, tickets, warnings,
+    alliance, appeals, daily, jobs, outbox, providers, qualifications, tickets, warnings, webhooks,
 )
 from compliance.services.events import transition
 from shops.models import ProviderBinding, ServiceProvider
@@ -37,7 +38,7 @@ NOW = timezone.make_aware(datetime.datetime(2026, 6, 15, 12))
 LATER = NOW + datetime.timedelta(days=3)
 
 WORKFLOWS = [Ticket, Appeal, ViolationWarning, Qualification, RectificationNotice, AllianceMembership,
-             NodeApplication, ProviderRequest, RenewalResult, OutboxEmail, Job]
+             NodeApplication, ProviderRequest, RenewalResult, OutboxEmail, Job, WebhookSubscription]
 
 
 def declared():
@@ -254,7 +255,24 @@ def test_every_declared_transition_writes_exactly_one_event(world, reviewer, app
     walk_providers(walk, reviewer)
     walk_outbox(walk, reviewer)
     walk_jobs(walk, reviewer)
+    walk_webhooks(walk)
     assert declared() - walk.done == set()
+
+
+def walk_webhooks(walk):
+    """A subscription paused and resumed by its integration, then deleted
+    while active; another deleted while paused."""
+    integration = make_integration("walk-platform")[0]
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=True):
+        one, _secret = webhooks.webhook_subscribe(integration=integration, url="http://127.0.0.1:9/a",
+                                                  events=["ticket.issued"])
+        two, _secret = webhooks.webhook_subscribe(integration=integration, url="http://127.0.0.1:9/b",
+                                                  events=["ticket.final"])
+    walk.check(one, "active", "paused", run=lambda: webhooks.webhook_change(one, active=False, integration=integration))
+    walk.check(one, "paused", "active", run=lambda: webhooks.webhook_change(one, active=True, integration=integration))
+    walk.check(one, "active", "deleted", run=lambda: webhooks.webhook_delete(one, integration=integration))
+    webhooks.webhook_change(two, active=False, integration=integration)
+    walk.check(two, "paused", "deleted", run=lambda: webhooks.webhook_delete(two, integration=integration))
 
 
 def walk_jobs(walk, reviewer):
