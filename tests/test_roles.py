@@ -27,6 +27,9 @@ DECIDE_WARNINGS = {"compliance.decide_warning"}
 INSIGHT = {"compliance.view_insight", "compliance.view_policychange"}
 # Issue #21: the outbox (see it, send again) and the upload page for the daily imports.
 BACKGROUND = {"compliance.view_outboxemail", "compliance.resend_outboxemail", "compliance.import_daily"}
+# Issue #22: the webhook subscriptions (made, changed, paused, deleted through the service).
+WEBHOOKS = {"compliance.view_webhooksubscription", "compliance.add_webhooksubscription",
+            "compliance.change_webhooksubscription"}
 MANAGE_INTEGRATIONS = {"compliance.view_integration", "compliance.add_integration", "compliance.change_integration",
                        "compliance.revoke_integration", "compliance.view_integrationcall"}
 
@@ -45,7 +48,7 @@ def test_groups_have_exactly_their_permissions():
     assert perms("Compliance admin") == (READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES
                                          | REVIEW_CERTIFICATES | READ_ALLIANCE | DECIDE_ALLIANCE | READ_PROVIDERS
                                          | CONFIRM_RENEWALS | READ_WARNINGS | DECIDE_WARNINGS
-                                         | MANAGE_INTEGRATIONS | INSIGHT | BACKGROUND) | {
+                                         | MANAGE_INTEGRATIONS | INSIGHT | BACKGROUND | WEBHOOKS) | {
         "compliance.add_renewalcampaign", "compliance.change_renewalcampaign",
         "compliance.add_qualificationrequirement", "compliance.change_qualificationrequirement",
         "compliance.add_qualificationtype", "compliance.change_qualificationtype",

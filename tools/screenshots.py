@@ -141,6 +141,12 @@ if user.is_staff:
         pages.append(("integration-add", reverse("admin:compliance_integration_add")))
         pages.append(("integration-revoke", reverse("admin:compliance_integration_revoke", args=[integration.pk])))
         pages.append(("api-docs", reverse("api:docs")))
+    if user.has_perm("compliance.view_webhooksubscription"):
+        from compliance.models import WebhookSubscription
+        hook = WebhookSubscription.objects.first()
+        pages.append(("webhook-change", reverse("admin:compliance_webhooksubscription_change", args=[hook.pk])))
+        pages.append(("webhook-add", reverse("admin:compliance_webhooksubscription_add")))
+        pages.append(("webhook-rotate", reverse("admin:compliance_webhooksubscription_rotate_secret", args=[hook.pk])))
     if user.has_perm("compliance.review_qualification"):
         pages.append(("certificate-review", reverse("admin:compliance_qualification_review", args=[certificate.pk])))
         approved = Qualification.objects.filter(status="approved", kind="brand").first()

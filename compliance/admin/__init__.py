@@ -2,5 +2,5 @@
 services (STYLE §5–§7)."""
 
 from . import (  # noqa: F401
-    alliance, appeals, catalogue, ledgers, outbox, providers, qualifications, shops, tickets, warnings,
+    alliance, appeals, catalogue, ledgers, outbox, providers, qualifications, shops, tickets, warnings, webhooks,
 )

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -300,7 +301,7 @@ class ViolationWarningAdmin(BaseModelAdmin):
 # Integrations --------------------------------------------------------------------------------------
 
 class IntegrationForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(label=gettext_lazy("scopes"), choices=Scope.choices,
+    scopes = forms.MultipleChoiceField(label=capfirst(gettext_lazy("scopes")), choices=Scope.choices,
                                        widget=forms.CheckboxSelectMultiple, required=False)
 
     class Meta:

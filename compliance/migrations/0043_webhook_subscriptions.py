@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('active', 'active'), ('paused', 'paused'), ('deleted', 'deleted')], default='active', max_length=10, verbose_name='status')),
                 ('secret', models.CharField(editable=False, max_length=64)),
                 ('previous_secret', models.CharField(blank=True, editable=False, max_length=64)),
-                ('previous_secret_until', models.DateTimeField(blank=True, editable=False, null=True)),
+                ('previous_secret_until', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='old secret signs until')),
                 ('created_at', models.DateTimeField(verbose_name='created at')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
                 ('integration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='webhooks', to='compliance.integration', verbose_name='integration')),

@@ -11,12 +11,26 @@ from .base import EventAction, EventSubject, Workflow, transitions
 from .warnings import Integration
 
 # The event types of SPEC §13, in its order: what a subscription may ask for.
-EVENT_TYPES = [
-    "ticket.issued", "ticket.final", "ticket.revoked", "measure.started", "measure.lifted", "deposit.deducted",
-    "deposit.refunded", "appeal.submitted", "appeal.decided", "warning.opened", "warning.confirmed",
-    "warning.dismissed", "certificate.expired", "notice.overdue", "alliance.activated", "alliance.closed",
-    "provider.delisted",
-]
+EVENT_TYPE_LABELS = {
+    "ticket.issued": _("Ticket issued"),
+    "ticket.final": _("Ticket became final"),
+    "ticket.revoked": _("Ticket revoked"),
+    "measure.started": _("Measure started (delisting, suspension, clearance …)"),
+    "measure.lifted": _("Measure lifted"),
+    "deposit.deducted": _("Deposit deducted"),
+    "deposit.refunded": _("Deposit refunded"),
+    "appeal.submitted": _("Appeal submitted"),
+    "appeal.decided": _("Appeal decided"),
+    "warning.opened": _("Violation warning opened"),
+    "warning.confirmed": _("Violation warning confirmed"),
+    "warning.dismissed": _("Violation warning dismissed"),
+    "certificate.expired": _("Certificate expired"),
+    "notice.overdue": _("Rectification notice overdue"),
+    "alliance.activated": _("Selected Alliance membership activated"),
+    "alliance.closed": _("Selected Alliance membership closed"),
+    "provider.delisted": _("Service provider delisted"),
+}
+EVENT_TYPES = list(EVENT_TYPE_LABELS)
 # After a rotation the old secret still signs, beside the new one, this long.
 ROTATION_OVERLAP = datetime.timedelta(hours=24)
 
@@ -46,7 +60,7 @@ class WebhookSubscription(Workflow, models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     secret = models.CharField(max_length=64, editable=False)
     previous_secret = models.CharField(max_length=64, blank=True, editable=False)
-    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(_("old secret signs until"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("created by"))

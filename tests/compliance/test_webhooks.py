@@ -4,12 +4,12 @@ patched, and the suite's guard (tests/netguard.py) would fail any that was."""
 
 import hashlib
 import hmac
-import socket
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from compliance import webhooks
+from tests.resolver import patch_resolver
 
 BODY = '{"id": "0b6f…", "type": "ticket.issued", "名": "值"}'.encode()
 
@@ -39,16 +39,7 @@ def test_verification_refuses_an_altered_body_a_stale_timestamp_and_a_malformed_
 @pytest.fixture
 def resolver(monkeypatch):
     """Names resolve to what the test says; nothing is looked up."""
-    answers = {}
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host not in answers:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))
-                for ip in answers[host]]
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return answers
+    return patch_resolver(monkeypatch, {})
 
 
 @pytest.mark.parametrize("address", ["10.0.0.5", "169.254.169.254", "127.0.0.1", "192.168.1.20", "172.16.0.1",

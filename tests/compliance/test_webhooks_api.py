@@ -4,13 +4,13 @@ only, every change journalled, every refusal a 400 in the API's shape. The
 resolver is patched: no name is looked up, nothing is connected to."""
 
 import datetime
-import socket
 
 import pytest
 from django.utils import timezone
 
 from compliance.models import Event, Scope, WebhookSubscription
 from tests.compliance.test_api import api, assert_error
+from tests.resolver import patch_resolver
 from tests.factories import make_integration
 
 pytestmark = pytest.mark.django_db
@@ -22,15 +22,8 @@ def public_receiver(settings, monkeypatch):
     """Production's rule (no private addresses); receiver.example.com is public,
     inside.example.com resolves to a private address."""
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
-    answers = {"receiver.example.com": "93.184.216.34", "other.example.com": "93.184.216.35",
-               "inside.example.com": "10.0.0.5"}
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host not in answers:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    patch_resolver(monkeypatch, {"receiver.example.com": "93.184.216.34", "other.example.com": "93.184.216.35",
+                                 "inside.example.com": "10.0.0.5"})
 
 
 @pytest.fixture

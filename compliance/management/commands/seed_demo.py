@@ -21,8 +21,8 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from compliance.models import (
-    AllianceMembership, DepositEntry, Integration, Message, Qualification, QualificationType, RenewalCampaign,
-    RenewalResult, RuleTier, Scope, Ticket, ViolationWarning,
+    EVENT_TYPES, AllianceMembership, DepositEntry, Integration, Message, Qualification, QualificationType,
+    RenewalCampaign, RenewalResult, RuleTier, Scope, Ticket, ViolationWarning, WebhookSubscription,
 )
 from compliance.services.alliance import alliance_apply, alliance_close, alliance_decide
 from compliance.services.appeals import appeal_decide, appeal_submit
@@ -33,6 +33,7 @@ from compliance.services.providers import renewal_confirm, renewals_assess
 from compliance.services.qualifications import qualification_review, qualification_submit, qualification_withdraw
 from compliance.services.tickets import ticket_issue, ticket_revoke
 from compliance.services.warnings import warning_answer, warning_decide, warnings_receive
+from compliance.services.webhooks import webhook_change, webhook_subscribe
 from shops.identifiers import luhn_check_digit, resident_id_check_char, uscc_check_char
 from shops.models import (
     Controller, Product, ProviderBinding, ServiceProvider, Shop, ShopDailyOrders, ShopMember, ShopScore,
@@ -471,6 +472,13 @@ class Command(BaseCommand):
         integration = Integration.objects.filter(name="风控检测系统（演示）").first() or integration_create(
             name="风控检测系统（演示）", description="演示用检测系统：虚假发货、物流信息异常", scopes=Scope.values,
             actor=User.objects.get(username="complianceadmin"), key=DEMO_API_KEY)[0]
+        if not WebhookSubscription.objects.filter(integration=integration).exists():
+            # The platform's enforcement services would subscribe to every event (SPEC §13); paused
+            # until a receiver runs on this machine (loopback only: seed_demo refuses production).
+            subscription, _secret = webhook_subscribe(
+                integration=integration, url="http://127.0.0.1:8025/webhooks/", events=EVENT_TYPES,
+                actor=User.objects.get(username="complianceadmin"), now=now)
+            webhook_change(subscription, active=False, actor=User.objects.get(username="complianceadmin"), now=now)
         reviewer = User.objects.get(username="reviewer")
         merchants = {m.shop.shop_no: m.user for m in ShopMember.objects.select_related("shop", "user")}
         for key, shop_no, rule, tier, hours_ago, orders, then in WARNINGS:
