@@ -1,7 +1,8 @@
 """Outbound webhooks (SPEC §13): the parts every delivery shares — the
-signature a receiver checks, and whether a receiver's URL may be called at
-all. Pure functions; the deliveries themselves are outbox rows a worker
-sends (issue #22, in progress: see docs/ARCHITECTURE.md).
+signature a receiver checks, whether a receiver's URL may be called at all,
+and the one way a delivery is POSTed (``post``). The deliveries themselves
+are to be outbox rows a worker sends (issue #22, in progress: see
+docs/ARCHITECTURE.md).
 
 Signature: ``X-Compliance-Signature: t=<unix seconds>,v1=<hex>``, where
 ``v1`` is HMAC-SHA256 with the subscription's secret over ``"<t>.<raw
@@ -18,9 +19,13 @@ address this check returned, not to whatever the name resolves to next."""
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import socket
+import ssl
+import threading
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -32,6 +37,11 @@ EVENT_ID_HEADER = "X-Compliance-Event-Id"
 EVENT_TYPE_HEADER = "X-Compliance-Event-Type"
 # A receiver should refuse signatures older than this (replayed deliveries).
 SIGNATURE_TOLERANCE_SECONDS = 300
+# A delivery's whole exchange — connect, TLS, request, answer — ends by then (SPEC §13).
+DELIVERY_TIMEOUT_SECONDS = 10.0
+# Of a receiver's answer only this much is read and kept (the delivery log shows it).
+ANSWER_BODY_CAP = 2048
+USER_AGENT = "compliance-webhooks/1"
 
 
 def signature(secret: str, body: bytes, timestamp: int) -> str:
@@ -99,3 +109,82 @@ def check_url(url: str) -> list[str]:
                   "webhooks are sent only to public addresses.") % {"host": parts.hostname, "address": refused[0]},
                 code="private")
     return addresses
+
+
+@dataclass
+class Answer:
+    """What became of one delivery attempt."""
+
+    delivered: bool  # a 2xx answer within the time
+    status: int | None  # the receiver's HTTP status, if it answered
+    seconds: float
+    body: str = ""  # the start of the receiver's answer (ANSWER_BODY_CAP bytes)
+    error: str = ""  # why there is no answer (refused URL, no connection, timed out, TLS)
+
+
+def post(url: str, body: bytes, headers: dict, *, timeout: float = DELIVERY_TIMEOUT_SECONDS,
+         tls: ssl.SSLContext | None = None) -> Answer:
+    """POST ``body`` (JSON) to a receiver, as SPEC §13 asks: the URL checked
+    again (``check_url``: a name may now resolve elsewhere) and the
+    connection made to an address that check returned; certificates verified
+    (``tls``: the system's trust store unless given); redirects not followed
+    (a 3xx is not a delivery); only ``ANSWER_BODY_CAP`` bytes of the answer
+    read; and the whole exchange cut off at ``timeout`` — a watchdog shuts
+    the socket, so a receiver that hangs or answers a byte at a time cannot
+    hold the worker longer. Never raises for the receiver's doing."""
+    started = time.monotonic()
+
+    def elapsed() -> float:
+        return round(time.monotonic() - started, 3)
+
+    try:
+        addresses = check_url(url)
+    except ValidationError as exc:
+        return Answer(False, None, elapsed(), error=" ".join(exc.messages))
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    sock, error = None, ""
+    for address in addresses:
+        remaining = timeout - (time.monotonic() - started)
+        if remaining <= 0:
+            break
+        try:
+            sock = socket.create_connection((address, port), timeout=remaining)
+            break
+        except OSError as exc:
+            error = f"{address}: {exc}"
+    if sock is None:
+        return Answer(False, None, elapsed(), error=error or "timed out")
+    expired = threading.Event()
+
+    def cut_off():
+        expired.set()
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    watchdog = threading.Timer(max(timeout - (time.monotonic() - started), 0), cut_off)
+    watchdog.daemon = True
+    watchdog.start()
+    connection = None
+    try:
+        if parts.scheme == "https":
+            sock = (tls or ssl.create_default_context()).wrap_socket(sock, server_hostname=parts.hostname)
+        connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+        connection.sock = sock  # the address checked above, not a new lookup
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+        connection.request("POST", path, body=body, headers={
+            "Host": host, "Content-Type": "application/json", "User-Agent": USER_AGENT, "Connection": "close",
+            **headers})
+        response = connection.getresponse()
+        answer = response.read(ANSWER_BODY_CAP).decode("utf-8", "replace")
+        if expired.is_set():  # what arrived before the cut-off is not an answer
+            return Answer(False, None, elapsed(), error="timed out")
+        return Answer(200 <= response.status < 300, response.status, elapsed(), answer)
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return Answer(False, None, elapsed(), error="timed out" if expired.is_set() else f"{type(exc).__name__}: {exc}")
+    finally:
+        watchdog.cancel()
+        (connection or sock).close()
