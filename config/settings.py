@@ -203,6 +203,10 @@ WORKER_CONN_MAX_AGE = env.int("WORKER_CONN_MAX_AGE", default=600)
 WORKER_JIT = env.bool("WORKER_JIT", default=False)
 # The daily job's steps are split into this many shards of shops, each a task.
 DAILY_SHARDS = env.int("DAILY_SHARDS", default=4)
+# The daily missing-certificate check reads every product on sale on this
+# weekday (0 = Monday, Shanghai) and when no earlier run has finished; on the
+# other days only the shops changed since the last run (services.daily).
+DAILY_FULL_GAP_CHECK_WEEKDAY = env.int("DAILY_FULL_GAP_CHECK_WEEKDAY", default=0)
 # Rows a daily step changes in one transaction, and a pause between two such
 # batches (milliseconds) to give a busy primary and its replicas air.
 DAILY_BATCH = env.int("DAILY_BATCH", default=2000)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from .identifiers import (
@@ -310,12 +311,18 @@ class Product(models.Model):
     # Workflow state: delisting and bans are measures of tickets (SPEC §6.3).
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ON_SALE)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Whenever anything that decides which certificates it needs changes (its
+    # category, brand, status): the daily missing-certificate check looks at
+    # the shops of products changed since its last run. A bulk UPDATE sets it
+    # too; rows written outside Django get the database's now().
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True, db_default=Now())
 
     class Meta:
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["-id"]
         indexes = [
+            models.Index(fields=["changed_at"], name="product_changed"),
             models.Index(fields=["shop", "status"], name="product_shop_status"),
             models.Index(fields=["product_no"], name="product_no_like", opclasses=["varchar_pattern_ops"]),
         ]

@@ -3,8 +3,11 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from shops.migrations._ops import AddIndexConcurrentlyOnPostgres
+
 
 class Migration(migrations.Migration):
+    atomic = False  # the index is created CONCURRENTLY on PostgreSQL
 
     dependencies = [
         ('compliance', '0041_outbox_roles'),
@@ -13,7 +16,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrentlyOnPostgres(
             model_name='qualification',
             index=models.Index(condition=models.Q(('status', 'approved')), fields=['shop', 'qualification_type'], name='qual_approved_shop_type'),
         ),

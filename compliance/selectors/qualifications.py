@@ -20,6 +20,8 @@ from compliance.models import (
 )
 from shops.models import Product, Shop
 
+from .shops import within
+
 
 REQUIREMENTS_CACHE_KEY = "qualification-requirements"
 
@@ -81,6 +83,19 @@ def missing_qualifications(today: datetime.date, requirements=None, *, model=Non
         missing |= _applies(requirement) & ~_satisfied(requirement, today)
     return (model or Product).objects.filter(
         missing, status=Product.Status.ON_SALE, shop__status__in=Shop.TRADING)
+
+
+def shops_changed_since(since: datetime.datetime, shops: tuple[int, int] | None = None) -> set[int]:
+    """Shops (of one shard of the daily job, or all) whose missing-certificate
+    state may have changed since ``since`` without a certificate announcing
+    it: a product created or changed (category, brand, on sale or not:
+    ``Product.changed_at``), or the shop itself saved (its status — trading or
+    not — its type; ``Shop.updated_at``, which a deposit change bumps too:
+    more shops checked, never fewer). Certificate changes and the requirement
+    matrix refresh the queue themselves (services.qualifications)."""
+    products = within(Product.objects.filter(changed_at__gte=since), shops).values_list("shop_id", flat=True)
+    saved = within(Shop.objects.filter(updated_at__gte=since), shops, "id").values_list("id", flat=True)
+    return set(products.distinct()) | set(saved)
 
 
 def missing_for(products, today: datetime.date, requirements=None) -> dict:

@@ -9,6 +9,7 @@ import datetime
 
 from django.db import connection
 from django.db.models import Count, Max, Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
 from compliance.models import Event, Measure, MeasureProduct
@@ -115,7 +116,7 @@ def refresh_products(product_ids) -> None:
             changes.setdefault(wanted, []).append(pk)
     # One UPDATE per resulting status, however many products a clearance touches.
     for wanted, pks in changes.items():
-        Product.objects.filter(pk__in=pks).update(status=wanted)
+        Product.objects.filter(pk__in=pks).update(status=wanted, changed_at=Now())
 
 
 def refresh_shop_status(shop: Shop, *, now: datetime.datetime, actor=None, ticket=None, reason="") -> None:

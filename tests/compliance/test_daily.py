@@ -86,7 +86,7 @@ def test_daily_cost_grows_with_the_rows_that_change(reviewer, django_assert_max_
                       now=later + datetime.timedelta(days=20))
     counts = []
     run("2026-11-02", "--shards", "1")  # the requirement matrix is read once and cached
-    for day, due in (("2026-11-09", 12), ("2026-11-19", 24)):
+    for day, due in (("2026-11-10", 12), ("2026-11-19", 24)):  # neither a Monday (the full queue check)
         with CaptureQueriesContext(connection) as queries:
             out = run(day, "--shards", "1")
         assert f"finalise_tickets: {due} " in out
@@ -140,3 +140,23 @@ def test_the_command_says_when_no_worker_ran_the_run_and_when_a_shard_failed(mon
     monkeypatch.setattr(command, "daily_start", lambda day, shards=None: run_)  # wait for that run again
     with pytest.raises(CommandError, match=f"A shard of run {run_.pk} failed: builtins.RuntimeError"):
         call_command("compliance_daily", "--date", "2026-11-20", "--timeout", "60", stdout=StringIO())
+
+
+def test_the_missing_certificate_check_follows_changes_and_reads_every_product_weekly():
+    """SPEC §10: the cost follows the day's changes — a new product is
+    checked the next day; one changed behind the product's back (no change
+    time) waits for the weekly full check (Mondays by default)."""
+    from compliance.models import QualificationGap
+
+    run("2026-11-20")  # a Friday, the first run: every product is checked
+    seen = make_product(fund(make_shop(), 20000), category="美妆")
+    unseen_shop = fund(make_shop(), 20000)
+    unseen = make_product(unseen_shop, category="美妆")
+    long_ago = timezone.make_aware(datetime.datetime(2020, 1, 1))
+    type(unseen).objects.filter(pk=unseen.pk).update(changed_at=long_ago)
+    Shop.objects.filter(pk=unseen_shop.pk).update(updated_at=long_ago)
+
+    run("2026-11-21")  # Saturday: the shops changed since the last run
+    assert set(QualificationGap.objects.open().values_list("product_id", flat=True)) == {seen.pk}
+    run("2026-11-23")  # Monday: every product on sale
+    assert set(QualificationGap.objects.open().values_list("product_id", flat=True)) == {seen.pk, unseen.pk}

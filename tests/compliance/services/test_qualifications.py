@@ -346,6 +346,7 @@ def test_expiry_step_queries_do_not_grow_with_untouched_certificates(reviewer):
             run("2026-03-10")
         return len(ctx)
 
+    run("2026-03-08")  # an earlier run: the measured ones check only what changed since (a Tuesday)
     first = queries()
     # A second world with many untouched certificates; one more expires.
     Qualification.objects.filter(status="expired").update(status="approved", lapsed_at=None)
