@@ -32,7 +32,7 @@ experience scores for every shop (3 million rows at --scale 1) and a
 membership for a third of the open shops, in every status, with closures.
 
 Then the outbox and the admin's jobs (``load_background``, ``--only background``):
-an e-mail per ticket and 20,000 jobs. ``--only merchants`` (never by default)
+an e-mail per ticket and 20,000 jobs, and yesterday's finished daily run. ``--only merchants`` (never by default)
 gives every shop without a member a merchant with an e-mail address. Then the detectors' warnings
 (``load_warnings``, ``--only warnings``): as many
 as tickets at --scale 1 (a million), 45% confirmed into tickets, 45% dismissed,
@@ -201,7 +201,8 @@ def load(scale: float, seed: int) -> dict:
                   "experience_score", "required_deposit", "id_card_number", "id_card_front", "id_card_back",
                   "bank_card_number", "company_name", "uscc", "business_address", "created_at", "updated_at",
                   "controller_id", "deposit_balance")
-        C_PRODUCT = ("id", "product_no", "title", "brand", "category", "price", "status", "created_at", "shop_id")
+        C_PRODUCT = ("id", "product_no", "title", "brand", "category", "price", "status", "created_at", "changed_at",
+                     "shop_id")
         C_TICKET = ("id", "number", "idempotency_key", "rule_snapshot", "violation_class", "points", "point_year",
                     "deposit_amount", "order_count", "deposit_day", "description", "occurred_at", "issued_at",
                     "status", "appeal_deadline", "revoked_at", "revoke_reason", "issued_by_id", "rule_id", "shop_id",
@@ -422,7 +423,7 @@ def load(scale: float, seed: int) -> dict:
             for j, product_id in enumerate(products):
                 copy("shops_product", C_PRODUCT).write_row((
                     product_id, f"2{index:09d}{j}", f"{rnd.choice(GOODS)}{j + 1}号", rnd.choice(WORDS), "general",
-                    D(rnd.randint(990, 99900)) / 100, product_status[product_id], opened, shop_id))
+                    D(rnd.randint(990, 99900)) / 100, product_status[product_id], opened, opened, shop_id))
             counts["controllers"] += 1
             counts["shops"] += 1
             counts["products"] += 3
@@ -804,6 +805,16 @@ def load_background(seed: int, scale: float) -> dict:
             ids["compliance_job"].take(), "ticket_export", "XLSX", '{"fmt": "xlsx", "query": ""}', "zh-hans", "done",
             1000, 1000, at, at, at, '{"rows": 1000, "name": "tickets.xlsx"}', "", "", user))
     finish(copy, ids)
+    with connection.cursor() as cursor:
+        # Yesterday's daily run, finished, as every day before it: today's run checks the
+        # missing certificates of the shops changed since (services.daily), not every product.
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM shops_shop")
+        shop_max = cursor.fetchone()[0]
+        yesterday = timezone.localdate(now, timezone=SHANGHAI) - datetime.timedelta(days=1)
+        cutoff = datetime.datetime.combine(yesterday + datetime.timedelta(days=1), datetime.time(), tzinfo=SHANGHAI)
+        cursor.execute("INSERT INTO compliance_dailyrun (day, cutoff, shards, shop_max, started_at, finished_at, step) "
+                       "VALUES (%s, %s, 4, %s, %s, %s, 0)", [yesterday, cutoff, shop_max, cutoff + datetime.timedelta(
+                           minutes=5), cutoff + datetime.timedelta(minutes=5, seconds=10)])
     return {"outbox_emails": n, "jobs": max(int(20_000 * scale), 100),
             "background_seconds": round(time.perf_counter() - started, 1)}
 
