@@ -50,14 +50,22 @@ class WebhookSubscriptionForm(forms.ModelForm):
         return url
 
 
-# The buttons of a subscription's page: (URL part, label, service, statuses it applies to).
+# The buttons of a subscription's page: URL part → (label, service, the status
+# it leads to — where it applies follows from the model's declared
+# transitions — or None: any subscription not deleted).
 ACTIONS = {
-    "pause": (gettext_lazy("Pause"), lambda s, user: webhook_change(s, active=False, actor=user), {Status.ACTIVE}),
-    "resume": (gettext_lazy("Resume"), lambda s, user: webhook_change(s, active=True, actor=user), {Status.PAUSED}),
+    "pause": (gettext_lazy("Pause"), lambda s, user: webhook_change(s, active=False, actor=user), Status.PAUSED),
+    "resume": (gettext_lazy("Resume"), lambda s, user: webhook_change(s, active=True, actor=user), Status.ACTIVE),
     "rotate-secret": (gettext_lazy("Replace the secret"), lambda s, user: webhook_rotate_secret(s, actor=user),
-                      {Status.ACTIVE, Status.PAUSED}),
-    "remove": (gettext_lazy("Delete"), lambda s, user: webhook_delete(s, actor=user), {Status.ACTIVE, Status.PAUSED}),
+                      None),
+    "remove": (gettext_lazy("Delete"), lambda s, user: webhook_delete(s, actor=user), Status.DELETED),
 }
+
+
+def _applies(subscription: WebhookSubscription, target) -> bool:
+    if target is None:
+        return subscription.status != Status.DELETED
+    return WebhookSubscription.allows(subscription.status, target)
 
 
 @admin.register(WebhookSubscription)
@@ -119,7 +127,7 @@ class WebhookSubscriptionAdmin(BaseModelAdmin):
         if subscription is not None and self.has_change_permission(request, subscription):
             buttons = [(reverse(f"admin:compliance_webhooksubscription_{name.replace('-', '_')}",
                                 args=[subscription.pk]), label)
-                       for name, (label, _run, statuses) in ACTIONS.items() if subscription.status in statuses]
+                       for name, (label, _run, target) in ACTIONS.items() if _applies(subscription, target)]
         return super().change_view(request, object_id, form_url, {"webhook_buttons": buttons, **(extra_context or {})})
 
     def get_urls(self):
@@ -134,10 +142,10 @@ class WebhookSubscriptionAdmin(BaseModelAdmin):
             raise Http404
         if not self.has_change_permission(request, subscription):
             raise PermissionDenied
-        label, run, statuses = ACTIONS[action]
+        label, run, target = ACTIONS[action]
         change_url = reverse("admin:compliance_webhooksubscription_change", args=[pk])
         if request.method == "POST":
-            if subscription.status not in statuses:
+            if not _applies(subscription, target):
                 self.message_user(request, _("This cannot be done to a subscription that is %(status)s.")
                                   % {"status": subscription.get_status_display()}, messages.ERROR)
                 return HttpResponseRedirect(change_url)
@@ -153,5 +161,5 @@ class WebhookSubscriptionAdmin(BaseModelAdmin):
             return HttpResponseRedirect(change_url)
         context = {**self.admin_site.each_context(request), "opts": self.opts, "subscription": subscription,
                    "title": f"{label}: {subscription.url}", "label": label, "action": action,
-                   "possible": subscription.status in statuses, "change_url": change_url}
+                   "possible": _applies(subscription, target), "change_url": change_url}
         return TemplateResponse(request, "admin/compliance/webhooksubscription/act.html", context)

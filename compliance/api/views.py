@@ -282,23 +282,25 @@ class WebhookListView(IntegrationView):
         return Response(_webhook_out(subscription, secret), status=201)
 
 
+def _own_subscription(request, pk) -> WebhookSubscription:
+    """The calling integration's subscription, not deleted; 404 for any other."""
+    return get_object_or_404(WebhookSubscription.objects.exclude(status=WebhookSubscription.Status.DELETED),
+                             integration=request.auth, pk=pk)
+
+
 class WebhookView(IntegrationView):
     required_scope = Scope.WEBHOOKS
-
-    def subscription(self, request, pk):
-        return get_object_or_404(WebhookSubscription.objects.exclude(status=WebhookSubscription.Status.DELETED),
-                                 integration=request.auth, pk=pk)
 
     @extend_schema(operation_id="webhook_read", responses={200: s.WebhookOut, **READ_ERRORS},
                    summary="One of your webhook subscriptions")
     def get(self, request, pk):
-        return Response(_webhook_out(self.subscription(request, pk)))
+        return Response(_webhook_out(_own_subscription(request, pk)))
 
     @extend_schema(operation_id="webhook_change", request=s.WebhookChangeIn,
                    responses={200: s.WebhookOut, **WRITE_ERRORS, **_errors(404)},
                    summary="Change the URL or the event types, pause or resume")
     def patch(self, request, pk):
-        subscription = self.subscription(request, pk)
+        subscription = _own_subscription(request, pk)
         body = s.WebhookChangeIn(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -310,7 +312,7 @@ class WebhookView(IntegrationView):
     @extend_schema(operation_id="webhook_delete", responses={204: None, **READ_ERRORS},
                    summary="Delete a subscription: no more deliveries")
     def delete(self, request, pk):
-        webhook_delete(self.subscription(request, pk), integration=request.auth)
+        webhook_delete(_own_subscription(request, pk), integration=request.auth)
         return Response(status=204)
 
 
@@ -323,8 +325,5 @@ class WebhookSecretView(IntegrationView):
                    description="The new secret is shown this once. For 24 hours deliveries carry a signature "
                                "with the old secret as well, so a receiver can switch without missing one.")
     def post(self, request, pk):
-        subscription = get_object_or_404(
-            WebhookSubscription.objects.exclude(status=WebhookSubscription.Status.DELETED),
-            integration=request.auth, pk=pk)
-        subscription, secret = webhook_rotate_secret(subscription, integration=request.auth)
+        subscription, secret = webhook_rotate_secret(_own_subscription(request, pk), integration=request.auth)
         return Response(_webhook_out(subscription, secret))

@@ -43,6 +43,16 @@ def _compiled_insert(model, using):
     return _COMPILED_INSERTS[key]
 
 
+def _prepared(objs, fields, operation: str) -> list | None:
+    """Each object's values for ``fields`` as ``save`` writes them
+    (``pre_save``), or None when one is an expression: Django's own path
+    writes those."""
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name=operation)
+    rows = [[f.pre_save(obj, True) for f in fields] for obj in objs]
+    return None if any(hasattr(value, "resolve_expression") for row in rows for value in row) else rows
+
+
 def insert_rows(objs, *, using: str | None = None) -> list:
     """``save(force_insert=True)`` for new rows of one model — or
     ``bulk_create`` for several — with the INSERT Django writes compiled once
@@ -67,10 +77,8 @@ def insert_rows(objs, *, using: str | None = None) -> list:
     if (compiled is not None and len(objs) <= INSERT_ROWS_MAX and all(obj.pk is None for obj in objs)
             and (len(objs) == 1 or connection.features.can_return_rows_from_bulk_insert)):
         statement, fields, group = compiled
-        for obj in objs:
-            obj._prepare_related_fields_for_save(operation_name="save")
-        rows = [[f.pre_save(obj, True) for f in fields] for obj in objs]
-    if rows is None or any(hasattr(value, "resolve_expression") for row in rows for value in row):
+        rows = _prepared(objs, fields, "save")
+    if rows is None:
         if len(objs) == 1:
             models.Model.save(objs[0], force_insert=True, using=using)
         else:
@@ -108,13 +116,9 @@ def copy_rows(objs, *, using: str | None = None, batch_size: int = 1000) -> int:
     using = using or router.db_for_write(model, instance=objs[0])
     connection = connections[using]
     compiled = _compiled_insert(model, using) if connection.vendor == "postgresql" else None
-    rows = None
-    if compiled is not None:
-        fields = compiled[1]
-        for obj in objs:
-            obj._prepare_related_fields_for_save(operation_name="bulk_create")
-        rows = [[f.pre_save(obj, True) for f in fields] for obj in objs]
-    if rows is None or any(hasattr(value, "resolve_expression") for row in rows for value in row):
+    fields = compiled[1] if compiled is not None else ()
+    rows = _prepared(objs, fields, "bulk_create") if compiled is not None else None
+    if rows is None:
         model._base_manager.using(using).bulk_create(objs, batch_size=batch_size)
         return len(objs)
     quote = connection.ops.quote_name

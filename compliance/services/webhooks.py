@@ -29,12 +29,13 @@ def _new_secret() -> str:
 
 def _event_types(events) -> list[str]:
     """The types asked for, each once, in SPEC §13's order; refuses others."""
-    unknown = sorted({str(e) for e in events} - set(EVENT_TYPES))
-    if unknown or not events:
-        raise ValidationError({"events": [_("Choose one or more of: %(types)s.") % {"types": ", ".join(EVENT_TYPES)}
-                                          if not unknown else _("Unknown event type: %(type)s.") % {
-                                              "type": unknown[0]}]})
-    return [t for t in EVENT_TYPES if t in set(events)]
+    wanted = {str(e) for e in events}
+    unknown = sorted(wanted - set(EVENT_TYPES))
+    if unknown:
+        raise ValidationError({"events": [_("Unknown event type: %(type)s.") % {"type": unknown[0]}]})
+    if not wanted:
+        raise ValidationError({"events": [_("Choose one or more of: %(types)s.") % {"types": ", ".join(EVENT_TYPES)}]})
+    return [t for t in EVENT_TYPES if t in wanted]
 
 
 def _checked_url(url: str) -> str:
