@@ -9,6 +9,7 @@ import re
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Q
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
@@ -82,6 +83,31 @@ def notify_many(template: str, items, *, recipients=None) -> None:
             mail.created_at = mail.next_attempt_at = now
         copy_rows(mails)
         wake()
+
+
+def staff_with(permission: str):
+    """Active users holding ``permission``, through a group or their own."""
+    app_label, codename = permission.split(".")
+    perm = (Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
+            | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label))
+    return get_user_model().objects.filter(perm, is_active=True).exclude(email="").distinct().order_by("id")
+
+
+def notify_staff(permission: str, template: str, context: dict) -> int:
+    """Tell the back office something (a webhook subscription paused): an
+    e-mail, through the same outbox, to every active user holding
+    ``permission`` who has an address. In the platform's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = get_template(f"emails/{template}_subject.txt").render(context).strip()[:200]
+        body = get_template(f"emails/{template}.txt").render(context)
+    now = timezone.now()
+    mails = [OutboxEmail(shop=None, kind=template, to=email, subject=subject, body=body, created_at=now,
+                         next_attempt_at=now)
+             for email in staff_with(permission).values_list("email", flat=True)]
+    copy_rows(mails)
+    if mails:
+        wake()
+    return len(mails)
 
 
 def wake() -> bool:

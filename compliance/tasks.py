@@ -5,7 +5,8 @@ run again, compliance/worker.py)."""
 from django_tasks import task
 
 from compliance import jobs
-from compliance.services import daily, outbox
+from compliance.api.events import render
+from compliance.services import daily, deliveries, outbound, outbox
 
 # Work someone is waiting for — the day's run (its command waits, and the
 # next step waits for the last shard of this one) and a job a user follows in
@@ -35,6 +36,23 @@ def daily_shard(shard_id: int) -> int | None:
 def run_job(job_id: int) -> str:
     """A job a user started in the admin (compliance.jobs)."""
     return jobs.run(job_id)
+
+
+@task(queue_name="events")
+def publish_events() -> int:
+    """Turn the journal's new publications into outbound events and their
+    deliveries (services.outbound). Before e-mail: deliveries and the feed
+    wait for it. Queues another for the rest of a large backlog."""
+    count = outbound.publish_all(render)
+    if count >= outbound.BATCH * 20:
+        outbound.wake()
+    return count
+
+
+@task(queue_name="webhooks")
+def deliver_webhooks() -> dict:
+    """POST due deliveries to the receivers (services.deliveries)."""
+    return deliveries.deliver()
 
 
 @task()

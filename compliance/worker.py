@@ -7,8 +7,9 @@ Every worker writes its heartbeat (``WorkerBeat``) every
 workers silent for ``WORKER_LEASE_SECONDS``: the tasks they were running go
 back to the queue (READY) for any worker to take. Every task is safe to run
 again (SPEC §10): the daily job's shards find only what is still due, the
-outbox sends only what is not marked sent. The beat also queues a delivery
-when e-mails are due and no task is waiting to send them (services.outbox)."""
+outbox sends only what is not marked sent. The beat also queues the work no
+task is waiting for: e-mails due (services.outbox), journal steps to publish
+(services.outbound) and webhook deliveries due (services.deliveries)."""
 
 import logging
 import os
@@ -22,7 +23,7 @@ from django_tasks_db.management.commands.db_worker import Worker as DBWorker
 from django_tasks_db.models import DBTaskResult
 
 from compliance.models import WorkerBeat
-from compliance.services import outbox
+from compliance.services import deliveries, outbound, outbox
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,8 @@ class Worker(DBWorker):
                     WorkerBeat.objects.filter(worker_id=self.worker_id).update(beat_at=timezone.now(), stopped_at=None)
                     requeue_lost()
                     outbox.sweep()
+                    outbound.sweep()
+                    deliveries.sweep()
                 except Exception:  # a database blip: the next beat tries again
                     logger.exception("worker heartbeat failed")
                     close_old_connections()

@@ -191,7 +191,7 @@ ADMIN_COUNT_CAP = env.int("ADMIN_COUNT_CAP", default=1000)
 # Background work (SPEC §10): the Django Tasks API on the database's own
 # queue. Workers are `manage.py db_worker` (compliance/worker.py), any number
 # on any number of hosts; docs/SCALING.md says when to move to a broker.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail", "daily", "jobs"]}}
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail", "daily", "jobs", "events", "webhooks"]}}
 # A worker writes a heartbeat this often; one silent for WORKER_LEASE_SECONDS
 # is taken for dead and the task it was running is run again by another.
 WORKER_BEAT_SECONDS = env.float("WORKER_BEAT_SECONDS", default=5)
@@ -256,7 +256,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # A webhook subscription's two visible statuses, one enum for its two shapes.
-    "ENUM_NAME_OVERRIDES": {"WebhookStatusEnum": ["active", "paused"]},
+    "ENUM_NAME_OVERRIDES": {"WebhookStatusEnum": ["active", "paused"],
+                            "EventTypeEnum": "compliance.models.webhooks.EVENT_TYPES"},
 }
 
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"

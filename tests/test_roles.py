@@ -29,7 +29,8 @@ INSIGHT = {"compliance.view_insight", "compliance.view_policychange"}
 BACKGROUND = {"compliance.view_outboxemail", "compliance.resend_outboxemail", "compliance.import_daily"}
 # Issue #22: the webhook subscriptions (made, changed, paused, deleted through the service).
 WEBHOOKS = {"compliance.view_webhooksubscription", "compliance.add_webhooksubscription",
-            "compliance.change_webhooksubscription"}
+            "compliance.change_webhooksubscription", "compliance.view_webhookdelivery",
+            "compliance.resend_webhookdelivery", "compliance.view_outboundevent"}
 MANAGE_INTEGRATIONS = {"compliance.view_integration", "compliance.add_integration", "compliance.change_integration",
                        "compliance.revoke_integration", "compliance.view_integrationcall"}
 

@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
 from compliance.models import (
-    EVENT_TYPES, AllianceMembership, Measure, NodeApplication, Qualification, QualificationType, Rule, RuleTier,
+    EVENT_TYPES, AllianceMembership, Appeal, DepositEntry, Measure, NodeApplication, Qualification, QualificationType, Rule, RuleTier,
     Ticket, ViolationClass, ViolationWarning, WebhookSubscription,
 )
 from shops.importing import DAILY_COUNT_MAX
@@ -214,6 +214,65 @@ class StandingOut(serializers.Serializer):
     open_warnings = serializers.IntegerField(min_value=0)
 
 
+# Outbound events (SPEC §13): the objects events carry that no read endpoint shows -------------
+
+class DepositOut(serializers.Serializer):
+    kind = choice(DepositEntry.Kind.values)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text=_("Negative for a deduction."))
+    requested = serializers.DecimalField(max_digits=12, decimal_places=2)
+    shortfall = serializers.DecimalField(max_digits=12, decimal_places=2)
+    balance_after = serializers.DecimalField(max_digits=12, decimal_places=2)
+    ticket = serializers.CharField(source="ticket.number", allow_null=True, default=None)
+    recorded_at = serializers.DateTimeField(source="created_at")
+
+
+class EventMeasureOut(MeasureOut):
+    id = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    products = serializers.ListField(child=serializers.CharField(), help_text=_("Product IDs held by it."))
+    point_node = serializers.IntegerField(allow_null=True, help_text=_("The node's points, for a node's measure."))
+
+
+class AppealOut(serializers.Serializer):
+    ticket = serializers.CharField(source="ticket.number")
+    attempt = serializers.IntegerField()
+    reason = serializers.CharField()
+    status = choice(Appeal.Status.values)
+    submitted_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_reason = serializers.CharField()
+
+
+class NoticeOut(serializers.Serializer):
+    certificate = serializers.CharField(source="qualification.number")
+    type = CertificateTypeField(source="qualification.qualification_type.code")
+    cause = serializers.CharField()
+    deadline = serializers.DateTimeField()
+    status = serializers.CharField()
+    outcome = serializers.CharField()
+    ticket = serializers.CharField(source="ticket.number", allow_null=True, default=None)
+
+
+class EventCertificateOut(CertificateOut):
+    shop = serializers.CharField(source="shop.shop_no")
+
+
+class AllianceOut(serializers.Serializer):
+    shop = serializers.CharField(source="shop.shop_no")
+    status = choice(AllianceMembership.Status.values)
+    activated_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    close_cause = serializers.CharField()
+    close_reason = serializers.CharField()
+
+
+class ProviderOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
 # Imports ----------------------------------------------------------------------------------------
 
 class OrdersRowIn(serializers.Serializer):
@@ -294,6 +353,26 @@ class QualityQuery(serializers.Serializer):
     year = WholeNumberQuery(min_value=EARLIEST_DAY.year, max_value=2100, required=False, help_text=_(
         "Shanghai calendar year; this year if left out."))
     by = choice(["rule", "reviewer", "month"], default="rule")
+
+
+class EventsQuery(serializers.Serializer):
+    after = WholeNumberQuery(min_value=0, max_value=2 ** 62, default=0, help_text=_(
+        "The cursor: the `next` of the page before (0, or left out, for the first event)."))
+
+
+class EventOut(serializers.Serializer):
+    id = serializers.UUIDField(help_text=_("The receiver's de-duplication key."))
+    type = choice(EVENT_TYPES)
+    occurred_at = serializers.DateTimeField()
+    shop = serializers.CharField(allow_null=True, help_text=_("Empty for a service provider's event."))
+    sequence = serializers.IntegerField(min_value=1, help_text=_("Per shop, strictly increasing."))
+    data = serializers.DictField(help_text=_("The object as the API's read endpoints show it."))
+
+
+class EventPageOut(serializers.Serializer):
+    events = EventOut(many=True)
+    next = serializers.CharField(help_text=_("The cursor for the next page (`after`)."))
+    has_more = serializers.BooleanField(help_text=_("Whether more events follow now; poll again later if not."))
 
 
 class QualityRowOut(serializers.Serializer):

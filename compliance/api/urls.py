@@ -32,6 +32,7 @@ urlpatterns = [
     path("imports/daily-orders/", views.OrdersImportView.as_view(), name="import_orders"),
     path("imports/experience-scores/", views.ScoresImportView.as_view(), name="import_scores"),
     path("insight/decision-quality/", views.QualityView.as_view(), name="quality"),
+    path("events/", views.EventFeedView.as_view(), name="events"),
     path("webhooks/", views.WebhookListView.as_view(), name="webhooks"),
     path("webhooks/<int:pk>/", views.WebhookView.as_view(), name="webhook"),
     path("webhooks/<int:pk>/rotate-secret/", views.WebhookSecretView.as_view(), name="webhook_secret"),

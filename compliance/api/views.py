@@ -20,6 +20,7 @@ from compliance.models import (
 from compliance.selectors import shop_certificates, shop_standing
 from compliance.selectors.alliance import membership_of
 from compliance.selectors.insight import decision_quality
+from compliance.selectors.outbound import FEED_PAGE, events_after
 from compliance.services.warnings import warnings_receive
 from compliance.services.webhooks import webhook_change, webhook_delete, webhook_rotate_secret, webhook_subscribe
 from shops.importing import DAILY_ORDERS, EXPERIENCE_SCORES, ImportRefused, json_rows, run_import_rows
@@ -243,6 +244,22 @@ class QualityView(IntegrationView):
 
 
 # Webhooks (SPEC §13) ------------------------------------------------------------------------------
+
+class EventFeedView(IntegrationView):
+    required_scope = Scope.WEBHOOKS
+
+    @extend_schema(operation_id="events_feed", responses={200: s.EventPageOut, **_errors(400, 401, 403, 405, 429)},
+                   summary="The outbound events, in order, 1,000 a page: for receivers that poll or catch up",
+                   parameters=[s.EventsQuery])
+    def get(self, request):
+        query = s.EventsQuery(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        after = query.validated_data["after"]
+        events = events_after(after, FEED_PAGE + 1)
+        page = events[:FEED_PAGE]
+        return Response({"events": [e.envelope() for e in page], "next": str(page[-1].position if page else after),
+                         "has_more": len(events) > FEED_PAGE})
+
 
 def _webhook_out(subscription, secret=None) -> dict:
     data = {f: getattr(subscription, f) for f in ("id", "url", "events", "status", "created_at",

@@ -12,13 +12,16 @@ from .qualifications import (
 )
 from .rules import Option, PointNode, Rule, RuleTier
 from .warnings import Integration, IntegrationCall, Scope, ViolationWarning, WarningAnswerFile
-from .webhooks import EVENT_TYPES, WebhookSubscription
+from .webhooks import (
+    EVENT_TYPES, OutboundEvent, Publication, PublishState, WebhookAttempt, WebhookDelivery, WebhookSubscription,
+)
 from .tickets import (
     DepositEntry, Event, Measure, MeasureProduct, NodeApplication, PointEntry, Ticket, TicketEvidence,
 )
 
 __all__ = [
-    "DailyRun", "DailyShard", "Job", "OutboxEmail", "WorkerBeat", "EVENT_TYPES", "WebhookSubscription",
+    "DailyRun", "DailyShard", "Job", "OutboxEmail", "WorkerBeat", "EVENT_TYPES", "WebhookSubscription", "OutboundEvent", "Publication",
+    "PublishState", "WebhookAttempt", "WebhookDelivery",
     "Integration", "IntegrationCall", "Scope", "ViolationWarning", "WarningAnswerFile",
     "PolicyChange", "Message", "ProviderRequest", "RenewalCampaign", "RenewalResult",
     "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence",

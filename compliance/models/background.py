@@ -33,7 +33,9 @@ class OutboxEmail(Workflow, models.Model):
     )
     EVENT_SUBJECT = EventSubject.MAIL
 
-    shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="+", verbose_name=_("shop"))
+    # Empty for an e-mail to the back office (notifications.notify_staff).
+    shop = models.ForeignKey("shops.Shop", models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name=_("shop"))
     kind = models.CharField(_("kind"), max_length=30)
     to = models.EmailField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200)

@@ -229,6 +229,9 @@ class EventAction(models.TextChoices):
     WEBHOOK_PAUSED = "webhook_paused", _("Webhook subscription paused")
     WEBHOOK_RESUMED = "webhook_resumed", _("Webhook subscription resumed")
     WEBHOOK_DELETED = "webhook_deleted", _("Webhook subscription deleted")
+    MEASURE_ENDED = "measure_ended", _("Measure ended")
+    DELIVERY_DEAD = "delivery_dead", _("Webhook delivery given up")
+    DELIVERY_RESENT = "delivery_resent", _("Webhook delivery sent again")
 
 
 class EventSubject(models.TextChoices):
@@ -248,6 +251,8 @@ class EventSubject(models.TextChoices):
     MAIL = "mail", _("outgoing e-mail")
     JOB = "job", _("job")
     WEBHOOK = "webhook", _("webhook subscription")
+    MEASURE = "measure", _("measure")
+    DELIVERY = "delivery", _("webhook delivery")
 
 
 def transitions(*pairs) -> dict[tuple[str, str], frozenset]:

@@ -117,6 +117,27 @@ class PolicySettings(models.Model):
         _("e-mail: longest wait between attempts (seconds)"), default=6 * 3600,
         validators=[MinValueValidator(1), MaxValueValidator(7 * 86400)],
     )
+    webhook_retry_seconds = models.PositiveIntegerField(
+        _("webhooks: first retry after (seconds)"), default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(86400)],
+        help_text=_("Each further retry of a delivery waits twice as long as the one before."),
+    )
+    webhook_retry_max_seconds = models.PositiveIntegerField(
+        _("webhooks: longest wait between attempts (seconds)"), default=3600,
+        validators=[MinValueValidator(1), MaxValueValidator(86400)],
+    )
+    webhook_give_up_hours = models.PositiveSmallIntegerField(
+        _("webhooks: give a delivery up after (hours)"), default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text=_("A delivery still refused this long after its first attempt is given up; compliance admins "
+                    "can send it again, and receivers can catch up from the event feed."),
+    )
+    webhook_pause_hours = models.PositiveSmallIntegerField(
+        _("webhooks: pause a subscription failing for (hours)"), default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(2160)],
+        help_text=_("A subscription whose every delivery has failed this long is paused, and compliance admins "
+                    "are told."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -143,6 +164,10 @@ class PolicySettings(models.Model):
         """Seconds to wait after the ``attempts``-th failed attempt: the first
         delay, doubled each time, never more than the longest wait."""
         return min(self.mail_retry_seconds * 2 ** min(attempts - 1, 30), self.mail_retry_max_seconds)
+
+    def webhook_retry_delay(self, attempts: int) -> int:
+        """Seconds before a delivery's next attempt after ``attempts`` failed ones."""
+        return min(self.webhook_retry_seconds * 2 ** min(attempts - 1, 30), self.webhook_retry_max_seconds)
 
     def upload_limits(self):
         return UploadLimits(max_bytes=self.upload_max_bytes, max_pixels=self.upload_max_megapixels * 1_000_000)

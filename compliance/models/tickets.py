@@ -444,5 +444,7 @@ class Event(AppendOnlyModel):
                  EventSubject.NODE: "compliance.NodeApplication", EventSubject.SHOP: "shops.Shop",
                  EventSubject.PROVIDER_REQUEST: "compliance.ProviderRequest",
                  EventSubject.RENEWAL: "compliance.RenewalResult",
-                 EventSubject.PROVIDER: "shops.ServiceProvider"}.get(subject, "compliance.Ticket")
+                 EventSubject.PROVIDER: "shops.ServiceProvider", EventSubject.MEASURE: "compliance.Measure",
+                 EventSubject.WEBHOOK: "compliance.WebhookSubscription",
+                 EventSubject.DELIVERY: "compliance.WebhookDelivery"}.get(subject, "compliance.Ticket")
         return str(dict(apps.get_model(model).Status.choices).get(value, value))

@@ -35,7 +35,7 @@ from shops.models import Shop
 from . import measures as m
 from . import qualifications as quals
 from .alliance import alliance_recheck
-from .events import transition_many
+from .events import journal, new_event, transition_many
 from .locks import lock_shop
 from .warnings import warnings_expire, warnings_remind
 
@@ -74,9 +74,12 @@ def end_suspensions(cutoff: datetime.datetime, shops: Shops = None) -> int:
             if not mine:
                 continue
             Measure.objects.filter(pk__in=[x.pk for x in mine]).update(status=Measure.Status.ENDED, closed_at=cutoff)
+            reason = _("The suspension time has passed.")
+            journal(new_event(shop_id=shop_id, ticket_id=x.ticket_id, action=Event.Action.MEASURE_ENDED, at=cutoff,
+                              subject=Event.Subject.MEASURE, subject_id=x.pk, from_status=Measure.Status.ACTIVE,
+                              to_status=Measure.Status.ENDED, reason=reason) for x in mine)
             ended += len(mine)
-            m.refresh_shop_status(shop, now=cutoff, ticket=mine[-1].ticket,
-                                  reason=_("The suspension time has passed."))
+            m.refresh_shop_status(shop, now=cutoff, ticket=mine[-1].ticket, reason=reason)
     return ended
 
 

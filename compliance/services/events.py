@@ -8,6 +8,8 @@ from compliance.models import Event
 from compliance.models.base import copy_rows
 from compliance.wording import PLATFORM_USERNAME
 
+from . import outbound
+
 
 def platform_actor():
     """The account the platform acts as — the daily job, a preview without a
@@ -42,7 +44,18 @@ def record_event(*, shop, action, at, actor=None, ticket=None, subject="", subje
                       subject_id=subject_id, from_status=from_status, to_status=to_status, reason=reason, data=data,
                       integration=integration)
     event.save(force_insert=True)
+    outbound.note([event])
     return event
+
+
+def journal(events) -> int:
+    """Many new Events at once (a step over many rows), and the publications
+    of those SPEC §13 publishes, in the caller's transaction: with
+    ``record_event``, the journal's one way in. Returns how many."""
+    events = list(events)
+    copy_rows(events)
+    outbound.note(events)
+    return len(events)
 
 
 def transition(obj, to, *, action, at, actor=None, shop=None, ticket=None, reason="", data=None, integration=None,
@@ -80,7 +93,7 @@ def transition_many(model, rows, *, source, to, action, at, reason="", data=None
         return 0
     changed = model.objects.filter(pk__in=[pk for pk, _shop in rows], status=source).update(
         status=to, **(updates or {}))
-    copy_rows([
+    journal([
         new_event(shop_id=shop_id, action=action, at=at, subject=model.EVENT_SUBJECT, subject_id=pk,
                   ticket_id=pk if model.EVENT_SUBJECT == Event.Subject.TICKET else None,
                   from_status=str(source), to_status=str(to), reason=reason(pk) if callable(reason) else reason,

@@ -20,7 +20,7 @@ from compliance.models import (
 from compliance.selectors.providers import in_scope, orders_counted, renewal_explanation  # noqa: F401 (re-exported)
 from shops.models import ServiceProvider
 
-from .events import new_event, record_event, transition
+from .events import journal, new_event, record_event, transition
 
 PROVIDER = Event.Subject.PROVIDER
 
@@ -57,7 +57,7 @@ def renewals_assess(*, campaign: RenewalCampaign, now: datetime.datetime | None 
                                                     paid_on=provider.deposit_paid_on, orders_ok=orders_ok,
                                                     deposit_ok=deposit_ok)))
             results.append(result)
-        Event.objects.bulk_create([
+        journal([
             new_event(action=Event.Action.RENEWAL_ASSESSED, at=now, subject=Event.Subject.RENEWAL, subject_id=r.pk,
                       to_status=r.status, reason=r.explanation,
                       data={"provider": r.provider.name, "campaign": campaign.name, "passed": r.passed,

@@ -37,7 +37,7 @@ from compliance.selectors.qualifications import (  # noqa: F401 (names of the SP
 )
 
 from . import measures as m
-from .events import new_event, platform_actor, record_event, transition
+from .events import journal, new_event, platform_actor, record_event, transition
 from .locks import lock_shop
 from .preview import dry_run, effect_of
 from .tickets import ticket_issue
@@ -186,7 +186,7 @@ def _replace(new: Qualification, *, actor, now) -> None:
             transition(notice, RectificationNotice.Status.CLOSED, action=Event.Action.NOTICE_CLOSED, at=now,
                        actor=actor, shop=new.shop,
                        reason=_("Replaced in time by certificate %(number)s.") % {"number": new.number},
-                       data=_data(old, notice=notice.pk, replacement=new.pk),
+                       data=_data(old, notice=notice.pk, replacement=new.pk, outcome=notice.outcome),
                        fields=["closed_at", "outcome", "replacement"])
         elif notice.ticket_id:
             _relist(notice, new, actor=actor, now=now)
@@ -290,7 +290,7 @@ def open_notices(qualification_ids, *, now=None) -> list[RectificationNotice]:
     ])
     for notice, q in zip(notices, lapsed):
         notice.qualification = q
-    Event.objects.bulk_create([
+    journal([
         new_event(shop_id=n.shop_id, action=Event.Action.NOTICE_OPENED, subject=Event.Subject.NOTICE, subject_id=n.pk,
                   to_status=n.status, reason=notice_text(n), at=n.opened_at,
                   data=_data(n.qualification, notice=n.pk, deadline=n.deadline.isoformat()))
@@ -340,7 +340,8 @@ def notice_ticket(notice_id: int) -> Ticket | None:
         notice.closed_at, notice.ticket = at, ticket
         notice.outcome = RectificationNotice.Outcome.TICKETED if ticket else RectificationNotice.Outcome.VOID
         transition(notice, RectificationNotice.Status.CLOSED, action=Event.Action.NOTICE_CLOSED, at=at, shop=shop,
-                   ticket=ticket, reason=notice.get_outcome_display(), data=_data(q, notice=notice.pk),
+                   ticket=ticket, reason=notice.get_outcome_display(),
+                   data=_data(q, notice=notice.pk, outcome=notice.outcome),
                    fields=["closed_at", "outcome", "ticket"])
     return ticket
 

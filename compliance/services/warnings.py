@@ -21,7 +21,7 @@ from compliance.wording import person
 from shops.models import Product, Shop, ShopMember
 from shops.uploads import original_name
 
-from .events import new_event, new_numbers, transition, transition_many
+from .events import journal, new_event, new_numbers, transition, transition_many
 from .locks import lock_shop
 from .preview import dry_run, effect_of
 from .tickets import ticket_issue
@@ -141,10 +141,10 @@ def warnings_receive(*, integration: Integration, rows: list[dict], indexes: lis
         through = ViolationWarning.products.through
         through.objects.bulk_create([through(violationwarning_id=w.pk, product_id=p.pk)
                                      for w, found in links for p in found], batch_size=1000)
-        Event.objects.bulk_create([
+        journal([
             new_event(shop_id=w.shop_id, integration=integration, action=Event.Action.WARNING_RECEIVED,
                       subject=Event.Subject.WARNING, subject_id=w.pk, to_status=w.status, reason=w.summary[:300],
-                      data={"warning": w.number, "report_id": w.report_id}, at=now) for w in new], batch_size=1000)
+                      data={"warning": w.number, "report_id": w.report_id}, at=now) for w in new])
         notify_warnings_opened(new)
     return results
 

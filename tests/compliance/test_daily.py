@@ -93,8 +93,9 @@ def test_daily_cost_grows_with_the_rows_that_change(reviewer, django_assert_max_
         counts.append(len(queries))
     # Per step: its task claimed and marked (3), its shard read and marked, the next step's shard and
     # task written (7), and the step's own statements: 12 for the tickets' steps, one for each step
-    # with nothing due, the queue's check and the alliance re-check a few (the selections).
-    assert counts[0] == counts[1] <= 200, counts
+    # with nothing due, the queue's check and the alliance re-check a few (the selections); the relay
+    # publishing the day's events (SPEC §13) about a dozen, whatever their number.
+    assert counts[0] == counts[1] <= 225, counts
     assert Ticket.objects.filter(status=Ticket.Status.FINAL).count() == 36
     assert Event.objects.filter(action="ticket_final").count() == 36
     untouched.refresh_from_db()

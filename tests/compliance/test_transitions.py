@@ -19,10 +19,10 @@ from compliance.models import (
     PROVIDER_TRANSITIONS, AllianceMembership, Appeal, Event, Job, NodeApplication, OutboxEmail, PolicySettings,
     ProviderRequest,
     Qualification, RectificationNotice, RenewalCampaign, RenewalResult, Ticket, ViolationWarning,
-    WebhookSubscription, Workflow,
+    WebhookDelivery, WebhookSubscription, Workflow,
 )
 from compliance.services import (
-    alliance, appeals, daily, jobs, outbox, providers, qualifications, tickets, warnings, webhooks,
+    alliance, appeals, daily, deliveries, jobs, outbox, providers, qualifications, tickets, warnings, webhooks,
 )
 from compliance.services.events import transition
 from shops.models import ProviderBinding, ServiceProvider
@@ -38,7 +38,8 @@ NOW = timezone.make_aware(datetime.datetime(2026, 6, 15, 12))
 LATER = NOW + datetime.timedelta(days=3)
 
 WORKFLOWS = [Ticket, Appeal, ViolationWarning, Qualification, RectificationNotice, AllianceMembership,
-             NodeApplication, ProviderRequest, RenewalResult, OutboxEmail, Job, WebhookSubscription]
+             NodeApplication, ProviderRequest, RenewalResult, OutboxEmail, Job, WebhookSubscription,
+             WebhookDelivery]
 
 
 def declared():
@@ -256,6 +257,7 @@ def test_every_declared_transition_writes_exactly_one_event(world, reviewer, app
     walk_outbox(walk, reviewer)
     walk_jobs(walk, reviewer)
     walk_webhooks(walk)
+    walk_deliveries(walk, reviewer)
     assert declared() - walk.done == set()
 
 
@@ -273,6 +275,31 @@ def walk_webhooks(walk):
     walk.check(one, "active", "deleted", run=lambda: webhooks.webhook_delete(one, integration=integration))
     webhooks.webhook_change(two, active=False, integration=integration)
     walk.check(two, "paused", "deleted", run=lambda: webhooks.webhook_delete(two, integration=integration))
+
+
+def walk_deliveries(walk, reviewer):
+    """A delivery refused until its time is up is given up; sent again by an
+    admin it is delivered; a delivered one may be sent again."""
+    from tests.receiver import Receiver, answer
+    from tests.worker import drain
+
+    integration = make_integration("walk-receiver")[0]
+    drain()  # the earlier walks' events published before this subscription exists
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=True), Receiver(answer(200)) as receiver:
+        subscription, _secret = webhooks.webhook_subscribe(
+            integration=integration, url=f"http://127.0.0.1:{closed_port()}/hooks", events=["ticket.issued"])
+        issue(fund(make_shop(), 100000), "false_advertising", "serious", reviewer, now=NOW)
+        drain()
+        delivery = WebhookDelivery.objects.get(subscription=subscription)
+        later = delivery.first_attempt_at + datetime.timedelta(hours=25)
+        walk.check(delivery, "pending", "dead", run=lambda: deliveries.deliver(now=later))
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(url=f"http://127.0.0.1:{receiver.port}/h")
+        admin = make_staff("walk-hooks", "Compliance admin")
+        walk.check(delivery, "dead", "pending", run=lambda: deliveries.resend([delivery], actor=admin))
+        deliveries.deliver()
+        delivery.refresh_from_db()
+        assert delivery.status == WebhookDelivery.Status.DELIVERED
+        walk.check(delivery, "delivered", "pending", run=lambda: deliveries.resend([delivery], actor=admin))
 
 
 def walk_jobs(walk, reviewer):
@@ -343,7 +370,9 @@ def test_no_action_is_named_by_a_string():
 DERIVED = {"compliance/services/measures.py", "compliance/services/daily.py", "compliance/services/events.py",
            # An e-mail's delivery is recorded on its own row (sent_at, attempts), not journalled; giving up
            # on one and sending it again are decisions and go through transition() with their Event.
-           "compliance/services/outbox.py"}
+           "compliance/services/outbox.py",
+           # The same for a webhook delivery: delivered on its own row, given up and sent again journalled.
+           "compliance/services/deliveries.py"}
 
 
 def test_no_service_assigns_a_status_but_the_transition_helper():

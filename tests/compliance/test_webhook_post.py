@@ -4,7 +4,6 @@ followed, the answer read up to its cap, a hanging or dripping receiver cut
 off at the timeout, an untrusted certificate refused, a URL the product may
 not call never connected to."""
 
-import http.server
 import socket
 import ssl
 import subprocess
@@ -14,51 +13,10 @@ import time
 import pytest
 
 from compliance import webhooks
+from tests.receiver import Receiver, answer
 from tests.resolver import patch_resolver
 
 BODY = '{"id": "e-1", "type": "ticket.issued", "店铺": "10000001"}'.encode()
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 answering as ``handle(request)`` says;
-    the requests it got are kept."""
-
-    def __init__(self, handle, *, tls: ssl.SSLContext | None = None):
-        received = self.received = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                received.append((self.path, dict(self.headers), self.rfile.read(length)))
-                handle(self)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        if tls:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def answer(status, body=b"ok", headers=()):
-    def handle(request):
-        request.send_response(status)
-        for name, value in headers:
-            request.send_header(name, value)
-        request.send_header("Content-Length", str(len(body)))
-        request.end_headers()
-        request.wfile.write(body)
-    return handle
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,237 @@
+"""Webhook deliveries (SPEC §13): the outbound events to each subscription's
+receiver, signed, in each shop's order.
+
+A worker (the ``deliver_webhooks`` task) takes due deliveries under a lease
+— only a shop's first pending one to a subscription, so that a shop's
+events arrive in ``sequence`` order and a failing one holds back that shop's
+later ones and no other shop's — POSTs each (``compliance.webhooks.post``:
+the URL checked again, 10 s at most) and records the attempt. A 2xx answer
+delivers; anything else is retried with doubling delays (PolicySettings)
+until the policy's time since the first attempt has passed, then the
+delivery is given up (dead), which releases the shop's later ones (the gap
+in ``sequence`` tells the receiver to catch up from the feed). A
+subscription whose every attempt has failed for the policy's time is paused
+and compliance admins are told. At least once: a worker killed between the
+POST and the mark sends that one delivery again; receivers de-duplicate by
+the event's id (docs/WEBHOOKS.md)."""
+
+import datetime
+import json
+import logging
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, Min, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks_db.models import DBTaskResult
+
+from compliance import webhooks
+from compliance.calendar import shanghai
+from compliance.models import Event, OutboundEvent, PolicySettings, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from compliance.notifications import notify_staff
+
+from .events import transition
+
+logger = logging.getLogger(__name__)
+
+Status = WebhookDelivery.Status
+BATCH = 50  # deliveries a worker takes at once
+TASK_LIMIT = 2000  # deliveries one task tries before it makes way
+ANSWER_KEPT = 2000  # characters of a receiver's answer kept in the log
+
+
+def body_of(event: OutboundEvent) -> bytes:
+    """The exact bytes POSTed (and signed): compact JSON, UTF-8."""
+    return json.dumps(event.envelope(), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _heads():
+    """Pending deliveries of active subscriptions that are the first of
+    their shop still pending to that subscription."""
+    earlier = WebhookDelivery.objects.filter(subscription=OuterRef("subscription"), stream=OuterRef("stream"),
+                                             sequence__lt=OuterRef("sequence"), status=Status.PENDING)
+    return WebhookDelivery.objects.filter(status=Status.PENDING,
+                                          subscription__status=WebhookSubscription.Status.ACTIVE).filter(
+        ~Exists(earlier))
+
+
+def _free(now: datetime.datetime) -> Q:
+    return Q(leased_until=None) | Q(leased_until__lt=now)
+
+
+def _due(now: datetime.datetime):
+    """Heads that are due and not held by a worker."""
+    return _heads().filter(_free(now), next_attempt_at__lte=now)
+
+
+def take(now: datetime.datetime, limit: int = BATCH) -> list[WebhookDelivery]:
+    """Lease up to ``limit`` due deliveries to this caller (as the e-mail
+    outbox does: SKIP LOCKED, and the UPDATE re-checks the lease)."""
+    token = secrets.token_hex(16)
+    with transaction.atomic():
+        ids = list(_due(now).select_for_update(skip_locked=True, of=("self",)).order_by("next_attempt_at", "id")
+                   .values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        WebhookDelivery.objects.filter(_free(now), pk__in=ids, status=Status.PENDING).update(
+            leased_until=now + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS), lease_token=token)
+    return list(WebhookDelivery.objects.filter(lease_token=token, status=Status.PENDING)
+                .select_related("subscription", "event__shop").order_by("id"))
+
+
+def send(delivery: WebhookDelivery, now: datetime.datetime) -> webhooks.Answer:
+    """One POST of ``delivery``, signed with the subscription's secrets."""
+    body = body_of(delivery.event)
+    headers = {webhooks.SIGNATURE_HEADER: webhooks.signature_header(
+                   delivery.subscription.signing_secrets(now), body, int(now.timestamp())),
+               webhooks.EVENT_ID_HEADER: str(delivery.event.uuid),
+               webhooks.EVENT_TYPE_HEADER: delivery.event.type}
+    return webhooks.post(delivery.subscription.url, body, headers)
+
+
+def _record(delivery: WebhookDelivery, answer: webhooks.Answer, now: datetime.datetime,
+            policy: PolicySettings) -> bool:
+    """The attempt's outcome, in one transaction: delivered, or retried
+    later, or given up; the subscription's failing time follows."""
+    ms = int(answer.seconds * 1000)
+    with transaction.atomic():
+        WebhookAttempt.objects.create(delivery=delivery, at=now, code=answer.status, ms=ms,
+                                      error=answer.error[:2000], answer=(answer.body or "")[:ANSWER_KEPT])
+        delivery.attempts += 1
+        delivery.first_attempt_at = delivery.first_attempt_at or now
+        delivery.last_code, delivery.last_ms, delivery.last_error = answer.status, ms, answer.error[:2000]
+        delivery.leased_until, delivery.lease_token = None, ""
+        fields = ["attempts", "first_attempt_at", "last_code", "last_ms", "last_error", "leased_until",
+                  "lease_token"]
+        subscription = delivery.subscription
+        if answer.delivered:
+            delivery.delivered_at = now
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.DELIVERED, delivered_at=now,
+                                                                   **{f: getattr(delivery, f) for f in fields})
+            if subscription.failing_since is not None:
+                WebhookSubscription.objects.filter(pk=subscription.pk).update(failing_since=None)
+                subscription.failing_since = None
+            return True
+        if now - delivery.first_attempt_at >= datetime.timedelta(hours=policy.webhook_give_up_hours):
+            transition(delivery, Status.DEAD, action=Event.Action.DELIVERY_DEAD, at=now, shop=None,
+                       reason=_describe(answer), fields=fields)
+        else:
+            delivery.next_attempt_at = now + datetime.timedelta(seconds=policy.webhook_retry_delay(delivery.attempts))
+            delivery.save(update_fields=[*fields, "next_attempt_at"])
+        _failing(subscription, now, policy)
+    return False
+
+
+def _describe(answer: webhooks.Answer) -> str:
+    return (_("The receiver answered %(code)s.") % {"code": answer.status} if answer.status
+            else answer.error or _("No answer."))
+
+
+def _failing(subscription: WebhookSubscription, now: datetime.datetime, policy: PolicySettings) -> None:
+    """A failed attempt: the subscription has been failing since its first
+    unanswered one; past the policy's time it is paused, and compliance
+    admins are told."""
+    if subscription.failing_since is None:
+        WebhookSubscription.objects.filter(pk=subscription.pk, failing_since=None).update(failing_since=now)
+        subscription.failing_since = now
+        return
+    limit = datetime.timedelta(hours=policy.webhook_pause_hours)
+    if now - subscription.failing_since < limit:
+        return
+    locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    if locked.status != WebhookSubscription.Status.ACTIVE:
+        return
+    reason = _("Every delivery has failed since %(since)s: paused after %(hours)s hours.") % {
+        "since": shanghai(locked.failing_since).strftime("%Y-%m-%d %H:%M"), "hours": policy.webhook_pause_hours}
+    transition(locked, WebhookSubscription.Status.PAUSED, action=Event.Action.WEBHOOK_PAUSED, at=now, shop=None,
+               reason=reason)
+    subscription.refresh_from_db(fields=["status"])
+    notify_staff("compliance.change_webhooksubscription", "webhook_paused",
+                 {"subscription": locked, "reason": reason})
+
+
+def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) -> dict:
+    """Deliver what is due, batch after batch, until nothing is or ``limit``
+    deliveries were tried; then make sure a task comes back for the rest and
+    for what waits to be retried."""
+    policy = PolicySettings.load()
+    tried = delivered = 0
+    while tried < limit:
+        rows = take(now or timezone.now(), min(BATCH, limit - tried))
+        if not rows:
+            break
+        for row in rows:
+            at = now or timezone.now()
+            if row.subscription.status != WebhookSubscription.Status.ACTIVE:
+                continue  # paused by an earlier row of this batch: its lease lapses, nothing is lost
+            delivered += _record(row, send(row, at), at, policy)
+            tried += 1
+    if tried >= limit:
+        wake()
+    schedule_retry()
+    return {"tried": tried, "delivered": delivered}
+
+
+def wake() -> bool:
+    """Queue a delivery task unless one is already waiting to start."""
+    # cycle: the task runs this module.
+    from compliance.tasks import deliver_webhooks
+
+    if DBTaskResult.objects.ready().filter(task_path=deliver_webhooks.module_path).exists():
+        return False
+    deliver_webhooks.enqueue()
+    return True
+
+
+def schedule_retry() -> None:
+    """A delivery task at the next retry time, unless one waits for then or earlier."""
+    # cycle: the task runs this module.
+    from compliance.tasks import deliver_webhooks
+
+    # Only what a task could take then: a held-back delivery waits for its
+    # shop's first, a leased one for the worker holding it.
+    nxt = _heads().filter(_free(timezone.now())).aggregate(at=Min("next_attempt_at"))["at"]
+    if nxt is None:
+        return
+    if nxt <= timezone.now():
+        wake()
+    elif not DBTaskResult.objects.filter(status="READY", task_path=deliver_webhooks.module_path,
+                                         run_after__lte=nxt).exists():
+        deliver_webhooks.using(run_after=nxt).enqueue()
+
+
+def sweep(*, now: datetime.datetime | None = None) -> bool:
+    """The heartbeat's check: deliveries due and no task to send them."""
+    if not _due(now or timezone.now()).exists():
+        return False
+    return wake()
+
+
+def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
+    """A compliance admin sends deliveries again (dead or delivered ones):
+    each goes back to the queue with a new first attempt, journalled with
+    who asked. It goes out in its shop's order among what is pending."""
+    now = now or timezone.now()
+    count = 0
+    with transaction.atomic():
+        for row in WebhookDelivery.objects.select_for_update().filter(
+                pk__in=[r.pk for r in rows], status__in=[Status.DEAD, Status.DELIVERED]).order_by("id"):
+            row.attempts, row.first_attempt_at, row.next_attempt_at = 0, None, now
+            row.leased_until, row.lease_token = None, ""
+            transition(row, Status.PENDING, action=Event.Action.DELIVERY_RESENT, at=now, actor=actor, shop=None,
+                       reason=_("Sent again by %(user)s.") % {"user": actor.get_username()},
+                       fields=["attempts", "first_attempt_at", "next_attempt_at", "leased_until", "lease_token"])
+            count += 1
+        if count:
+            wake()
+    return count
+
+
+def resend_dead_since(subscription: WebhookSubscription, since: datetime.datetime, *, actor,
+                      now: datetime.datetime | None = None) -> int:
+    """Every dead delivery of ``subscription`` queued since ``since``, again."""
+    return resend(list(subscription.deliveries.filter(status=Status.DEAD, created_at__gte=since).only("id")),
+                  actor=actor, now=now)
+
