@@ -27,7 +27,7 @@ from django.utils import timezone
 from compliance.models import (
     DepositEntry, Event, Measure, OutboundEvent, Publication, PublishState, WebhookDelivery, WebhookSubscription,
 )
-from compliance.models.base import INSERT_ROWS_MAX, copy_rows, insert_rows
+from compliance.models.base import copy_rows, insert_rows
 from compliance.models.webhooks import TEST_EVENT_TYPE, published_types
 from compliance.selectors.tasks import task_waiting
 
@@ -47,8 +47,9 @@ def note(events) -> int:
                                     subject_id=event.subject_id, shop_id=event.shop_id, data=data,
                                     occurred_at=event.created_at))
     if rows:
-        # A ticket's one or two in an INSERT (a COPY costs more round trips), a day's thousands streamed.
-        (insert_rows if len(rows) <= INSERT_ROWS_MAX else copy_rows)(rows)
+        # A single step's (a ticket's: each of its steps journals on its own) in an INSERT — a COPY
+        # costs more round trips; a step over many rows (the daily job's) streamed.
+        (insert_rows if len(rows) == 1 else copy_rows)(rows)
         wake()
     return len(rows)
 
