@@ -22,10 +22,13 @@ seed: migrate
 	$(PY) manage.py seed_demo
 
 # The web server and, beside it, one worker for the background work (e-mails,
-# the daily job's shards, admin jobs); both stop with Ctrl+C.
+# the daily job's shards, admin jobs, webhook deliveries) and the demo's
+# webhook receiver on 127.0.0.1:8025 (the admin's delivery log shows what it
+# got); all stop with Ctrl+C.
 run: seed
 	$(PY) manage.py db_worker --no-reload --interval 0.5 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py webhook_receiver --port 8025 & receiver=$$!; \
+	trap 'kill $$worker $$receiver 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install

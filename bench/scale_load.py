@@ -37,6 +37,9 @@ gives every shop without a member a merchant with an e-mail address. Then the de
 (``load_warnings``, ``--only warnings``): as many
 as tickets at --scale 1 (a million), 45% confirmed into tickets, 45% dismissed,
 the rest in every waiting status; and a million API calls in the call log.
+Then the outbound events (``load_webhooks``, ``--only webhooks``): a million,
+each delivered to one subscription (a few still failing or given up), with
+their attempts.
 """
 
 import argparse
@@ -76,7 +79,8 @@ class Copies:
              "compliance_qualificationdocument", "compliance_qualification_products", "compliance_rectificationnotice",
              "shops_shopscore", "compliance_alliancemembership", "compliance_allianceclosure",
              "compliance_integration", "compliance_violationwarning", "compliance_integrationcall",
-             "compliance_outboxemail", "compliance_job"]
+             "compliance_outboxemail", "compliance_job", "compliance_outboundevent", "compliance_webhookdelivery",
+             "compliance_webhookattempt"]
 
     def __init__(self):
         import psycopg
@@ -819,6 +823,73 @@ def load_background(seed: int, scale: float) -> dict:
             "background_seconds": round(time.perf_counter() - started, 1)}
 
 
+def load_webhooks(seed: int, scale: float) -> dict:
+    """Outbound events and their deliveries (issue #22): a million events
+    spread over the shops, each shop's in sequence, delivered to the
+    platform's subscription — but for the last hour's, a few thousand still
+    failing behind the first of their shop, and a few hundred given up —
+    with each delivery's attempts."""
+    import json
+    import uuid
+
+    from compliance.models import EVENT_TYPES, Integration, PublishState, WebhookSubscription
+
+    rnd = random.Random(seed + 6)
+    now = timezone.now()
+    n = max(int(1_000_000 * scale), 700)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM compliance_outboundevent")
+        if cursor.fetchone()[0]:
+            sys.exit("This database already holds outbound events.")
+        cursor.execute("SELECT id, shop_no FROM shops_shop ORDER BY id")
+        shops = cursor.fetchall()
+    # Written directly, as the rest of the load is: the service would look the name up (no network here).
+    hook = WebhookSubscription.objects.create(
+        integration=Integration.objects.order_by("id").first(), url="https://enforcement.example.com/hooks",
+        events=EVENT_TYPES, secret="whsec_" + "x" * 43, created_at=now)
+    with connection.cursor() as cursor:
+        ids = {t: Ids(cursor, t) for t in ["compliance_outboundevent", "compliance_webhookdelivery",
+                                            "compliance_webhookattempt"]}
+    copy = Copies()
+    started = time.perf_counter()
+    C_EVENT = ("id", "uuid", "type", "shop_id", "sequence", "position", "occurred_at", "published_at", "data")
+    C_DELIVERY = ("id", "subscription_id", "event_id", "stream", "sequence", "status", "created_at", "attempts",
+                  "first_attempt_at", "next_attempt_at", "leased_until", "lease_token", "delivered_at", "last_code",
+                  "last_ms", "last_error")
+    C_ATTEMPT = ("id", "delivery_id", "at", "code", "ms", "error", "answer")
+    sequences, failing = {}, set()
+    for i in tqdm(range(n), unit="event", desc="webhooks", disable=not sys.stderr.isatty(), mininterval=1):
+        at = now - datetime.timedelta(seconds=(n - i) * 3)
+        shop_id, shop_no = rnd.choice(shops)
+        sequences[shop_id] = sequence = sequences.get(shop_id, 0) + 1
+        event_type = rnd.choice(EVENT_TYPES[:7])
+        event_id = ids["compliance_outboundevent"].take()
+        data = json.dumps({"number": f"WG{i:016d}", "shop": shop_no, "status": "issued"})
+        copy("compliance_outboundevent", C_EVENT).write_row((
+            event_id, uuid.UUID(int=rnd.getrandbits(128), version=4), event_type, shop_id, sequence, event_id, at,
+            at, data))
+        recent = (n - i) * 3 < 3600
+        if shop_id in failing or (recent and rnd.random() < 0.003):
+            failing.add(shop_id)  # the shop's first failing one holds the rest back
+            status, attempts, code, delivered = "pending", rnd.randint(1, 5), 503, None
+        elif rnd.random() < 0.0003:
+            status, attempts, code, delivered = "dead", 12, 500, None
+        else:
+            status, attempts, code, delivered = "delivered", 1, 200, at + datetime.timedelta(milliseconds=40)
+        delivery_id = ids["compliance_webhookdelivery"].take()
+        copy("compliance_webhookdelivery", C_DELIVERY).write_row((
+            delivery_id, hook.pk, event_id, shop_id, sequence, status, at, attempts, at,
+            at + datetime.timedelta(minutes=attempts), None, "", delivered, code, 40, "" if code == 200 else "503"))
+        for k in range(attempts):
+            copy("compliance_webhookattempt", C_ATTEMPT).write_row((
+                ids["compliance_webhookattempt"].take(), delivery_id, at + datetime.timedelta(minutes=k),
+                code if k == attempts - 1 else 503, 40, "", ""))
+    finish(copy, ids)
+    PublishState.objects.update_or_create(pk=1, defaults={"position": ids["compliance_outboundevent"].next - 1})
+    return {"outbound_events": n, "webhook_subscription": hook.pk,
+            "webhooks_seconds": round(time.perf_counter() - started, 1)}
+
+
 def load_merchants(seed: int, scale: float) -> dict:
     """A merchant account with an e-mail address on every shop that has no
     member (``--only merchants``, not part of the default load): the daily
@@ -847,7 +918,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 100k shops, 1M tickets; 0.01 for a smoke run")
     parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--only", choices=["certificates", "alliance", "warnings", "background", "merchants"],
+    parser.add_argument("--only", choices=["certificates", "alliance", "warnings", "background", "merchants",
+                                           "webhooks"],
                         help="add this part to a database loaded before")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -858,7 +930,7 @@ def main():
     started = time.perf_counter()
     if args.only:
         part = {"certificates": load_certificates, "alliance": load_alliance, "warnings": load_warnings,
-                "background": load_background, "merchants": load_merchants}[args.only]
+                "background": load_background, "merchants": load_merchants, "webhooks": load_webhooks}[args.only]
         print(json.dumps(part(args.seed, args.scale), indent=2))
         return
     result = load(args.scale, args.seed)
@@ -866,6 +938,7 @@ def main():
     result.update(load_alliance(args.seed, args.scale))
     result.update(load_warnings(args.seed, args.scale))
     result.update(load_background(args.seed, args.scale))
+    result.update(load_webhooks(args.seed, args.scale))
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     result["scale"] = args.scale
     print(json.dumps(result, indent=2))

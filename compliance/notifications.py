@@ -13,10 +13,10 @@ from django.db.models import Q
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
-from django_tasks_db.models import DBTaskResult
 
 from compliance.models import Measure, Message, OutboxEmail
 from compliance.models.base import copy_rows
+from compliance.selectors.tasks import task_waiting
 from shops.models import ShopMember
 
 
@@ -121,7 +121,7 @@ def wake() -> bool:
     # cycle: the task sends through services.outbox, whose callers notify through this module.
     from compliance.tasks import deliver_mail
 
-    if DBTaskResult.objects.ready().filter(task_path=deliver_mail.module_path).exists():
+    if task_waiting(deliver_mail.module_path):
         return False
     deliver_mail.enqueue()
     return True

@@ -214,6 +214,9 @@ DAILY_BATCH_PAUSE_MS = env.int("DAILY_BATCH_PAUSE_MS", default=0)
 # An outbox e-mail is handed to the mail server at most this long before a
 # worker that took it is thought dead and another sends it again.
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+# Webhook deliveries a worker POSTs side by side (a batch of 50, 10 s each at
+# most: 50 s within the lease above), each to a different shop's stream.
+WEBHOOK_THREADS = env.int("WEBHOOK_THREADS", default=10)
 # Webhook receivers (SPEC §13) on this machine or a private network: allowed
 # in development, refused in production unless this says otherwise (an
 # internal receiver behind the firewall). Checked when a URL is saved and

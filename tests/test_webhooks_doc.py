@@ -2,6 +2,7 @@
 must verify, byte for byte, what compliance.webhooks signs — and refuse a
 changed body or another secret — so the documentation cannot drift."""
 
+import json
 import re
 import time
 
@@ -35,3 +36,14 @@ def test_the_documented_event_types_are_the_product_s():
     from compliance.models import EVENT_TYPES
 
     assert re.findall(r"^\| `([a-z]+\.[a-z]+)` \|", DOC.read_text(), re.M) == EVENT_TYPES
+
+
+def test_every_event_type_has_an_example_body_in_the_event_s_shape():
+    from compliance.models import EVENT_TYPES
+
+    examples = dict(re.findall(r"^#### `([a-z.]+)`\n\n```json\n(.*?)```", DOC.read_text(), re.S | re.M))
+    assert list(examples) == EVENT_TYPES
+    for event_type, text in examples.items():
+        event = json.loads(text)
+        assert list(event) == ["id", "type", "occurred_at", "shop", "sequence", "data"] and event["type"] == event_type
+        assert event["occurred_at"].endswith("+08:00") and event["sequence"] >= 1 and event["data"]

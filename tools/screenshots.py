@@ -49,6 +49,9 @@ def start_server(env) -> tuple[subprocess.Popen, str]:
     # A worker beside it, as make run has: previews are jobs it runs.
     server.worker = subprocess.Popen([python, "manage.py", "db_worker", "--no-reload"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # And the demo's webhook receiver: the delivery log shows what it got.
+    server.receiver = subprocess.Popen([python, "manage.py", "webhook_receiver", "--port", "8025"], cwd=ROOT,
+                                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -58,6 +61,7 @@ def start_server(env) -> tuple[subprocess.Popen, str]:
             time.sleep(0.2)
     server.kill()
     server.worker.kill()
+    server.receiver.kill()
     sys.exit("the development server did not start")
 
 
@@ -147,6 +151,13 @@ if user.is_staff:
         pages.append(("webhook-change", reverse("admin:compliance_webhooksubscription_change", args=[hook.pk])))
         pages.append(("webhook-add", reverse("admin:compliance_webhooksubscription_add")))
         pages.append(("webhook-rotate", reverse("admin:compliance_webhooksubscription_rotate_secret", args=[hook.pk])))
+        pages.append(("webhook-send-test", reverse("admin:compliance_webhooksubscription_send_test", args=[hook.pk])))
+        pages.append(("webhook-resend-dead", reverse("admin:compliance_webhooksubscription_resend_dead", args=[hook.pk])))
+        pages.append(("webhook-log", reverse("admin:compliance_webhookdelivery_changelist") + f"?subscription={{hook.pk}}"))
+        from compliance.models import WebhookDelivery
+        delivery = WebhookDelivery.objects.filter(subscription=hook).order_by("-id").first()
+        if delivery:
+            pages.append(("webhook-delivery", reverse("admin:compliance_webhookdelivery_change", args=[delivery.pk])))
     if user.has_perm("compliance.review_qualification"):
         pages.append(("certificate-review", reverse("admin:compliance_qualification_review", args=[certificate.pk])))
         approved = Qualification.objects.filter(status="approved", kind="brand").first()
@@ -238,7 +249,7 @@ def main():
                 context.close()
             browser.close()
     finally:
-        for process in (server, server.worker):
+        for process in (server, server.worker, server.receiver):
             process.terminate()
             process.wait(timeout=10)
     print(f"{taken} screenshots in {OUT.relative_to(ROOT)}/")

@@ -2,5 +2,6 @@
 services (STYLE §5–§7)."""
 
 from . import (  # noqa: F401
-    alliance, appeals, catalogue, ledgers, outbox, providers, qualifications, shops, tickets, warnings, webhooks,
+    alliance, appeals, catalogue, deliveries, ledgers, outbox, providers, qualifications, shops, tickets, warnings,
+    webhooks,
 )

@@ -3,17 +3,22 @@ for an integration with the scope ``webhooks`` (the secret shown once),
 change its URL and event types, pause, resume, replace the secret and
 delete it — each through services.webhooks, each journalled."""
 
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from compliance.exceptions import DomainError
+from compliance.services.deliveries import resend_dead_since
+from compliance.services.outbound import publish_test
 from compliance.services.webhooks import webhook_change, webhook_delete, webhook_rotate_secret, webhook_subscribe
 from compliance.webhooks import check_url
 from shops.admin_base import BaseModelAdmin, status_column, time_column, truncated
@@ -50,21 +55,39 @@ class WebhookSubscriptionForm(forms.ModelForm):
         return url
 
 
+class SinceForm(forms.Form):
+    since = forms.DateTimeField(label=gettext_lazy("Queued since"),
+                                help_text=gettext_lazy("Given-up deliveries queued at or after this time (Shanghai)."),
+                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                                input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"])
+
+
 # The buttons of a subscription's page: URL part → (label, service, the status
 # it leads to — where it applies follows from the model's declared
-# transitions — or None: any subscription not deleted).
+# transitions — or None: any subscription not deleted, or ACTIVE: only an
+# active one). A service gets the subscription, the user and the page's form
+# (SinceForm for "resend-dead", else None).
+SENDS = "sends"  # applies to an active subscription: its deliveries go out now
 ACTIONS = {
-    "pause": (gettext_lazy("Pause"), lambda s, user: webhook_change(s, active=False, actor=user), Status.PAUSED),
-    "resume": (gettext_lazy("Resume"), lambda s, user: webhook_change(s, active=True, actor=user), Status.ACTIVE),
-    "rotate-secret": (gettext_lazy("Replace the secret"), lambda s, user: webhook_rotate_secret(s, actor=user),
-                      None),
-    "remove": (gettext_lazy("Delete"), lambda s, user: webhook_delete(s, actor=user), Status.DELETED),
+    "pause": (gettext_lazy("Pause"), lambda s, user, form: webhook_change(s, active=False, actor=user),
+              Status.PAUSED),
+    "resume": (gettext_lazy("Resume"), lambda s, user, form: webhook_change(s, active=True, actor=user),
+               Status.ACTIVE),
+    "send-test": (gettext_lazy("Send a test event"), lambda s, user, form: publish_test(s, actor=user), SENDS),
+    "resend-dead": (gettext_lazy("Send given-up deliveries again"),
+                    lambda s, user, form: resend_dead_since(s, form.cleaned_data["since"], actor=user), None),
+    "rotate-secret": (gettext_lazy("Replace the secret"),
+                      lambda s, user, form: webhook_rotate_secret(s, actor=user), None),
+    "remove": (gettext_lazy("Delete"), lambda s, user, form: webhook_delete(s, actor=user), Status.DELETED),
 }
+FORMS = {"resend-dead": SinceForm}
 
 
 def _applies(subscription: WebhookSubscription, target) -> bool:
     if target is None:
         return subscription.status != Status.DELETED
+    if target == SENDS:
+        return subscription.status == Status.ACTIVE
     return WebhookSubscription.allows(subscription.status, target)
 
 
@@ -89,14 +112,15 @@ class WebhookSubscriptionAdmin(BaseModelAdmin):
 
     def get_fields(self, request, obj=None):
         return ("integration", "url", "events") if obj is None else (
-            "integration", "url", "events", "status", "created_at", "created_by", "previous_secret_until")
+            "integration", "url", "events", "status", "failing_since", "created_at", "created_by",
+            "previous_secret_until")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
         if obj.status == Status.DELETED:
             return self.get_fields(request, obj)
-        return ("integration", "status", "created_at", "created_by", "previous_secret_until")
+        return ("integration", "status", "failing_since", "created_at", "created_by", "previous_secret_until")
 
     def has_delete_permission(self, request, obj=None):
         return False  # deleted through the service: the row and its journal stay
@@ -124,10 +148,13 @@ class WebhookSubscriptionAdmin(BaseModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         subscription = self.get_object(request, object_id)
         buttons = []
+        if subscription is not None and request.user.has_perm("compliance.view_webhookdelivery"):
+            buttons.append((reverse("admin:compliance_webhookdelivery_changelist") + f"?subscription={subscription.pk}",
+                            _("Delivery log")))
         if subscription is not None and self.has_change_permission(request, subscription):
-            buttons = [(reverse(f"admin:compliance_webhooksubscription_{name.replace('-', '_')}",
-                                args=[subscription.pk]), label)
-                       for name, (label, _run, target) in ACTIONS.items() if _applies(subscription, target)]
+            buttons += [(reverse(f"admin:compliance_webhooksubscription_{name.replace('-', '_')}",
+                                 args=[subscription.pk]), label)
+                        for name, (label, _run, target) in ACTIONS.items() if _applies(subscription, target)]
         return super().change_view(request, object_id, form_url, {"webhook_buttons": buttons, **(extra_context or {})})
 
     def get_urls(self):
@@ -144,22 +171,35 @@ class WebhookSubscriptionAdmin(BaseModelAdmin):
             raise PermissionDenied
         label, run, target = ACTIONS[action]
         change_url = reverse("admin:compliance_webhooksubscription_change", args=[pk])
-        if request.method == "POST":
+        form = None
+        if action in FORMS:  # a day back from now, as a start
+            since = timezone.localtime(timezone.now() - datetime.timedelta(days=1)).replace(second=0, microsecond=0)
+            form = FORMS[action](request.POST if request.method == "POST" else None, initial={"since": since})
+        if request.method == "POST" and (form is None or form.is_valid()):
             if not _applies(subscription, target):
                 self.message_user(request, _("This cannot be done to a subscription that is %(status)s.")
                                   % {"status": subscription.get_status_display()}, messages.ERROR)
                 return HttpResponseRedirect(change_url)
             try:
-                result = run(subscription, request.user)
+                result = run(subscription, request.user, form)
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 return HttpResponseRedirect(change_url)
             if action == "rotate-secret":
                 subscription, secret = result
                 return self._secret_page(request, subscription, secret, _("Signing secret replaced"))
+            log_url = reverse("admin:compliance_webhookdelivery_changelist") + f"?subscription={subscription.pk}"
+            if action == "send-test":
+                self.message_user(request, _("A test event is on its way; its delivery is at the top of the log."),
+                                  messages.SUCCESS)
+                return HttpResponseRedirect(log_url)
+            if action == "resend-dead":
+                self.message_user(request, _("%(n)d given-up deliveries queued to be sent again.") % {"n": result},
+                                  messages.SUCCESS if result else messages.WARNING)
+                return HttpResponseRedirect(log_url)
             self.message_user(request, _("%(action)s: done.") % {"action": label}, messages.SUCCESS)
             return HttpResponseRedirect(change_url)
         context = {**self.admin_site.each_context(request), "opts": self.opts, "subscription": subscription,
-                   "title": f"{label}: {subscription.url}", "label": label, "action": action,
+                   "title": f"{label}: {subscription.url}", "label": label, "action": action, "form": form,
                    "possible": _applies(subscription, target), "change_url": change_url}
         return TemplateResponse(request, "admin/compliance/webhooksubscription/act.html", context)

@@ -35,6 +35,9 @@ EVENT_TYPE_LABELS = {
     "provider.delisted": _("Service provider delisted"),
 }
 EVENT_TYPES = list(EVENT_TYPE_LABELS)
+# A compliance admin's "send a test event": to one subscription, in no shop's
+# sequence (0) and not in the feed.
+TEST_EVENT_TYPE = "webhook.test"
 
 # The one place that says which steps of the journal (Event) are published
 # and as what: (action, the status it moved to, or "" for any) → the event
@@ -242,7 +245,7 @@ class WebhookDelivery(Workflow, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.event_id} → {self.subscription_id}"
+        return str(_("delivery %(id)s") % {"id": self.pk})
 
 
 class WebhookAttempt(models.Model):
@@ -260,3 +263,6 @@ class WebhookAttempt(models.Model):
     class Meta:
         verbose_name = _("delivery attempt")
         verbose_name_plural = _("delivery attempts")
+
+    def __str__(self):
+        return ""  # a row of its delivery's attempt log, whose columns say it all

@@ -19,9 +19,10 @@ import datetime
 import json
 import logging
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +31,8 @@ from django_tasks_db.models import DBTaskResult
 from compliance import webhooks
 from compliance.calendar import shanghai
 from compliance.models import Event, OutboundEvent, PolicySettings, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from compliance.models.base import copy_rows
+from compliance.selectors.tasks import task_waiting
 from compliance.notifications import notify_staff
 
 from .events import transition
@@ -52,9 +55,12 @@ def _heads():
     their shop still pending to that subscription."""
     earlier = WebhookDelivery.objects.filter(subscription=OuterRef("subscription"), stream=OuterRef("stream"),
                                              sequence__lt=OuterRef("sequence"), status=Status.PENDING)
-    return WebhookDelivery.objects.filter(status=Status.PENDING,
-                                          subscription__status=WebhookSubscription.Status.ACTIVE).filter(
-        ~Exists(earlier))
+    # The active subscriptions (a few) as a list: the planner then counts the
+    # rows each has, instead of guessing through a join (which made it scan
+    # every pending row for each candidate: bench/RESULTS.md).
+    active = list(WebhookSubscription.objects.filter(status=WebhookSubscription.Status.ACTIVE)
+                  .values_list("pk", flat=True))
+    return WebhookDelivery.objects.filter(status=Status.PENDING, subscription_id__in=active).filter(~Exists(earlier))
 
 
 def _free(now: datetime.datetime) -> Q:
@@ -91,37 +97,62 @@ def send(delivery: WebhookDelivery, now: datetime.datetime) -> webhooks.Answer:
     return webhooks.post(delivery.subscription.url, body, headers)
 
 
-def _record(delivery: WebhookDelivery, answer: webhooks.Answer, now: datetime.datetime,
-            policy: PolicySettings) -> bool:
-    """The attempt's outcome, in one transaction: delivered, or retried
-    later, or given up; the subscription's failing time follows."""
-    ms = int(answer.seconds * 1000)
+def _record(rows: list[WebhookDelivery], answers: list[webhooks.Answer], now: datetime.datetime,
+            policy: PolicySettings) -> int:
+    """A batch's outcomes, in one transaction: every attempt logged in one
+    insert, the delivered rows marked in one statement, the others retried
+    later or given up; each subscription's failing time follows. Returns
+    how many were delivered."""
+    fields = ["attempts", "first_attempt_at", "last_code", "last_ms", "last_error", "leased_until", "lease_token"]
+    delivered, failed = [], []
+    for row, answer in zip(rows, answers, strict=True):
+        row.attempts += 1
+        row.first_attempt_at = row.first_attempt_at or now
+        row.last_code, row.last_ms, row.last_error = answer.status, int(answer.seconds * 1000), answer.error[:2000]
+        row.leased_until, row.lease_token = None, ""
+        (delivered if answer.delivered else failed).append((row, answer))
     with transaction.atomic():
-        WebhookAttempt.objects.create(delivery=delivery, at=now, code=answer.status, ms=ms,
-                                      error=answer.error[:2000], answer=(answer.body or "")[:ANSWER_KEPT])
-        delivery.attempts += 1
-        delivery.first_attempt_at = delivery.first_attempt_at or now
-        delivery.last_code, delivery.last_ms, delivery.last_error = answer.status, ms, answer.error[:2000]
-        delivery.leased_until, delivery.lease_token = None, ""
-        fields = ["attempts", "first_attempt_at", "last_code", "last_ms", "last_error", "leased_until",
-                  "lease_token"]
-        subscription = delivery.subscription
-        if answer.delivered:
-            delivery.delivered_at = now
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.DELIVERED, delivered_at=now,
-                                                                   **{f: getattr(delivery, f) for f in fields})
-            if subscription.failing_since is not None:
-                WebhookSubscription.objects.filter(pk=subscription.pk).update(failing_since=None)
-                subscription.failing_since = None
-            return True
-        if now - delivery.first_attempt_at >= datetime.timedelta(hours=policy.webhook_give_up_hours):
-            transition(delivery, Status.DEAD, action=Event.Action.DELIVERY_DEAD, at=now, shop=None,
-                       reason=_describe(answer), fields=fields)
-        else:
-            delivery.next_attempt_at = now + datetime.timedelta(seconds=policy.webhook_retry_delay(delivery.attempts))
-            delivery.save(update_fields=[*fields, "next_attempt_at"])
-        _failing(subscription, now, policy)
-    return False
+        copy_rows([WebhookAttempt(delivery_id=row.pk, at=now, code=answer.status, ms=row.last_ms,
+                                  error=row.last_error, answer=(answer.body or "")[:ANSWER_KEPT])
+                   for row, answer in zip(rows, answers)])
+        _mark_delivered([row for row, _answer in delivered], now)
+        answered = {row.subscription_id for row, _answer in delivered}
+        WebhookSubscription.objects.filter(pk__in=answered, failing_since__isnull=False).update(failing_since=None)
+        for row, _answer in delivered:
+            row.subscription.failing_since = None
+        for row, answer in failed:
+            if now - row.first_attempt_at >= datetime.timedelta(hours=policy.webhook_give_up_hours):
+                transition(row, Status.DEAD, action=Event.Action.DELIVERY_DEAD, at=now, shop=None,
+                           reason=_describe(answer), fields=fields)
+            else:
+                row.next_attempt_at = now + datetime.timedelta(seconds=policy.webhook_retry_delay(row.attempts))
+                row.save(update_fields=[*fields, "next_attempt_at"])
+        for subscription in {row.subscription_id: row.subscription for row, _answer in failed
+                             if row.subscription_id not in answered}.values():
+            _failing(subscription, now, policy)
+    return len(delivered)
+
+
+def _mark_delivered(rows: list[WebhookDelivery], now: datetime.datetime) -> None:
+    """The delivered rows of a batch in one UPDATE, each with its own answer
+    code and time. Written out: Django's bulk_update built an expression for
+    every field of every row and cost more than the deliveries (bench/RESULTS.md)."""
+    if not rows:
+        return
+    for row in rows:
+        row.status, row.delivered_at = Status.DELIVERED, now
+    table = WebhookDelivery._meta.db_table
+    cases = {column: " ".join(["WHEN %s THEN %s"] * len(rows)) for column in ("last_code", "last_ms")}
+    params = [Status.DELIVERED, now, now]
+    for column in ("last_code", "last_ms"):
+        params += [value for row in rows for value in (row.pk, getattr(row, column))]
+    ids = [row.pk for row in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, delivered_at = %s, attempts = attempts + 1, "
+            f"first_attempt_at = COALESCE(first_attempt_at, %s), last_code = CASE id {cases['last_code']} END, "
+            f"last_ms = CASE id {cases['last_ms']} END, last_error = '', leased_until = NULL, lease_token = '' "
+            f"WHERE id IN ({', '.join(['%s'] * len(ids))})", params + ids)
 
 
 def _describe(answer: webhooks.Answer) -> str:
@@ -158,16 +189,18 @@ def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) ->
     for what waits to be retried."""
     policy = PolicySettings.load()
     tried = delivered = 0
-    while tried < limit:
-        rows = take(now or timezone.now(), min(BATCH, limit - tried))
-        if not rows:
-            break
-        for row in rows:
+    # A batch's deliveries go to different shops (or subscriptions): sent side
+    # by side, their order is kept. The threads only POST; the database is
+    # this thread's.
+    with ThreadPoolExecutor(max_workers=settings.WEBHOOK_THREADS, thread_name_prefix="webhook") as pool:
+        while tried < limit:
+            rows = take(now or timezone.now(), min(BATCH, limit - tried))
+            if not rows:
+                break
             at = now or timezone.now()
-            if row.subscription.status != WebhookSubscription.Status.ACTIVE:
-                continue  # paused by an earlier row of this batch: its lease lapses, nothing is lost
-            delivered += _record(row, send(row, at), at, policy)
-            tried += 1
+            answers = list(pool.map(lambda row: send(row, at), rows))
+            delivered += _record(rows, answers, at, policy)
+            tried += len(rows)
     if tried >= limit:
         wake()
     schedule_retry()
@@ -179,7 +212,7 @@ def wake() -> bool:
     # cycle: the task runs this module.
     from compliance.tasks import deliver_webhooks
 
-    if DBTaskResult.objects.ready().filter(task_path=deliver_webhooks.module_path).exists():
+    if task_waiting(deliver_webhooks.module_path):
         return False
     deliver_webhooks.enqueue()
     return True

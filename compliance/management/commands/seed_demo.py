@@ -33,7 +33,7 @@ from compliance.services.providers import renewal_confirm, renewals_assess
 from compliance.services.qualifications import qualification_review, qualification_submit, qualification_withdraw
 from compliance.services.tickets import ticket_issue, ticket_revoke
 from compliance.services.warnings import warning_answer, warning_decide, warnings_receive
-from compliance.services.webhooks import webhook_change, webhook_subscribe
+from compliance.services.webhooks import webhook_subscribe
 from shops.identifiers import luhn_check_digit, resident_id_check_char, uscc_check_char
 from shops.models import (
     Controller, Product, ProviderBinding, ServiceProvider, Shop, ShopDailyOrders, ShopMember, ShopScore,
@@ -42,6 +42,8 @@ from shops.models import (
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-compliance-2026")
 # The demo detector's API key: known, because the demo is for trying the API.
 DEMO_API_KEY = os.environ.get("DEMO_API_KEY", "ck_demo_detector_key_for_local_use_only_2026")
+# The demo receiver `make run` starts (manage.py webhook_receiver).
+DEMO_RECEIVER = "http://127.0.0.1:8025/webhooks/"
 
 # Warnings from the demo detector, one in every status (SPEC §11):
 # key, shop, rule, tier, hours ago received, orders, what happened next.
@@ -473,12 +475,11 @@ class Command(BaseCommand):
             name="风控检测系统（演示）", description="演示用检测系统：虚假发货、物流信息异常", scopes=Scope.values,
             actor=User.objects.get(username="complianceadmin"), key=DEMO_API_KEY)[0]
         if not WebhookSubscription.objects.filter(integration=integration).exists():
-            # The platform's enforcement services would subscribe to every event (SPEC §13); paused
-            # until a receiver runs on this machine (loopback only: seed_demo refuses production).
-            subscription, _secret = webhook_subscribe(
-                integration=integration, url="http://127.0.0.1:8025/webhooks/", events=EVENT_TYPES,
-                actor=User.objects.get(username="complianceadmin"), now=now)
-            webhook_change(subscription, active=False, actor=User.objects.get(username="complianceadmin"), now=now)
+            # The platform's enforcement services would subscribe to every event (SPEC §13); here
+            # the demo receiver `make run` starts on this machine (loopback only: seed_demo refuses
+            # production). Its worker publishes the demo's events and delivers them there.
+            webhook_subscribe(integration=integration, url=DEMO_RECEIVER, events=EVENT_TYPES,
+                              actor=User.objects.get(username="complianceadmin"), now=now)
         reviewer = User.objects.get(username="reviewer")
         merchants = {m.shop.shop_no: m.user for m in ShopMember.objects.select_related("shop", "user")}
         for key, shop_no, rule, tier, hours_ago, orders, then in WARNINGS:

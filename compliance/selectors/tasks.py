@@ -1,0 +1,19 @@
+"""The task queue, read where work is queued (STYLE §21: coalesced wake-ups)."""
+
+from django.db import connections, router
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+
+def task_waiting(task_path: str) -> bool:
+    """Whether a task of ``task_path`` waits to start (ready now). Every
+    ticket asks (its e-mail's and its events' wake-ups): one written-out probe
+    of the queue's partial index of ready tasks — the ORM's ``ready()`` took
+    longer to assemble than the database took to answer (bench/RESULTS.md)."""
+    connection = connections[router.db_for_read(DBTaskResult)]
+    run_after = DBTaskResult._meta.get_field("run_after")
+    moments = [run_after.get_db_prep_value(moment, connection) for moment in (get_date_max(), timezone.now())]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {DBTaskResult._meta.db_table} WHERE status = %s AND task_path = %s "
+                       "AND (run_after = %s OR run_after <= %s) LIMIT 1", ["READY", task_path, *moments])
+        return cursor.fetchone() is not None
