@@ -42,10 +42,18 @@ def workers(count: int, **env):
 
 
 def stop(processes):
+    """SIGTERM, as a deployment stops a worker: the task in hand makes way
+    after its batch (compliance.queueing), so each stops within seconds."""
+    started = time.monotonic()
     for p in processes:
         p.terminate()
     for p in processes:
-        p.wait(timeout=30)
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            raise SystemExit(f"a worker did not stop within 30 s of SIGTERM (pid {p.pid})") from None
+    return round(time.monotonic() - started, 2)
 
 
 def outbox(count: int, worker_count: int) -> dict:
@@ -134,14 +142,15 @@ def latency(seconds: float, *, busy: bool) -> dict:
             time.sleep(0.1)
         during_load = load_average()
     finally:
-        stop(procs)
+        stopped_in = stop(procs)
     delays = sorted((started - enqueued).total_seconds() * 1000 for enqueued, started in
                     DBTaskResult.objects.filter(id__in=ids).exclude(started_at=None)
                     .values_list("enqueued_at", "started_at"))
     result = {"busy": busy, "tasks": len(ids), "started": len(delays),
               "p50_ms": round(statistics.median(delays), 1),
               "p99_ms": round(delays[max(int(len(delays) * 0.99) - 1, 0)], 1),
-              "max_ms": round(delays[-1], 1), "load_average_1min": {"before": load, "during": during_load}}
+              "max_ms": round(delays[-1], 1), "load_average_1min": {"before": load, "during": during_load},
+              "worker_stopped_in_seconds": stopped_in}
     if busy:
         if "error" in outcome:
             raise SystemExit(f"the issuance load failed: {outcome['error']}")

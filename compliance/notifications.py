@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 
 from compliance.models import Measure, Message, OutboxEmail
 from compliance.models.base import copy_rows
-from compliance.selectors.tasks import task_waiting
+from compliance.queueing import wake
 from shops.models import ShopMember
 
 
@@ -27,6 +27,8 @@ RECIPIENTS_SQL = (f"SELECT m.shop_id, m.user_id, u.email FROM {ShopMember._meta.
                   f"JOIN {get_user_model()._meta.db_table} u ON u.id = m.user_id "
                   "WHERE u.is_active = %s AND m.shop_id IN ({ids}) ORDER BY m.id")
 RECIPIENTS_CHUNK = 500
+# The task that sends the outbox (services.outbox), queued by path: it imports this module's callers.
+MAIL_TASK = "compliance.tasks.deliver_mail"
 
 
 def recipients_of(shop_ids) -> dict[int, list[tuple[int, str]]]:
@@ -55,7 +57,7 @@ def notify_many(template: str, items, *, recipients=None) -> None:
     their members in one query (or ``recipients``, read by the caller with
     ``recipients_of``), every message in one insert, every e-mail in
     another, and a task that sends them once the transaction commits,
-    unless one is already waiting (``wake``)."""
+    unless one is already waiting (``queueing.wake``)."""
     items = list(items)
     members = recipients if recipients is not None else recipients_of(shop.pk for shop, _build in items)
     rows, mails = [], []
@@ -82,7 +84,7 @@ def notify_many(template: str, items, *, recipients=None) -> None:
         for mail in mails:
             mail.created_at = mail.next_attempt_at = now
         copy_rows(mails)
-        wake()
+        wake(MAIL_TASK)
 
 
 def staff_with(permission: str):
@@ -106,25 +108,8 @@ def notify_staff(permission: str, template: str, context: dict) -> int:
              for email in staff_with(permission).values_list("email", flat=True)]
     copy_rows(mails)
     if mails:
-        wake()
+        wake(MAIL_TASK)
     return len(mails)
-
-
-def wake() -> bool:
-    """Queue a delivery task unless one is already waiting to start: under a
-    burst of notices one task takes them all in batches, instead of a task
-    each crowding the queue. Called in the transaction that wrote e-mails
-    (so the task and the rows commit together) and by every worker's
-    heartbeat, which catches the one case coalescing can miss: a waiting
-    task that started before this transaction committed. Returns whether it
-    queued one."""
-    # cycle: the task sends through services.outbox, whose callers notify through this module.
-    from compliance.tasks import deliver_mail
-
-    if task_waiting(deliver_mail.module_path):
-        return False
-    deliver_mail.enqueue()
-    return True
 
 
 # A portal URL's one argument (a shop, ticket or warning number) as it appears

@@ -43,10 +43,7 @@ def publish_events() -> int:
     """Turn the journal's new publications into outbound events and their
     deliveries (services.outbound). Before e-mail: deliveries and the feed
     wait for it. Queues another for the rest of a large backlog."""
-    count = outbound.publish_all(render)
-    if count >= outbound.BATCH * 20:
-        outbound.wake()
-    return count
+    return outbound.publish_all(render)
 
 
 @task(queue_name="webhooks")

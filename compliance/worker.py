@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker as DBWorker
 from django_tasks_db.models import DBTaskResult
 
+from compliance import queueing
 from compliance.models import WorkerBeat
 from compliance.services import deliveries, outbound, outbox
 
@@ -80,6 +81,12 @@ class Worker(DBWorker):
             stop.set()
             beat.join(timeout=settings.WORKER_BEAT_SECONDS + 5)
             WorkerBeat.objects.filter(worker_id=self.worker_id).update(stopped_at=timezone.now())
+
+    def shutdown(self, signum, frame) -> None:
+        """Asked to stop: the queue a task is draining makes way after the
+        batch in hand (compliance.queueing), then the library's worker ends."""
+        queueing.stopping.set()
+        super().shutdown(signum, frame)
 
     def _beat(self, stop: threading.Event) -> None:
         """The heartbeat thread, on its own database connection."""

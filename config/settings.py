@@ -201,6 +201,11 @@ WORKER_LEASE_SECONDS = env.float("WORKER_LEASE_SECONDS", default=60)
 WORKER_CONN_MAX_AGE = env.int("WORKER_CONN_MAX_AGE", default=600)
 # PostgreSQL's JIT for workers' queries (off: docs/SCALING.md).
 WORKER_JIT = env.bool("WORKER_JIT", default=False)
+# A task draining a queue (e-mail, the events relay, webhook deliveries) works
+# this long at most before it queues another for the rest and makes way
+# (compliance.queueing.Share): other queues are served in between, and a
+# worker asked to stop stops within about this much.
+TASK_SHARE_SECONDS = env.float("TASK_SHARE_SECONDS", default=5)
 # The daily job's steps are split into this many shards of shops, each a task.
 DAILY_SHARDS = env.int("DAILY_SHARDS", default=4)
 # The daily missing-certificate check reads every product on sale on this

@@ -33,6 +33,7 @@ LAYERS = [
                                                    "compliance.templatetags", "shops.admin", "shops.management")),
     ("services: every write", ("compliance.services",)),
     ("notifications", ("compliance.notifications",)),
+    ("the task queue: wake-ups, a task's share", ("compliance.queueing",)),
     ("selectors: every read", ("compliance.selectors",)),
     ("models", ("compliance.models",)),
     ("rules and calendar: pure", ("compliance.rules", "compliance.calendar")),

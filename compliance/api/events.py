@@ -21,10 +21,10 @@ def _tickets(ids):
     measures = defaultdict(list)
     for measure in Measure.objects.filter(ticket_id__in=ids).select_related("ticket").order_by("id"):
         measures[measure.ticket_id].append(measure)
-    return {pk: s.TicketOut({**{f: getattr(t, f) for f in (
+    return _shown(s.TicketOut, {pk: {**{f: getattr(t, f) for f in (
         "number", "shop", "rule", "tier", "violation_class", "points", "deposit_amount", "status", "issued_at",
-        "appeal_deadline", "revoked_at")}, "warning": warnings.get(pk), "measures": measures[pk]}).data
-        for pk, t in tickets.items()}
+        "appeal_deadline", "revoked_at")}, "warning": warnings.get(pk), "measures": measures[pk]}
+        for pk, t in tickets.items()})
 
 
 def _measures(ids):
@@ -36,15 +36,22 @@ def _measures(ids):
     for pk, measure in rows.items():
         measure.products_held = products[pk]
         measure.point_node = measure.node.threshold if measure.node_id else None
-    return {pk: s.EventMeasureOut({"id": m.pk, "kind": m.kind, "status": m.status, "ends_at": m.ends_at,
-                                   "ticket": m.ticket, "amount": m.amount, "products": m.products_held,
-                                   "point_node": m.point_node}).data
-            for pk, m in rows.items()}
+    return _shown(s.EventMeasureOut, {pk: {"id": m.pk, "kind": m.kind, "status": m.status, "ends_at": m.ends_at,
+                                           "ticket": m.ticket, "amount": m.amount, "products": m.products_held,
+                                           "point_node": m.point_node}
+                                      for pk, m in rows.items()})
+
+
+def _shown(serializer, objects: dict) -> dict:
+    """``{pk: object}`` → ``{pk: the object as the API shows it}``: one
+    serializer for the lot (``many=True`` builds its fields once, not per
+    object — most of a relay batch's time before)."""
+    return dict(zip(objects, serializer(list(objects.values()), many=True).data))
 
 
 def _each(queryset, serializer):
     def read(ids):
-        return {pk: serializer(obj).data for pk, obj in queryset.in_bulk(ids).items()}
+        return _shown(serializer, queryset.in_bulk(ids))
     return read
 
 

@@ -26,16 +26,16 @@ from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tasks_db.models import DBTaskResult
 
 from compliance import webhooks
 from compliance.calendar import shanghai
 from compliance.models import Event, OutboundEvent, PolicySettings, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from compliance.models.base import copy_rows
-from compliance.selectors.tasks import task_waiting
 from compliance.notifications import notify_staff
+from compliance.queueing import Share, wake, wake_at
 
 from .events import transition
+from .outbound import DELIVERY_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -184,62 +184,43 @@ def _failing(subscription: WebhookSubscription, now: datetime.datetime, policy: 
 
 
 def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) -> dict:
-    """Deliver what is due, batch after batch, until nothing is or ``limit``
-    deliveries were tried; then make sure a task comes back for the rest and
+    """Deliver what is due, batch after batch, for a task's share
+    (``queueing.Share``); then make sure a task comes back for the rest and
     for what waits to be retried."""
     policy = PolicySettings.load()
-    tried = delivered = 0
+    share = Share(limit)
+    delivered = 0
     # A batch's deliveries go to different shops (or subscriptions): sent side
     # by side, their order is kept. The threads only POST; the database is
     # this thread's.
     with ThreadPoolExecutor(max_workers=settings.WEBHOOK_THREADS, thread_name_prefix="webhook") as pool:
-        while tried < limit:
-            rows = take(now or timezone.now(), min(BATCH, limit - tried))
-            if not rows:
-                break
-            at = now or timezone.now()
-            answers = list(pool.map(lambda row: send(row, at), rows))
-            delivered += _record(rows, answers, at, policy)
-            tried += len(rows)
-    if tried >= limit:
-        wake()
+        while asked := share.take(BATCH):
+            rows = take(now or timezone.now(), asked)
+            share.took(len(rows))
+            if rows:
+                at = now or timezone.now()
+                answers = list(pool.map(lambda row: send(row, at), rows))
+                delivered += _record(rows, answers, at, policy)
+    if share.more:
+        wake(DELIVERY_TASK)
     schedule_retry()
-    return {"tried": tried, "delivered": delivered}
-
-
-def wake() -> bool:
-    """Queue a delivery task unless one is already waiting to start."""
-    # cycle: the task runs this module.
-    from compliance.tasks import deliver_webhooks
-
-    if task_waiting(deliver_webhooks.module_path):
-        return False
-    deliver_webhooks.enqueue()
-    return True
+    return {"tried": share.done, "delivered": delivered}
 
 
 def schedule_retry() -> None:
-    """A delivery task at the next retry time, unless one waits for then or earlier."""
-    # cycle: the task runs this module.
-    from compliance.tasks import deliver_webhooks
-
+    """A delivery task at the next retry time (``queueing.wake_at``)."""
     # Only what a task could take then: a held-back delivery waits for its
     # shop's first, a leased one for the worker holding it.
     nxt = _heads().filter(_free(timezone.now())).aggregate(at=Min("next_attempt_at"))["at"]
-    if nxt is None:
-        return
-    if nxt <= timezone.now():
-        wake()
-    elif not DBTaskResult.objects.filter(status="READY", task_path=deliver_webhooks.module_path,
-                                         run_after__lte=nxt).exists():
-        deliver_webhooks.using(run_after=nxt).enqueue()
+    if nxt is not None:
+        wake_at(DELIVERY_TASK, nxt)
 
 
 def sweep(*, now: datetime.datetime | None = None) -> bool:
     """The heartbeat's check: deliveries due and no task to send them."""
     if not _due(now or timezone.now()).exists():
         return False
-    return wake()
+    return wake(DELIVERY_TASK)
 
 
 def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
@@ -258,7 +239,7 @@ def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
                        fields=["attempts", "first_attempt_at", "next_attempt_at", "leased_until", "lease_token"])
             count += 1
         if count:
-            wake()
+            wake(DELIVERY_TASK)
     return count
 
 

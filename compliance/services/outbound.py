@@ -29,9 +29,13 @@ from compliance.models import (
 )
 from compliance.models.base import copy_rows, insert_rows
 from compliance.models.webhooks import TEST_EVENT_TYPE, published_types
-from compliance.selectors.tasks import task_waiting
+from compliance.queueing import Share, wake
 
 BATCH = 1000  # publications a relay transaction takes
+TASK_LIMIT = 20 * BATCH  # publications one relay task publishes before it makes way (queueing.Share)
+# The tasks, queued by path (compliance.queueing.wake): they import this module.
+RELAY_TASK = "compliance.tasks.publish_events"
+DELIVERY_TASK = "compliance.tasks.deliver_webhooks"
 Subject = Event.Subject
 
 
@@ -50,27 +54,15 @@ def note(events) -> int:
         # A single step's (a ticket's: each of its steps journals on its own) in an INSERT — a COPY
         # costs more round trips; a step over many rows (the daily job's) streamed.
         (insert_rows if len(rows) == 1 else copy_rows)(rows)
-        wake()
+        wake(RELAY_TASK)
     return len(rows)
-
-
-def wake() -> bool:
-    """Queue the relay unless it is already waiting to start: in the
-    caller's transaction, so the task commits with the publications."""
-    # cycle: the task runs this module's publish.
-    from compliance.tasks import publish_events
-
-    if task_waiting(publish_events.module_path):
-        return False
-    publish_events.enqueue()
-    return True
 
 
 def sweep() -> bool:
     """The heartbeat's check: publications waiting and no relay queued."""
     if not Publication.objects.filter(published_at=None).exists():
         return False
-    return wake()
+    return wake(RELAY_TASK)
 
 
 # What each event is about: (kind of object, its ID). The relay reads the
@@ -148,15 +140,12 @@ def publish(render, *, limit: int = BATCH, now=None) -> int:
             events.append(OutboundEvent(uuid=uuid.uuid4(), type=event_type, shop_id=p.shop_id,
                                         sequence=last[p.shop_id], position=position, occurred_at=p.occurred_at,
                                         published_at=now, data=payload))
-        OutboundEvent.objects.bulk_create(events, batch_size=500)
+        copy_rows(events)  # streamed; their keys, where deliveries need them, by position
         queued = _queue_deliveries(events, now)
         Publication.objects.filter(pk__in=[p.pk for p in publications]).update(published_at=now)
         PublishState.objects.filter(pk=1).update(position=position)
         if queued:
-            # cycle: the deliveries module is a service like this one, and queues through its task.
-            from .deliveries import wake as wake_deliveries
-
-            wake_deliveries()
+            wake(DELIVERY_TASK)
     return len(publications)
 
 
@@ -167,11 +156,10 @@ def _queue_deliveries(events: list[OutboundEvent], now) -> int:
                          .only("id", "events"))
     if not subscriptions:
         return 0
-    fetched = [e for e in events if e.pk is None]
-    if fetched:  # a backend that did not return the keys
-        keys = dict(OutboundEvent.objects.filter(uuid__in=[e.uuid for e in fetched]).values_list("uuid", "id"))
-        for event in fetched:
-            event.pk = keys[event.uuid]
+    keys = dict(OutboundEvent.objects.filter(position__gte=events[0].position, position__lte=events[-1].position)
+                .values_list("position", "id"))
+    for event in events:
+        event.pk = keys[event.position]
     rows = [WebhookDelivery(subscription_id=s.pk, event_id=e.pk, stream=e.shop_id or 0, sequence=e.sequence,
                             created_at=now, next_attempt_at=now)
             for e in events for s in subscriptions if e.type in s.events]
@@ -194,20 +182,16 @@ def publish_test(subscription: WebhookSubscription, *, actor, now=None) -> Webho
         PublishState.objects.filter(pk=1).update(position=event.position)
         delivery = WebhookDelivery.objects.create(subscription=subscription, event=event, stream=-subscription.pk,
                                                   sequence=0, created_at=now, next_attempt_at=now)
-        # cycle: the deliveries module is a service like this one, and queues through its task.
-        from .deliveries import wake as wake_deliveries
-
-        wake_deliveries()
+        wake(DELIVERY_TASK)
     return delivery
 
 
-def publish_all(render, *, limit: int = 20 * BATCH) -> int:
-    """``publish`` batch after batch, up to ``limit`` publications (a task's
-    share; the task queues another for the rest)."""
-    done = 0
-    while done < limit:
-        count = publish(render)
-        done += count
-        if count < BATCH:
-            break
-    return done
+def publish_all(render, *, limit: int = TASK_LIMIT) -> int:
+    """``publish`` batch after batch for a task's share (``queueing.Share``);
+    queues another relay for the rest. Returns how many were published."""
+    share = Share(limit)
+    while asked := share.take(BATCH):
+        share.took(publish(render, limit=asked), asked)
+    if share.more:
+        wake(RELAY_TASK)
+    return share.done

@@ -24,7 +24,8 @@ from django_tasks.base import DEFAULT_TASK_PRIORITY
 from django_tasks_db.models import DBTaskResult
 
 from compliance.models import Event, OutboxEmail, PolicySettings
-from compliance.notifications import wake
+from compliance.notifications import MAIL_TASK
+from compliance.queueing import Share, wake, wake_at
 
 from .events import transition
 
@@ -119,28 +120,26 @@ def _still_connected(connection) -> bool:
 
 
 def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) -> dict:
-    """Send what is due, batch after batch, until nothing is or ``limit``
-    e-mails were tried, or work someone waits for is queued (``_waited_for``)
-    — then a new task goes to the back of the queue for the rest, so that a
-    burst of e-mail never holds up other work for long — and make sure a
-    task comes back for what waits to be retried."""
+    """Send what is due, batch after batch, for a task's share
+    (``queueing.Share``) or until work someone waits for is queued
+    (``_waited_for``) — then a new task goes to the back of the queue for the
+    rest, so that a burst of e-mail never holds up other work for long — and
+    make sure a task comes back for what waits to be retried."""
     policy = PolicySettings.load()
-    sent = tried = 0
-    more = False
-    while tried < limit:
+    share = Share(limit)
+    sent = 0
+    while asked := share.take(BATCH):
         now_ = now or timezone.now()
-        rows = take(now_, min(BATCH, limit - tried))
-        if not rows:
+        rows = take(now_, asked)
+        share.took(len(rows), asked)
+        if rows:
+            sent += _send_batch(rows, now_, policy)
+        if rows and _waited_for():
             break
-        tried += len(rows)
-        sent += _send_batch(rows, now_, policy)
-        if _waited_for():
-            more = True
-            break
-    if more or tried >= limit:  # more may be due: a new task, at the back of the queue
-        wake()
+    if share.more:  # more may be due: a new task, at the back of the queue
+        wake(MAIL_TASK)
     schedule_retry()
-    return {"tried": tried, "sent": sent}
+    return {"tried": share.done, "sent": sent}
 
 
 def _waited_for() -> bool:
@@ -151,26 +150,17 @@ def _waited_for() -> bool:
 
 
 def schedule_retry() -> None:
-    """A deliver task at the next retry time, unless one is already waiting
-    for that time or earlier (a second one would find nothing to do)."""
-    # cycle: the task runs this module.
-    from compliance.tasks import deliver_mail
-
+    """A deliver task at the next retry time (``queueing.wake_at``)."""
     nxt = OutboxEmail.objects.filter(status=Status.PENDING).aggregate(at=Min("next_attempt_at"))["at"]
-    if nxt is None:
-        return
-    if nxt <= timezone.now():
-        wake()
-    elif not DBTaskResult.objects.filter(status="READY", task_path=deliver_mail.module_path,
-                                         run_after__lte=nxt).exists():
-        deliver_mail.using(run_after=nxt).enqueue()
+    if nxt is not None:
+        wake_at(MAIL_TASK, nxt)
 
 
 def sweep(*, now: datetime.datetime | None = None) -> bool:
     """The heartbeat's check: e-mails due and no task to send them."""
     if not _due(now or timezone.now()).exists():
         return False
-    return wake()
+    return wake(MAIL_TASK)
 
 
 def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
@@ -187,5 +177,5 @@ def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
                        fields=["attempts", "next_attempt_at", "leased_until", "lease_token"])
             count += 1
         if count:
-            wake()
+            wake(MAIL_TASK)
     return count

@@ -92,3 +92,34 @@ def test_email_makes_way_for_the_daily_run_and_then_goes_on(shop, reviewer, mail
     assert waiting.count() == 1  # the rest: a task at the back of the queue
     DBTaskResult.objects.filter(task_path=daily_shard.module_path).delete()
     assert outbox.deliver()["tried"] == 5 and len(mailoutbox) == 2 * (outbox.BATCH + 5)
+
+
+def test_a_drain_ends_after_its_batch_when_the_worker_stops_or_its_time_is_up(shop, reviewer, mailoutbox, settings):
+    """A worker asked to stop (compliance.worker sets ``queueing.stopping``)
+    or a task past TASK_SHARE_SECONDS sends the batch in hand, queues a task
+    for the rest and returns: a backlog never keeps a worker from stopping."""
+    from django_tasks_db.models import DBTaskResult
+
+    from compliance import queueing
+    from compliance.services import outbox
+    from compliance.tasks import deliver_mail
+
+    shops = [fund(make_shop(), 20000) for _ in range(2 * outbox.BATCH + 5)]
+    for n, each in enumerate(shops):
+        member = make_merchant(f"stop-{n}", each)
+        member.email = f"stop-{n}@shop.example"
+        member.save()
+        issue(each, "price_mismatch", "general", reviewer, products=[make_product(each)])
+    DBTaskResult.objects.all().delete()
+    waiting = DBTaskResult.objects.ready().filter(task_path=deliver_mail.module_path)
+    queueing.stopping.set()
+    try:
+        assert outbox.deliver()["tried"] == outbox.BATCH
+    finally:
+        queueing.stopping.clear()
+    assert len(mailoutbox) == outbox.BATCH and waiting.count() == 1
+    DBTaskResult.objects.all().delete()
+    settings.TASK_SHARE_SECONDS = 0  # the share's time is up after its first batch
+    assert outbox.deliver()["tried"] == outbox.BATCH and waiting.count() == 1
+    settings.TASK_SHARE_SECONDS = 60
+    assert outbox.deliver()["tried"] == 5 and len(mailoutbox) == 2 * outbox.BATCH + 5

@@ -1,0 +1,85 @@
+"""What the queues the workers drain have in common — e-mail's outbox, the
+events relay and webhook deliveries (STYLE §21):
+
+- ``wake(task path)``: queue the task unless one already waits to start.
+  Under a burst (a ticket a second, each writing e-mail and events) one task
+  takes everything in batches instead of a task each crowding the queue.
+  Called in the transaction that wrote the rows, so the task commits with
+  them; every worker's heartbeat calls it too (``sweep``s), which catches the
+  one case coalescing misses: a waiting task that started before that
+  transaction committed. ``wake_at``: the same for a retry's time.
+- ``Share``: how much one task takes before it makes way — a number of rows,
+  ``TASK_SHARE_SECONDS`` of work, or less when its worker is asked to stop
+  (``stopping``), so a worker told to stop stops after the batch in hand,
+  and a backlog never holds a worker away from other queues for long. The
+  task queues another for the rest (``wake``)."""
+
+import threading
+import time
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks_db.models import DBTaskResult
+
+from compliance.selectors.tasks import task_waiting
+
+# Set in a worker process when it is asked to stop (compliance.worker): the
+# task running finishes its batch and returns; what is left waits for the
+# next worker. Process state, not a request's.
+stopping = threading.Event()
+
+
+def wake(task_path: str) -> bool:
+    """Queue the task at ``task_path`` unless one waits to start. Returns
+    whether it queued one."""
+    if task_waiting(task_path):
+        return False
+    import_string(task_path).enqueue()
+    return True
+
+
+def wake_at(task_path: str, at) -> bool:
+    """Queue the task at ``task_path`` to start at ``at`` (a retry's time),
+    unless one already waits to start by then — a second would find nothing
+    to do. ``at`` past: ``wake``. Returns whether it queued one."""
+    if at <= timezone.now():
+        return wake(task_path)
+    if DBTaskResult.objects.filter(status="READY", task_path=task_path, run_after__lte=at).exists():
+        return False
+    import_string(task_path).using(run_after=at).enqueue()
+    return True
+
+
+class Share:
+    """A task's share of a queue: up to ``limit`` rows, for up to
+    ``TASK_SHARE_SECONDS``, while its worker is not stopping — one batch
+    whatever the clock says. ``take(n)``
+    says how many to ask for next (0: the share is used up or the queue
+    empty); ``took`` counts a batch."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.done = 0
+        self.emptied = False
+        self._until = time.monotonic() + settings.TASK_SHARE_SECONDS
+
+    def take(self, batch: int) -> int:
+        if self.emptied or self.done >= self.limit:
+            return 0
+        if self.done and (time.monotonic() >= self._until or stopping.is_set()):
+            return 0  # a batch at least: every task moves the queue on
+        return min(batch, self.limit - self.done)
+
+    def took(self, count: int, asked: int | None = None) -> None:
+        """A batch of ``count``: none, or fewer than ``asked`` where a batch
+        takes everything due, means the queue is empty. (Webhook deliveries
+        take each shop's first only: a short batch may uncover the next.)"""
+        self.done += count
+        if count == 0 or (asked is not None and count < asked):
+            self.emptied = True
+
+    @property
+    def more(self) -> bool:
+        """Whether rows may be left: the share ran out before the queue did."""
+        return not self.emptied
