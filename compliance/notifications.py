@@ -63,15 +63,13 @@ def notify_many(template: str, items, *, recipients=None) -> None:
     rows, mails = [], []
     # Merchants read the platform's language (zh-hans) unless told otherwise.
     with translation.override(settings.LANGUAGE_CODE):
-        subject_template = get_template(f"emails/{template}_subject.txt")
-        body_template = get_template(f"emails/{template}.txt")
+        render = _renderer(template)
         for shop, build_context in items:
             users = members.get(shop.pk)
             if not users:
                 continue
             context = build_context()
-            subject = subject_template.render(context).strip()[:200]
-            body = body_template.render(context)
+            subject, body = render(context)
             link = context.get("url", "")[:300]
             rows += [Message(user_id=user_id, shop_id=shop.pk, kind=template, subject=subject, body=body, link=link)
                      for user_id, _email in users]
@@ -87,6 +85,14 @@ def notify_many(template: str, items, *, recipients=None) -> None:
         wake(MAIL_TASK)
 
 
+def _renderer(template: str):
+    """``context`` → (subject, body) of ``emails/<template>``: the two
+    templates read once, rendered for each message."""
+    subject_template = get_template(f"emails/{template}_subject.txt")
+    body_template = get_template(f"emails/{template}.txt")
+    return lambda context: (subject_template.render(context).strip()[:200], body_template.render(context))
+
+
 def staff_with(permission: str):
     """Active users holding ``permission``, through a group or their own."""
     app_label, codename = permission.split(".")
@@ -100,8 +106,7 @@ def notify_staff(permission: str, template: str, context: dict) -> int:
     e-mail, through the same outbox, to every active user holding
     ``permission`` who has an address. In the platform's language."""
     with translation.override(settings.LANGUAGE_CODE):
-        subject = get_template(f"emails/{template}_subject.txt").render(context).strip()[:200]
-        body = get_template(f"emails/{template}.txt").render(context)
+        subject, body = _renderer(template)(context)
     now = timezone.now()
     mails = [OutboxEmail(shop=None, kind=template, to=email, subject=subject, body=body, created_at=now,
                          next_attempt_at=now)

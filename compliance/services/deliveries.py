@@ -18,7 +18,6 @@ the event's id (docs/WEBHOOKS.md)."""
 import datetime
 import json
 import logging
-import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -34,6 +33,7 @@ from compliance.models.base import copy_rows
 from compliance.notifications import notify_staff
 from compliance.queueing import Share, wake, wake_at
 
+from . import leases
 from .events import transition
 from .outbound import DELIVERY_TASK
 
@@ -63,28 +63,14 @@ def _heads():
     return WebhookDelivery.objects.filter(status=Status.PENDING, subscription_id__in=active).filter(~Exists(earlier))
 
 
-def _free(now: datetime.datetime) -> Q:
-    return Q(leased_until=None) | Q(leased_until__lt=now)
-
-
 def _due(now: datetime.datetime):
     """Heads that are due and not held by a worker."""
-    return _heads().filter(_free(now), next_attempt_at__lte=now)
+    return _heads().filter(leases.free(now), next_attempt_at__lte=now)
 
 
 def take(now: datetime.datetime, limit: int = BATCH) -> list[WebhookDelivery]:
-    """Lease up to ``limit`` due deliveries to this caller (as the e-mail
-    outbox does: SKIP LOCKED, and the UPDATE re-checks the lease)."""
-    token = secrets.token_hex(16)
-    with transaction.atomic():
-        ids = list(_due(now).select_for_update(skip_locked=True, of=("self",)).order_by("next_attempt_at", "id")
-                   .values_list("id", flat=True)[:limit])
-        if not ids:
-            return []
-        WebhookDelivery.objects.filter(_free(now), pk__in=ids, status=Status.PENDING).update(
-            leased_until=now + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS), lease_token=token)
-    return list(WebhookDelivery.objects.filter(lease_token=token, status=Status.PENDING)
-                .select_related("subscription", "event__shop").order_by("id"))
+    """Lease up to ``limit`` due deliveries to this caller (``leases.take``)."""
+    return list(leases.take(_due(now), now, limit).select_related("subscription", "event__shop"))
 
 
 def send(delivery: WebhookDelivery, now: datetime.datetime) -> webhooks.Answer:
@@ -211,7 +197,7 @@ def schedule_retry() -> None:
     """A delivery task at the next retry time (``queueing.wake_at``)."""
     # Only what a task could take then: a held-back delivery waits for its
     # shop's first, a leased one for the worker holding it.
-    nxt = _heads().filter(_free(timezone.now())).aggregate(at=Min("next_attempt_at"))["at"]
+    nxt = _heads().filter(leases.free(timezone.now())).aggregate(at=Min("next_attempt_at"))["at"]
     if nxt is not None:
         wake_at(DELIVERY_TASK, nxt)
 
@@ -224,20 +210,14 @@ def sweep(*, now: datetime.datetime | None = None) -> bool:
 
 
 def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
-    """A compliance admin sends deliveries again (dead or delivered ones):
-    each goes back to the queue with a new first attempt, journalled with
-    who asked. It goes out in its shop's order among what is pending."""
+    """A compliance admin sends deliveries again (dead or delivered ones;
+    ``leases.send_again``), each with a new first attempt. It goes out in
+    its shop's order among what is pending."""
     now = now or timezone.now()
-    count = 0
     with transaction.atomic():
-        for row in WebhookDelivery.objects.select_for_update().filter(
-                pk__in=[r.pk for r in rows], status__in=[Status.DEAD, Status.DELIVERED]).order_by("id"):
-            row.attempts, row.first_attempt_at, row.next_attempt_at = 0, None, now
-            row.leased_until, row.lease_token = None, ""
-            transition(row, Status.PENDING, action=Event.Action.DELIVERY_RESENT, at=now, actor=actor, shop=None,
-                       reason=_("Sent again by %(user)s.") % {"user": actor.get_username()},
-                       fields=["attempts", "first_attempt_at", "next_attempt_at", "leased_until", "lease_token"])
-            count += 1
+        count = leases.send_again(WebhookDelivery.objects.filter(status__in=[Status.DEAD, Status.DELIVERED]), rows,
+                                  action=Event.Action.DELIVERY_RESENT, actor=actor, now=now,
+                                  reset={"first_attempt_at": None}, shop=None)
         if count:
             wake(DELIVERY_TASK)
     return count

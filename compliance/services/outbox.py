@@ -12,12 +12,11 @@ never none (docs/SCALING.md)."""
 
 import datetime
 import logging
-import secrets
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks.base import DEFAULT_TASK_PRIORITY
@@ -27,6 +26,7 @@ from compliance.models import Event, OutboxEmail, PolicySettings
 from compliance.notifications import MAIL_TASK
 from compliance.queueing import Share, wake, wake_at
 
+from . import leases
 from .events import transition
 
 logger = logging.getLogger(__name__)
@@ -37,23 +37,12 @@ TASK_LIMIT = 1000  # e-mails one task sends before it makes way (deliver)
 
 
 def _due(now: datetime.datetime):
-    return OutboxEmail.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).filter(
-        Q(leased_until=None) | Q(leased_until__lt=now))
+    return OutboxEmail.objects.filter(leases.free(now), status=Status.PENDING, next_attempt_at__lte=now)
 
 
 def take(now: datetime.datetime, limit: int = BATCH) -> list[OutboxEmail]:
-    """Lease up to ``limit`` due rows to this caller. The UPDATE re-checks
-    the lease, so two workers never hold one row, on SQLite (no row locks)
-    as on PostgreSQL (SKIP LOCKED keeps them from waiting on each other)."""
-    token = secrets.token_hex(16)
-    with transaction.atomic():
-        ids = list(_due(now).select_for_update(skip_locked=True).order_by("next_attempt_at", "id")
-                   .values_list("id", flat=True)[:limit])
-        if not ids:
-            return []
-        _due(now).filter(pk__in=ids).update(
-            leased_until=now + datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS), lease_token=token)
-    return list(OutboxEmail.objects.filter(lease_token=token, status=Status.PENDING).order_by("id"))
+    """Lease up to ``limit`` due rows to this caller (``leases.take``)."""
+    return list(leases.take(_due(now), now, limit))
 
 
 def _failed(rows: list[OutboxEmail], error: str, now: datetime.datetime, policy: PolicySettings) -> None:
@@ -164,18 +153,11 @@ def sweep(*, now: datetime.datetime | None = None) -> bool:
 
 
 def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
-    """A compliance admin sends dead (or sent) e-mails again: each goes back
-    to the queue with its attempts from zero, journalled with who asked."""
+    """A compliance admin sends dead (or sent) e-mails again (``leases.send_again``)."""
     now = now or timezone.now()
-    count = 0
     with transaction.atomic():
-        for row in OutboxEmail.objects.select_for_update().filter(
-                pk__in=[r.pk for r in rows], status__in=[Status.DEAD, Status.SENT]).order_by("id"):
-            row.attempts, row.next_attempt_at, row.leased_until, row.lease_token = 0, now, None, ""
-            transition(row, Status.PENDING, action=Event.Action.MAIL_RESENT, at=now, actor=actor,
-                       reason=_("Sent again by %(user)s.") % {"user": actor.get_username()},
-                       fields=["attempts", "next_attempt_at", "leased_until", "lease_token"])
-            count += 1
+        count = leases.send_again(OutboxEmail.objects.filter(status__in=[Status.DEAD, Status.SENT]), rows,
+                                  action=Event.Action.MAIL_RESENT, actor=actor, now=now)
         if count:
             wake(MAIL_TASK)
     return count

@@ -409,3 +409,22 @@ def test_the_expiry_step_skips_a_warning_a_reviewer_is_deciding(pg):
     assert statuses[deciding.pk] == "dismissed" and all(statuses[w.pk] == "expired" for w in others)
     events = Event.objects.filter(action=Event.Action.WARNING_EXPIRED)
     assert sorted(events.values_list("data__warning", flat=True)) == sorted(w.number for w in others)
+
+
+def test_workers_taking_from_the_outbox_at_once_never_hold_one_row(pg):
+    """services.leases.take: eight workers lease batches of the same due
+    e-mails at the same moment — each e-mail goes to one of them."""
+    from django.utils import timezone
+
+    from compliance.models import OutboxEmail
+    from compliance.services import outbox
+
+    now = timezone.now()
+    OutboxEmail.objects.bulk_create([OutboxEmail(shop=None, kind="race", to=f"r{i}@shop.example", subject="s",
+                                                 body="b", created_at=now, next_attempt_at=now)
+                                     for i in range(WORKERS * 20)])
+    taken = race(lambda i: [row.pk for row in outbox.take(timezone.now(), limit=30)])
+    ids = [pk for batch in taken for pk in batch]
+    assert len(ids) == len(set(ids)) == WORKERS * 20  # each once, and every one (8 × 30 ≥ 160)
+    tokens = OutboxEmail.objects.values_list("lease_token", flat=True).distinct()
+    assert len(tokens) == sum(1 for batch in taken if batch)
