@@ -854,7 +854,7 @@ def load_webhooks(seed: int, scale: float) -> dict:
     started = time.perf_counter()
     C_EVENT = ("id", "uuid", "type", "shop_id", "sequence", "position", "occurred_at", "published_at", "data")
     C_DELIVERY = ("id", "subscription_id", "event_id", "stream", "sequence", "status", "created_at", "attempts",
-                  "first_attempt_at", "next_attempt_at", "leased_until", "lease_token", "delivered_at", "last_code",
+                  "first_attempt_at", "next_attempt_at", "delivered_at", "last_code",
                   "last_ms", "last_error")
     C_ATTEMPT = ("id", "delivery_id", "at", "code", "ms", "error", "answer")
     sequences, failing = {}, set()
@@ -879,12 +879,17 @@ def load_webhooks(seed: int, scale: float) -> dict:
         delivery_id = ids["compliance_webhookdelivery"].take()
         copy("compliance_webhookdelivery", C_DELIVERY).write_row((
             delivery_id, hook.pk, event_id, shop_id, sequence, status, at, attempts, at,
-            at + datetime.timedelta(minutes=attempts), None, "", delivered, code, 40, "" if code == 200 else "503"))
+            at + datetime.timedelta(minutes=attempts), delivered, code, 40, "" if code == 200 else "503"))
         for k in range(attempts):
             copy("compliance_webhookattempt", C_ATTEMPT).write_row((
                 ids["compliance_webhookattempt"].take(), delivery_id, at + datetime.timedelta(minutes=k),
                 code if k == attempts - 1 else 503, 40, "", ""))
     finish(copy, ids)
+    with connection.cursor() as cursor:  # each shop's stream, due when its first pending delivery is
+        cursor.execute(
+            "INSERT INTO compliance_deliverystream (subscription_id, stream, next_attempt_at, lease_token) "
+            "SELECT DISTINCT ON (subscription_id, stream) subscription_id, stream, next_attempt_at, '' "
+            "FROM compliance_webhookdelivery WHERE status = 'pending' ORDER BY subscription_id, stream, sequence")
     PublishState.objects.update_or_create(pk=1, defaults={"position": ids["compliance_outboundevent"].next - 1})
     return {"outbound_events": n, "webhook_subscription": hook.pk,
             "webhooks_seconds": round(time.perf_counter() - started, 1)}

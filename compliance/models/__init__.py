@@ -13,7 +13,8 @@ from .qualifications import (
 from .rules import Option, PointNode, Rule, RuleTier
 from .warnings import Integration, IntegrationCall, Scope, ViolationWarning, WarningAnswerFile
 from .webhooks import (
-    EVENT_TYPES, OutboundEvent, Publication, PublishState, WebhookAttempt, WebhookDelivery, WebhookSubscription,
+    EVENT_TYPES, DeliveryStream, OutboundEvent, Publication, PublishState, WebhookAttempt, WebhookDelivery,
+    WebhookSubscription,
 )
 from .tickets import (
     DepositEntry, Event, Measure, MeasureProduct, NodeApplication, PointEntry, Ticket, TicketEvidence,
@@ -21,7 +22,7 @@ from .tickets import (
 
 __all__ = [
     "DailyRun", "DailyShard", "Job", "OutboxEmail", "WorkerBeat", "EVENT_TYPES", "WebhookSubscription", "OutboundEvent", "Publication",
-    "PublishState", "WebhookAttempt", "WebhookDelivery",
+    "PublishState", "WebhookAttempt", "WebhookDelivery", "DeliveryStream",
     "Integration", "IntegrationCall", "Scope", "ViolationWarning", "WarningAnswerFile",
     "PolicyChange", "Message", "ProviderRequest", "RenewalCampaign", "RenewalResult",
     "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence",

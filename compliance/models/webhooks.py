@@ -193,8 +193,10 @@ class WebhookDelivery(Workflow, models.Model):
     """One event on its way to one subscription. A shop's deliveries to a
     subscription go out in sequence: a delivery is sent only when none of
     the same shop with a lower sequence is still pending (``stream``: the
-    shop, 0 for events of no shop). Retried with growing delays, given up
-    (dead) after the policy's time; a compliance admin sends it again."""
+    shop, 0 for events of no shop; a test event: minus the subscription's
+    ID). Retried with growing delays, given up (dead) after the policy's
+    time; a compliance admin sends it again. Workers take streams, not
+    deliveries (``DeliveryStream``)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting to be delivered")
@@ -221,8 +223,6 @@ class WebhookDelivery(Workflow, models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     first_attempt_at = models.DateTimeField(_("first attempt"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"))
-    leased_until = models.DateTimeField(null=True, blank=True)
-    lease_token = models.CharField(max_length=32, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     last_code = models.PositiveSmallIntegerField(_("answer code"), null=True, blank=True)
     last_ms = models.PositiveIntegerField(_("answer time (ms)"), null=True, blank=True)
@@ -233,10 +233,7 @@ class WebhookDelivery(Workflow, models.Model):
         verbose_name_plural = _("webhook deliveries")
         permissions = [("resend_webhookdelivery", _("Can send a webhook delivery again"))]
         indexes = [
-            # The workers' queue: only what is still to be delivered.
-            models.Index(fields=["next_attempt_at", "id"], condition=models.Q(status="pending"),
-                         name="delivery_due"),
-            # "Is an earlier one of this shop still pending?" — the order of a stream.
+            # A stream's first pending delivery (its head), and the order of the rest.
             models.Index(fields=["subscription", "stream", "sequence"], condition=models.Q(status="pending"),
                          name="delivery_stream"),
             # A subscription's log, newest first, or one status of it.
@@ -246,6 +243,32 @@ class WebhookDelivery(Workflow, models.Model):
 
     def __str__(self):
         return str(_("delivery %(id)s") % {"id": self.pk})
+
+
+class DeliveryStream(models.Model):
+    """A shop's deliveries to one subscription, as the workers' queue sees
+    them: due when its first pending delivery (its head) is —
+    ``next_attempt_at`` is the head's — and empty (NULL) when none is
+    pending. Workers lease streams, not deliveries, so SPEC §13's order is
+    the queue's own shape: a failing delivery holds back its stream only,
+    and a worker never reads past the deliveries held back behind it to
+    find one it may send (after a receiver's outage, every shop's
+    deliveries but the first are; bench/RESULTS.md). Kept by
+    services.deliveries, never deleted."""
+
+    subscription = models.ForeignKey(WebhookSubscription, models.PROTECT, related_name="streams")
+    stream = models.BigIntegerField()
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscription", "stream"], name="deliverystream_unique")]
+        indexes = [
+            # The workers' queue: the streams with something to deliver.
+            models.Index(fields=["next_attempt_at", "id"], condition=models.Q(next_attempt_at__isnull=False),
+                         name="deliverystream_due"),
+        ]
 
 
 class WebhookAttempt(models.Model):

@@ -1,10 +1,12 @@
 """Webhook deliveries (SPEC §13): the outbound events to each subscription's
 receiver, signed, in each shop's order.
 
-A worker (the ``deliver_webhooks`` task) takes due deliveries under a lease
-— only a shop's first pending one to a subscription, so that a shop's
-events arrive in ``sequence`` order and a failing one holds back that shop's
-later ones and no other shop's — POSTs each (``compliance.webhooks.post``:
+Deliveries are queued by ``queue``, which keeps each (subscription, shop)
+``DeliveryStream`` due when its first pending delivery is. A worker (the
+``deliver_webhooks`` task) takes due streams under a lease and sends each
+one's first pending delivery — so that a shop's events arrive in
+``sequence`` order and a failing one holds back that shop's later ones and
+no other shop's — POSTs each (``compliance.webhooks.post``:
 the URL checked again, 10 s at most) and records the attempt. A 2xx answer
 delivers; anything else is retried with doubling delays (PolicySettings)
 until the policy's time since the first attempt has passed, then the
@@ -22,20 +24,22 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance import webhooks
 from compliance.calendar import shanghai
-from compliance.models import Event, OutboundEvent, PolicySettings, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from compliance.models import (
+    DeliveryStream, Event, OutboundEvent, PolicySettings, WebhookAttempt, WebhookDelivery, WebhookSubscription,
+)
 from compliance.models.base import copy_rows
 from compliance.notifications import notify_staff
 from compliance.queueing import Share, wake, wake_at
 
 from . import leases
-from .events import transition
 from .outbound import DELIVERY_TASK
+from .events import transition
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +47,7 @@ Status = WebhookDelivery.Status
 BATCH = 50  # deliveries a worker takes at once
 TASK_LIMIT = 2000  # deliveries one task tries before it makes way
 ANSWER_KEPT = 2000  # characters of a receiver's answer kept in the log
+STREAMS_A_STATEMENT = 500  # streams made due by one INSERT … ON CONFLICT (queue)
 
 
 def body_of(event: OutboundEvent) -> bytes:
@@ -50,27 +55,85 @@ def body_of(event: OutboundEvent) -> bytes:
     return json.dumps(event.envelope(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _heads():
-    """Pending deliveries of active subscriptions that are the first of
-    their shop still pending to that subscription."""
-    earlier = WebhookDelivery.objects.filter(subscription=OuterRef("subscription"), stream=OuterRef("stream"),
-                                             sequence__lt=OuterRef("sequence"), status=Status.PENDING)
-    # The active subscriptions (a few) as a list: the planner then counts the
-    # rows each has, instead of guessing through a join (which made it scan
-    # every pending row for each candidate: bench/RESULTS.md).
+def _pending_head(field: str):
+    """The stream's first pending delivery's ``field`` (a subquery; NULL when none)."""
+    return Subquery(WebhookDelivery.objects.filter(subscription=OuterRef("subscription_id"), stream=OuterRef("stream"),
+                                                   status=Status.PENDING).order_by("sequence").values(field)[:1])
+
+
+def _streams():
+    """Streams of active subscriptions with a delivery pending. The active
+    subscriptions (a few) as a list: the planner then counts each one's
+    streams instead of guessing through a join (bench/RESULTS.md)."""
     active = list(WebhookSubscription.objects.filter(status=WebhookSubscription.Status.ACTIVE)
                   .values_list("pk", flat=True))
-    return WebhookDelivery.objects.filter(status=Status.PENDING, subscription_id__in=active).filter(~Exists(earlier))
+    return DeliveryStream.objects.filter(subscription_id__in=active, next_attempt_at__isnull=False)
 
 
 def _due(now: datetime.datetime):
-    """Heads that are due and not held by a worker."""
-    return _heads().filter(leases.free(now), next_attempt_at__lte=now)
+    """Streams whose first pending delivery is due, held by no worker."""
+    return _streams().filter(leases.free(now), next_attempt_at__lte=now)
 
 
-def take(now: datetime.datetime, limit: int = BATCH) -> list[WebhookDelivery]:
-    """Lease up to ``limit`` due deliveries to this caller (``leases.take``)."""
-    return list(leases.take(_due(now), now, limit).select_related("subscription", "event__shop"))
+def queue(rows: list[WebhookDelivery], *, earlier: bool = False) -> None:
+    """Write new deliveries (``copy_rows``), or — ``earlier`` — take note of
+    deliveries put back in the queue (``resend``); in both cases each
+    stream is due by the time of its first among ``rows``: a stream with
+    nothing pending from then; one already waiting keeps its time (its
+    first delivery may be waiting for a retry) unless ``earlier`` asks for
+    the earliest. The
+    caller's transaction: a rolled-back relay leaves no stream due.
+
+    The streams' rows are locked in (subscription, stream) order, as
+    ``_follow`` locks them: a worker finishing a stream's last delivery and
+    a relay adding the next wait for each other, and the later of the two
+    sees the other's rows (no stream left empty with a delivery pending)."""
+    if not earlier:
+        copy_rows(rows)
+    first: dict[tuple[int, int], WebhookDelivery] = {}  # each stream's lowest sequence among ``rows``
+    for row in rows:
+        key = (row.subscription_id, row.stream)
+        if key not in first or row.sequence < first[key].sequence:
+            first[key] = row
+    due = {key: row.next_attempt_at for key, row in first.items()}
+    table = DeliveryStream._meta.db_table
+    field = DeliveryStream._meta.get_field("next_attempt_at")
+    kept = (f"CASE WHEN {table}.next_attempt_at IS NULL OR {table}.next_attempt_at > excluded.next_attempt_at "
+            f"THEN excluded.next_attempt_at ELSE {table}.next_attempt_at END" if earlier
+            else f"COALESCE({table}.next_attempt_at, excluded.next_attempt_at)")
+    keys = sorted(due)
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), STREAMS_A_STATEMENT):
+            chunk = keys[start:start + STREAMS_A_STATEMENT]
+            cursor.execute(
+                f"INSERT INTO {table} (subscription_id, stream, next_attempt_at, lease_token) VALUES "
+                + ", ".join(["(%s, %s, %s, '')"] * len(chunk))
+                + f" ON CONFLICT (subscription_id, stream) DO UPDATE SET next_attempt_at = {kept}",
+                [v for key in chunk for v in (*key, field.get_db_prep_value(due[key], connection))])
+
+
+def take(now: datetime.datetime, limit: int = BATCH) -> tuple[list[WebhookDelivery], list[int]]:
+    """Lease up to ``limit`` due streams to this caller (``leases.take``):
+    their first pending deliveries, and the streams' IDs (``_follow`` moves
+    them on after the batch)."""
+    token = leases.take(_due(now), now, limit)
+    if token is None:
+        return [], []
+    streams = DeliveryStream.objects.filter(lease_token=token)
+    ids = list(streams.values_list("pk", flat=True))
+    heads = (WebhookDelivery.objects.filter(pk__in=streams.annotate(head=_pending_head("pk")).values("head"))
+             .select_related("subscription", "event__shop").order_by("id"))
+    return list(heads), ids
+
+
+def _follow(stream_ids: list[int]) -> None:
+    """After a batch: each stream is due when its (new) first pending
+    delivery is, or empty, and no longer leased. The rows are locked first
+    (``queue``'s order): this UPDATE then sees what a relay wrote to them."""
+    list(DeliveryStream.objects.select_for_update().filter(pk__in=stream_ids).order_by("subscription_id", "stream")
+         .values_list("pk", flat=True))
+    DeliveryStream.objects.filter(pk__in=stream_ids).update(next_attempt_at=_pending_head("next_attempt_at"),
+                                                             leased_until=None, lease_token="")
 
 
 def send(delivery: WebhookDelivery, now: datetime.datetime) -> webhooks.Answer:
@@ -83,19 +146,18 @@ def send(delivery: WebhookDelivery, now: datetime.datetime) -> webhooks.Answer:
     return webhooks.post(delivery.subscription.url, body, headers)
 
 
-def _record(rows: list[WebhookDelivery], answers: list[webhooks.Answer], now: datetime.datetime,
-            policy: PolicySettings) -> int:
+def _record(rows: list[WebhookDelivery], answers: list[webhooks.Answer], streams: list[int],
+            now: datetime.datetime, policy: PolicySettings) -> int:
     """A batch's outcomes, in one transaction: every attempt logged in one
     insert, the delivered rows marked in one statement, the others retried
     later or given up; each subscription's failing time follows. Returns
     how many were delivered."""
-    fields = ["attempts", "first_attempt_at", "last_code", "last_ms", "last_error", "leased_until", "lease_token"]
+    fields = ["attempts", "first_attempt_at", "last_code", "last_ms", "last_error"]
     delivered, failed = [], []
     for row, answer in zip(rows, answers, strict=True):
         row.attempts += 1
         row.first_attempt_at = row.first_attempt_at or now
         row.last_code, row.last_ms, row.last_error = answer.status, int(answer.seconds * 1000), answer.error[:2000]
-        row.leased_until, row.lease_token = None, ""
         (delivered if answer.delivered else failed).append((row, answer))
     with transaction.atomic():
         copy_rows([WebhookAttempt(delivery_id=row.pk, at=now, code=answer.status, ms=row.last_ms,
@@ -116,6 +178,7 @@ def _record(rows: list[WebhookDelivery], answers: list[webhooks.Answer], now: da
         for subscription in {row.subscription_id: row.subscription for row, _answer in failed
                              if row.subscription_id not in answered}.values():
             _failing(subscription, now, policy)
+        _follow(streams)
     return len(delivered)
 
 
@@ -137,7 +200,7 @@ def _mark_delivered(rows: list[WebhookDelivery], now: datetime.datetime) -> None
         cursor.execute(
             f"UPDATE {table} SET status = %s, delivered_at = %s, attempts = attempts + 1, "
             f"first_attempt_at = COALESCE(first_attempt_at, %s), last_code = CASE id {cases['last_code']} END, "
-            f"last_ms = CASE id {cases['last_ms']} END, last_error = '', leased_until = NULL, lease_token = '' "
+            f"last_ms = CASE id {cases['last_ms']} END, last_error = '' "
             f"WHERE id IN ({', '.join(['%s'] * len(ids))})", params + ids)
 
 
@@ -181,12 +244,12 @@ def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) ->
     # this thread's.
     with ThreadPoolExecutor(max_workers=settings.WEBHOOK_THREADS, thread_name_prefix="webhook") as pool:
         while asked := share.take(BATCH):
-            rows = take(now or timezone.now(), asked)
-            share.took(len(rows))
-            if rows:
-                at = now or timezone.now()
-                answers = list(pool.map(lambda row: send(row, at), rows))
-                delivered += _record(rows, answers, at, policy)
+            rows, streams = take(now or timezone.now(), asked)
+            share.took(len(streams))
+            at = now or timezone.now()
+            answers = list(pool.map(lambda row: send(row, at), rows))
+            if streams:
+                delivered += _record(rows, answers, streams, at, policy)
     if share.more:
         wake(DELIVERY_TASK)
     schedule_retry()
@@ -195,9 +258,8 @@ def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) ->
 
 def schedule_retry() -> None:
     """A delivery task at the next retry time (``queueing.wake_at``)."""
-    # Only what a task could take then: a held-back delivery waits for its
-    # shop's first, a leased one for the worker holding it.
-    nxt = _heads().filter(leases.free(timezone.now())).aggregate(at=Min("next_attempt_at"))["at"]
+    # Only what a task could take then: a stream a worker holds is its.
+    nxt = _streams().filter(leases.free(timezone.now())).aggregate(at=Min("next_attempt_at"))["at"]
     if nxt is not None:
         wake_at(DELIVERY_TASK, nxt)
 
@@ -215,12 +277,13 @@ def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
     its shop's order among what is pending."""
     now = now or timezone.now()
     with transaction.atomic():
-        count = leases.send_again(WebhookDelivery.objects.filter(status__in=[Status.DEAD, Status.DELIVERED]), rows,
+        again = leases.send_again(WebhookDelivery.objects.filter(status__in=[Status.DEAD, Status.DELIVERED]), rows,
                                   action=Event.Action.DELIVERY_RESENT, actor=actor, now=now,
                                   reset={"first_attempt_at": None}, shop=None)
-        if count:
+        if again:
+            queue(again, earlier=True)
             wake(DELIVERY_TASK)
-    return count
+    return len(again)
 
 
 def resend_dead_since(subscription: WebhookSubscription, since: datetime.datetime, *, actor,

@@ -31,11 +31,14 @@ from compliance.models.base import copy_rows, insert_rows
 from compliance.models.webhooks import TEST_EVENT_TYPE, published_types
 from compliance.queueing import Share, wake
 
+# cycle: services.deliveries journals through services.events, which notes its steps here: the
+# relay reaches deliveries through the module (``_deliveries()``), imported when first used.
+DELIVERY_TASK = "compliance.tasks.deliver_webhooks"
+
 BATCH = 1000  # publications a relay transaction takes
 TASK_LIMIT = 20 * BATCH  # publications one relay task publishes before it makes way (queueing.Share)
-# The tasks, queued by path (compliance.queueing.wake): they import this module.
+# The task, queued by path (compliance.queueing.wake): it imports this module.
 RELAY_TASK = "compliance.tasks.publish_events"
-DELIVERY_TASK = "compliance.tasks.deliver_webhooks"
 Subject = Event.Subject
 
 
@@ -163,7 +166,7 @@ def _queue_deliveries(events: list[OutboundEvent], now) -> int:
     rows = [WebhookDelivery(subscription_id=s.pk, event_id=e.pk, stream=e.shop_id or 0, sequence=e.sequence,
                             created_at=now, next_attempt_at=now)
             for e in events for s in subscriptions if e.type in s.events]
-    copy_rows(rows)
+    _deliveries().queue(rows)
     return len(rows)
 
 
@@ -180,10 +183,18 @@ def publish_test(subscription: WebhookSubscription, *, actor, now=None) -> Webho
             occurred_at=now, published_at=now,
             data={"subscription": subscription.pk, "url": subscription.url, "sent_by": actor.get_username()})
         PublishState.objects.filter(pk=1).update(position=event.position)
-        delivery = WebhookDelivery.objects.create(subscription=subscription, event=event, stream=-subscription.pk,
-                                                  sequence=0, created_at=now, next_attempt_at=now)
+        delivery = WebhookDelivery(subscription=subscription, event=event, stream=-subscription.pk, sequence=0,
+                                   created_at=now, next_attempt_at=now)
+        _deliveries().queue([delivery])
+        delivery = WebhookDelivery.objects.get(event=event)  # its key (queue streams the rows)
         wake(DELIVERY_TASK)
     return delivery
+
+
+def _deliveries():
+    from . import deliveries
+
+    return deliveries
 
 
 def publish_all(render, *, limit: int = TASK_LIMIT) -> int:

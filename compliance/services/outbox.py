@@ -42,7 +42,8 @@ def _due(now: datetime.datetime):
 
 def take(now: datetime.datetime, limit: int = BATCH) -> list[OutboxEmail]:
     """Lease up to ``limit`` due rows to this caller (``leases.take``)."""
-    return list(leases.take(_due(now), now, limit))
+    token = leases.take(_due(now), now, limit)
+    return list(OutboxEmail.objects.filter(lease_token=token).order_by("id")) if token else []
 
 
 def _failed(rows: list[OutboxEmail], error: str, now: datetime.datetime, policy: PolicySettings) -> None:
@@ -156,8 +157,9 @@ def resend(rows, *, actor, now: datetime.datetime | None = None) -> int:
     """A compliance admin sends dead (or sent) e-mails again (``leases.send_again``)."""
     now = now or timezone.now()
     with transaction.atomic():
-        count = leases.send_again(OutboxEmail.objects.filter(status__in=[Status.DEAD, Status.SENT]), rows,
-                                  action=Event.Action.MAIL_RESENT, actor=actor, now=now)
-        if count:
+        again = leases.send_again(OutboxEmail.objects.filter(status__in=[Status.DEAD, Status.SENT]), rows,
+                                  action=Event.Action.MAIL_RESENT, actor=actor, now=now,
+                                  reset={"leased_until": None, "lease_token": ""})
+        if again:
             wake(MAIL_TASK)
-    return count
+    return len(again)

@@ -2,6 +2,7 @@
 STYLE §2): row locks serialise tickets to one shop, exactly."""
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -428,3 +429,67 @@ def test_workers_taking_from_the_outbox_at_once_never_hold_one_row(pg):
     assert len(ids) == len(set(ids)) == WORKERS * 20  # each once, and every one (8 × 30 ≥ 160)
     tokens = OutboxEmail.objects.values_list("lease_token", flat=True).distinct()
     assert len(tokens) == sum(1 for batch in taken if batch)
+
+
+@pytest.mark.parametrize("first", ["relay", "worker"])
+def test_a_relay_adding_to_a_stream_a_worker_empties_leaves_it_due(pg, first, settings):
+    """services.deliveries: a worker finishing a shop's last pending delivery
+    and the relay queueing that shop's next one, at the same moment, in
+    either order — the stream ends due, never empty with a delivery pending
+    (which would hold the shop's events for ever)."""
+    import uuid
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from compliance.models import DeliveryStream, OutboundEvent, WebhookDelivery
+    from compliance.services import deliveries
+    from compliance.services.webhooks import webhook_subscribe
+    from tests.factories import make_integration
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True  # nothing is sent: the receiver is never asked
+    shop = make_shop()
+    integration, _key = make_integration("race-hooks", scopes=["webhooks"])
+    hook, _secret = webhook_subscribe(integration=integration, url="http://127.0.0.1:9/in",
+                                      events=["ticket.issued"])
+    now = timezone.now()
+
+    def delivery(sequence):
+        event = OutboundEvent.objects.create(uuid=uuid.uuid4(), type="ticket.issued", shop=shop, sequence=sequence,
+                                             position=sequence, occurred_at=now, published_at=now, data={})
+        return WebhookDelivery(subscription=hook, event=event, stream=shop.pk, sequence=sequence, created_at=now,
+                               next_attempt_at=now)
+
+    with transaction.atomic():
+        deliveries.queue([delivery(1)])
+    stream = DeliveryStream.objects.get(subscription=hook, stream=shop.pk)
+    second = delivery(2)
+    holding, release = threading.Event(), threading.Event()
+
+    def relay():
+        try:
+            with transaction.atomic():
+                if first == "worker":
+                    assert holding.wait(10)  # the worker holds the stream: this waits for its commit
+                deliveries.queue([second])
+                if first == "relay":
+                    holding.set()
+                    assert release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=relay)
+    thread.start()
+    with transaction.atomic():
+        if first == "relay":
+            assert holding.wait(10)
+            threading.Timer(0.5, release.set).start()  # the worker's lock waits for the relay's commit
+        WebhookDelivery.objects.filter(subscription=hook, sequence=1).update(status="delivered", delivered_at=now)
+        deliveries._follow([stream.pk])  # noqa: SLF001 — the step a worker ends its batch with
+        if first == "worker":
+            holding.set()
+            time.sleep(0.5)  # the relay now waits on the stream's row
+    thread.join(20)
+    stream.refresh_from_db()
+    assert WebhookDelivery.objects.filter(subscription=hook, status="pending").count() == 1
+    assert stream.next_attempt_at is not None and stream.lease_token == ""
