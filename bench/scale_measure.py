@@ -209,6 +209,7 @@ def measure_pages(repeat, hot):
         "admin: decision quality, by month": (staff, reverse("admin:insight_quality") + "?by=month"),
         "admin: decision quality, CSV export": (staff, reverse("admin:insight_quality") + "?format=csv"),
     })
+    pages.update(_webhook_pages(staff))
     posts = _preview_posts()
     rows = []
     for label, (client, url) in pages.items():
@@ -220,6 +221,30 @@ def measure_pages(repeat, hot):
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
     return rows
+
+
+def _webhook_pages(staff) -> dict:
+    """Outbound events (issue #22), when the load has them: the feed's first
+    page and one from the middle of the million (1,000 events each, as an
+    integration reads them), and a delivery's page in the admin."""
+    from django.contrib.auth.models import User
+
+    from compliance.models import OutboundEvent, WebhookDelivery
+    from compliance.services.integrations import integration_create
+
+    last = OutboundEvent.objects.order_by("-position").values_list("position", flat=True).first()
+    if not last:
+        return {}
+    _integration, key = integration_create(name=f"scale-feed-{last}", actor=User.objects.get(username="scale-admin"),
+                                           scopes=["webhooks"])
+    feed = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    held = WebhookDelivery.objects.filter(status="pending").order_by("id").values_list("pk", flat=True).first()
+    return {
+        "api: event feed, first page (1,000 events)": (feed, "/api/v1/events/?after=0"),
+        "api: event feed, a page from the middle": (feed, f"/api/v1/events/?after={last // 2}"),
+        "admin: webhook delivery (body sent, attempts)": (
+            staff, reverse("admin:compliance_webhookdelivery_change", args=[held])),
+    }
 
 
 def _preview_posts() -> dict:

@@ -82,7 +82,7 @@ def notify_many(template: str, items, *, recipients=None) -> None:
         for mail in mails:
             mail.created_at = mail.next_attempt_at = now
         copy_rows(mails)
-        wake(MAIL_TASK)
+        wake(MAIL_TASK, coalesce=True)
 
 
 def _renderer(template: str):
@@ -113,7 +113,7 @@ def notify_staff(permission: str, template: str, context: dict) -> int:
              for email in staff_with(permission).values_list("email", flat=True)]
     copy_rows(mails)
     if mails:
-        wake(MAIL_TASK)
+        wake(MAIL_TASK, coalesce=True)
     return len(mails)
 
 

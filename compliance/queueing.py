@@ -14,10 +14,12 @@ events relay and webhook deliveries (STYLE §21):
   and a backlog never holds a worker away from other queues for long. The
   task queues another for the rest (``wake``)."""
 
+import math
 import threading
 import time
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
@@ -30,13 +32,32 @@ from compliance.selectors.tasks import task_waiting
 stopping = threading.Event()
 
 
-def wake(task_path: str) -> bool:
+# Task path → when this process last knew (committed) that such a task
+# waited: ``wake(coalesce=True)`` does not ask again for WAKE_COALESCE_SECONDS.
+# Process state, not a request's.
+_known_waiting: dict[str, float] = {}
+
+
+def wake(task_path: str, *, coalesce: bool = False) -> bool:
     """Queue the task at ``task_path`` unless one waits to start. Returns
-    whether it queued one."""
-    if task_waiting(task_path):
+    whether it queued one.
+
+    ``coalesce`` (the writers that wake on every ticket: the journal's
+    publications, a merchant's e-mail): once this process has seen such a
+    task waiting, or queued one and committed, it does not ask again for
+    ``WAKE_COALESCE_SECONDS`` — a statement fewer for every ticket issued
+    (bench/RESULTS.md). The cost: a row written in that window just after
+    the task it counted on took its last batch waits for the next wake-up —
+    this process's next one, another's, or a worker's heartbeat
+    (``WORKER_BEAT_SECONDS``)."""
+    if coalesce and time.monotonic() - _known_waiting.get(task_path, -math.inf) < settings.WAKE_COALESCE_SECONDS:
         return False
-    import_string(task_path).enqueue()
-    return True
+    queued = not task_waiting(task_path)
+    if queued:
+        import_string(task_path).enqueue()
+    # Known once committed: a rolled-back transaction takes its task with it.
+    transaction.on_commit(lambda: _known_waiting.__setitem__(task_path, time.monotonic()))
+    return queued
 
 
 def wake_at(task_path: str, at) -> bool:

@@ -206,6 +206,9 @@ WORKER_JIT = env.bool("WORKER_JIT", default=False)
 # (compliance.queueing.Share): other queues are served in between, and a
 # worker asked to stop stops within about this much.
 TASK_SHARE_SECONDS = env.float("TASK_SHARE_SECONDS", default=5)
+# A process that saw the relay's or the e-mail's task waiting does not ask
+# again for this long (compliance.queueing.wake: a statement a ticket).
+WAKE_COALESCE_SECONDS = env.float("WAKE_COALESCE_SECONDS", default=0.25)
 # The daily job's steps are split into this many shards of shops, each a task.
 DAILY_SHARDS = env.int("DAILY_SHARDS", default=4)
 # The daily missing-certificate check reads every product on sale on this

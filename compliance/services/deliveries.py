@@ -81,8 +81,8 @@ def queue(rows: list[WebhookDelivery], *, earlier: bool = False) -> None:
     stream is due by the time of its first among ``rows``: a stream with
     nothing pending from then; one already waiting keeps its time (its
     first delivery may be waiting for a retry) unless ``earlier`` asks for
-    the earliest. The
-    caller's transaction: a rolled-back relay leaves no stream due.
+    the earliest. In the caller's transaction: a rolled-back relay leaves
+    no stream due.
 
     The streams' rows are locked in (subscription, stream) order, as
     ``_follow`` locks them: a worker finishing a stream's last delivery and

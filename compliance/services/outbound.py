@@ -57,7 +57,7 @@ def note(events) -> int:
         # A single step's (a ticket's: each of its steps journals on its own) in an INSERT — a COPY
         # costs more round trips; a step over many rows (the daily job's) streamed.
         (insert_rows if len(rows) == 1 else copy_rows)(rows)
-        wake(RELAY_TASK)
+        wake(RELAY_TASK, coalesce=True)
     return len(rows)
 
 

@@ -247,3 +247,34 @@ def test_the_feed_serves_the_same_events_in_order_a_page_at_a_time(reviewer, com
     assert api(key, "get", "/api/v1/events/?after=-1").status_code == 400
     _other, no_scope = make_integration("detector-only", scopes=["warnings"])
     assert api(no_scope, "get", "/api/v1/events/").status_code == 403
+
+
+def test_a_process_that_saw_the_relay_waiting_does_not_ask_again_for_a_moment(
+        reviewer, settings, django_capture_on_commit_callbacks):
+    """queueing.wake(coalesce=True): after a committed wake-up the next
+    tickets' publications skip the question "is a relay waiting?" for
+    WAKE_COALESCE_SECONDS; what the relay then misses, the heartbeat's
+    sweep queues it for."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.models import DBTaskResult
+
+    from compliance.services import outbound
+
+    settings.WAKE_COALESCE_SECONDS = 60
+    shop, product = funded_shop_with_product()
+    relays = DBTaskResult.objects.filter(task_path="compliance.tasks.publish_events")
+    with django_capture_on_commit_callbacks(execute=True):
+        issue(shop, "false_advertising", "general", reviewer, products=[product])
+    assert relays.count() == 1
+    relays.delete()  # it ran, and took the first ticket's publication
+
+    def probes():
+        with CaptureQueriesContext(connection) as captured:
+            issue(shop, "false_advertising", "general", reviewer, products=[make_product(shop)])
+        return sum(1 for q in captured.captured_queries if "compliance.tasks.publish_events" in q["sql"])
+
+    assert probes() == 0 and not relays.exists()  # not asked: no relay for this one yet
+    assert outbound.sweep() and relays.count() == 1  # the heartbeat's check queues it
+    settings.WAKE_COALESCE_SECONDS = 0
+    assert probes() == 1  # asked every time again
