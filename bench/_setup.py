@@ -11,6 +11,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # The benches' merchants get their e-mails in memory: never a mail server, never stdout.
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 
+# Benches, like tests, talk only to this machine (tests/netguard.py: a name is not even looked
+# up); the worker processes they start run tests/guarded_manage.py for the same reason.
+from tests import netguard  # noqa: E402
+
+netguard.install()
+
 import django  # noqa: E402
 
 django.setup()

@@ -37,7 +37,7 @@ from tests.worker import database_url  # noqa: E402  (the test database, for ano
 def workers(count: int, **env):
     full = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_LOG_LEVEL": "WARNING",
             **{k: str(v) for k, v in env.items()}}
-    return [subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
+    return [subprocess.Popen([sys.executable, "tests/guarded_manage.py", "db_worker", "--no-reload", "--no-startup-delay",
                               "--worker-id", f"bench-{i}", "-v", "0"], cwd=ROOT, env=full) for i in range(count)]
 
 

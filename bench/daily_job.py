@@ -85,7 +85,7 @@ def daily(env: dict, day: str) -> tuple[float, str, float]:
     (the workers, PostgreSQL and the command together; of os.cpu_count())."""
     busy, total = cpu_ticks()
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "manage.py", "compliance_daily", "--date", day], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "tests/guarded_manage.py", "compliance_daily", "--date", day], cwd=ROOT, env=env,
                             capture_output=True, text=True)
     seconds = time.perf_counter() - started
     busy2, total2 = cpu_ticks()
@@ -109,7 +109,7 @@ def measure(template_url: str, workers: int, day: str, shards: int | None) -> di
         conn.execute("DELETE FROM django_tasks_database_dbtaskresult WHERE status = 'READY'")
         conn.execute("ANALYZE")
     before = counts(url)
-    procs = [subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.05",
+    procs = [subprocess.Popen([sys.executable, "tests/guarded_manage.py", "db_worker", "--no-reload", "--interval", "0.05",
                                "--no-startup-delay", "--worker-id", f"bench-{i}", "-v", "0"], cwd=ROOT, env=env)
              for i in range(workers)]
     try:

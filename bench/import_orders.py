@@ -52,7 +52,7 @@ def write_file(path: Path, days: int) -> int:
 
 def timed(*args) -> dict:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "tests/guarded_manage.py", *args], cwd=ROOT, capture_output=True, text=True)
     return {"seconds": round(time.perf_counter() - started, 1), "output": result.stdout.strip()[-300:],
             "errors": result.stderr.strip()[-300:], "returncode": result.returncode,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}

@@ -60,7 +60,7 @@ def main():
             "rule_code": rule.code, "objects": serialize_objects([tier])}),
     }
     env = {**os.environ, "DJANGO_LOG_LEVEL": "WARNING"}
-    worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
+    worker = subprocess.Popen([sys.executable, "tests/guarded_manage.py", "db_worker", "--no-reload", "--no-startup-delay",
                                "--worker-id", "bench-preview", "-v", "0"], cwd=ROOT, env=env)
     runs = []
     try:

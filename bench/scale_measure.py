@@ -357,11 +357,11 @@ def measure_daily():
     measures it properly, on a copy, with one and two workers)."""
     day = timezone.localtime().date().isoformat()
     env = os.environ.copy()
-    worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
+    worker = subprocess.Popen([sys.executable, "tests/guarded_manage.py", "db_worker", "--no-reload", "--no-startup-delay",
                                "-v", "0"], cwd=ROOT, env=env)
     try:
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "manage.py", "compliance_daily", "--date", day, "--timeout", "600"],
+        result = subprocess.run([sys.executable, "tests/guarded_manage.py", "compliance_daily", "--date", day, "--timeout", "600"],
                                 cwd=ROOT, capture_output=True, text=True, env=env)
         seconds = time.perf_counter() - started
     finally:

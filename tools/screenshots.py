@@ -41,16 +41,16 @@ def free_port() -> int:
 
 def start_server(env) -> tuple[subprocess.Popen, str]:
     python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([python, "tests/guarded_manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([python, "tests/guarded_manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     port = free_port()
-    server = subprocess.Popen([python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT,
+    server = subprocess.Popen([python, "tests/guarded_manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # A worker beside it, as make run has: previews are jobs it runs.
-    server.worker = subprocess.Popen([python, "manage.py", "db_worker", "--no-reload"], cwd=ROOT, env=env,
+    server.worker = subprocess.Popen([python, "tests/guarded_manage.py", "db_worker", "--no-reload"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # And the demo's webhook receiver: the delivery log shows what it got.
-    server.receiver = subprocess.Popen([python, "manage.py", "webhook_receiver", "--port", "8025"], cwd=ROOT,
+    server.receiver = subprocess.Popen([python, "tests/guarded_manage.py", "webhook_receiver", "--port", "8025"], cwd=ROOT,
                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
