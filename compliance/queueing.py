@@ -75,9 +75,8 @@ def wake_at(task_path: str, at) -> bool:
 class Share:
     """A task's share of a queue: up to ``limit`` rows, for up to
     ``TASK_SHARE_SECONDS``, while its worker is not stopping — one batch
-    whatever the clock says. ``take(n)``
-    says how many to ask for next (0: the share is used up or the queue
-    empty); ``took`` counts a batch."""
+    whatever the clock says. ``take(n)`` says how many to ask for next (0:
+    the share is used up or the queue empty); ``took`` counts a batch."""
 
     def __init__(self, limit: int):
         self.limit = limit

@@ -192,6 +192,7 @@ def publish_test(subscription: WebhookSubscription, *, actor, now=None) -> Webho
 
 
 def _deliveries():
+    # cycle: services.deliveries journals through services.events, which notes each step here.
     from . import deliveries
 
     return deliveries
