@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -32,6 +32,29 @@ class ReadOnlyAdmin(BaseModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class SendAgainMixin:
+    """An outbox's "send the selected again" (e-mails, webhook deliveries):
+    ``send_again`` is the service's resend, ``resend_permission`` the
+    permission it needs; the messages say what was queued and why nothing was."""
+
+    send_again = None  # the service's resend(rows, *, actor) -> int, as a staticmethod
+    resend_permission = ""
+    sent_again_message = ""  # lazy: "%(n)d … queued to be sent again."
+    not_sent_again_message = ""  # lazy: why none of the selected rows could be
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm(self.resend_permission)
+
+    @admin.action(description=gettext_lazy("Send the selected %(verbose_name_plural)s again"),
+                  permissions=["resend"])
+    def resend_selected(self, request, queryset):
+        count = self.send_again(list(queryset[:1000]), actor=request.user)
+        if count:
+            self.message_user(request, self.sent_again_message % {"n": count}, messages.SUCCESS)
+        else:
+            self.message_user(request, str(self.not_sent_again_message), messages.WARNING)
 
 
 class EvidenceInline(admin.TabularInline):

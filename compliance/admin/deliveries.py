@@ -3,15 +3,15 @@ subscription — its attempts, answer codes and times, the body sent — and a
 compliance admin's "send again". A subscription's page links to its own log
 (``?subscription=<id>``)."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy
 
 from compliance.services.deliveries import body_of, resend
 from shops.admin_base import short_time, status_column, truncated
 
 from ..models import WebhookAttempt, WebhookDelivery
-from .base import ReadOnlyAdmin
+from .base import ReadOnlyAdmin, SendAgainMixin
 
 
 class AttemptInline(admin.TabularInline):
@@ -45,7 +45,13 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(SendAgainMixin, ReadOnlyAdmin):
+    send_again = staticmethod(resend)
+    resend_permission = "compliance.resend_webhookdelivery"
+    sent_again_message = gettext_lazy("%(n)d deliveries queued to be sent again.")
+    not_sent_again_message = gettext_lazy("Only given-up or delivered deliveries can be sent again; the others are "
+                                          "still being tried.")
+
     list_display = ("time_display", "type_display", "shop_display", "sequence", "status_display", "attempts",
                     "code_display", "ms_display", "next_display")
     list_filter = ("status", "subscription")
@@ -93,16 +99,3 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     def get_ordering(self, request):
         return ["-id"]  # queued in order: the newest has the highest ID
-
-    def has_resend_permission(self, request):
-        return request.user.has_perm("compliance.resend_webhookdelivery")
-
-    @admin.action(description=gettext_lazy("Send the selected deliveries again"), permissions=["resend"])
-    def resend_selected(self, request, queryset):
-        count = resend(list(queryset[:1000]), actor=request.user)
-        if count:
-            self.message_user(request, gettext("%(n)d deliveries queued to be sent again.") % {"n": count},
-                              messages.SUCCESS)
-        else:
-            self.message_user(request, gettext("Only given-up or delivered deliveries can be sent again; the "
-                                               "others are still being tried."), messages.WARNING)

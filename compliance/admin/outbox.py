@@ -1,18 +1,24 @@
 """The e-mail outbox (SPEC §10): what waits to be sent, what the mail server
 refused for good, and a compliance admin's "send again"."""
 
-from django.contrib import admin, messages
-from django.utils.translation import gettext, gettext_lazy
+from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from compliance.services.outbox import resend
 from shops.admin_base import short_time, status_column, truncated
 
 from ..models import OutboxEmail
-from .base import ReadOnlyAdmin
+from .base import ReadOnlyAdmin, SendAgainMixin
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(ReadOnlyAdmin):
+class OutboxEmailAdmin(SendAgainMixin, ReadOnlyAdmin):
+    send_again = staticmethod(resend)
+    resend_permission = "compliance.resend_outboxemail"
+    sent_again_message = gettext_lazy("%(n)d e-mail(s) queued to be sent again.")
+    not_sent_again_message = gettext_lazy("Only undeliverable or sent e-mails can be sent again; the others are "
+                                          "still being tried.")
+
     list_display = ("time_display", "shop_display", "to_display", "subject_display", "status_display", "attempts",
                     "next_display", "error_display")
     list_filter = ("status",)
@@ -44,16 +50,3 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
 
     def get_ordering(self, request):
         return ["-id"]  # written in order: the newest has the highest ID
-
-    def has_resend_permission(self, request):
-        return request.user.has_perm("compliance.resend_outboxemail")
-
-    @admin.action(description=gettext_lazy("Send the selected e-mails again"), permissions=["resend"])
-    def resend_selected(self, request, queryset):
-        count = resend(list(queryset[:1000]), actor=request.user)
-        if count:
-            self.message_user(request, gettext("%(n)d e-mail(s) queued to be sent again.") % {"n": count},
-                              messages.SUCCESS)
-        else:
-            self.message_user(request, gettext("Only undeliverable or sent e-mails can be sent again; the others "
-                                               "are still being tried."), messages.WARNING)

@@ -38,7 +38,6 @@ from compliance.notifications import notify_staff
 from compliance.queueing import Share, wake, wake_at
 
 from . import leases
-from .outbound import DELIVERY_TASK
 from .events import transition
 
 logger = logging.getLogger(__name__)
@@ -48,6 +47,8 @@ BATCH = 50  # deliveries a worker takes at once
 TASK_LIMIT = 2000  # deliveries one task tries before it makes way
 ANSWER_KEPT = 2000  # characters of a receiver's answer kept in the log
 STREAMS_A_STATEMENT = 500  # streams made due by one INSERT … ON CONFLICT (queue)
+# The task, queued by path (compliance.queueing.wake): it imports this module.
+DELIVERY_TASK = "compliance.tasks.deliver_webhooks"
 
 
 def body_of(event: OutboundEvent) -> bytes:
@@ -90,18 +91,17 @@ def queue(rows: list[WebhookDelivery], *, earlier: bool = False) -> None:
     sees the other's rows (no stream left empty with a delivery pending)."""
     if not earlier:
         copy_rows(rows)
-    first: dict[tuple[int, int], WebhookDelivery] = {}  # each stream's lowest sequence among ``rows``
+    first: dict[tuple[int, int], tuple] = {}  # each stream's (lowest sequence, its time) among ``rows``
     for row in rows:
         key = (row.subscription_id, row.stream)
-        if key not in first or row.sequence < first[key].sequence:
-            first[key] = row
-    due = {key: row.next_attempt_at for key, row in first.items()}
+        if key not in first or row.sequence < first[key][0]:
+            first[key] = (row.sequence, row.next_attempt_at)
     table = DeliveryStream._meta.db_table
     field = DeliveryStream._meta.get_field("next_attempt_at")
     kept = (f"CASE WHEN {table}.next_attempt_at IS NULL OR {table}.next_attempt_at > excluded.next_attempt_at "
             f"THEN excluded.next_attempt_at ELSE {table}.next_attempt_at END" if earlier
             else f"COALESCE({table}.next_attempt_at, excluded.next_attempt_at)")
-    keys = sorted(due)
+    keys = sorted(first)
     with connection.cursor() as cursor:
         for start in range(0, len(keys), STREAMS_A_STATEMENT):
             chunk = keys[start:start + STREAMS_A_STATEMENT]
@@ -109,7 +109,7 @@ def queue(rows: list[WebhookDelivery], *, earlier: bool = False) -> None:
                 f"INSERT INTO {table} (subscription_id, stream, next_attempt_at, lease_token) VALUES "
                 + ", ".join(["(%s, %s, %s, '')"] * len(chunk))
                 + f" ON CONFLICT (subscription_id, stream) DO UPDATE SET next_attempt_at = {kept}",
-                [v for key in chunk for v in (*key, field.get_db_prep_value(due[key], connection))])
+                [v for key in chunk for v in (*key, field.get_db_prep_value(first[key][1], connection))])
 
 
 def take(now: datetime.datetime, limit: int = BATCH) -> tuple[list[WebhookDelivery], list[int]]:
@@ -163,18 +163,20 @@ def _record(rows: list[WebhookDelivery], answers: list[webhooks.Answer], streams
         copy_rows([WebhookAttempt(delivery_id=row.pk, at=now, code=answer.status, ms=row.last_ms,
                                   error=row.last_error, answer=(answer.body or "")[:ANSWER_KEPT])
                    for row, answer in zip(rows, answers)])
-        _mark_delivered([row for row, _answer in delivered], now)
+        _write_outcomes([row for row, _answer in delivered], now, delivered=True)
         answered = {row.subscription_id for row, _answer in delivered}
         WebhookSubscription.objects.filter(pk__in=answered, failing_since__isnull=False).update(failing_since=None)
         for row, _answer in delivered:
             row.subscription.failing_since = None
+        retried = []
         for row, answer in failed:
             if now - row.first_attempt_at >= datetime.timedelta(hours=policy.webhook_give_up_hours):
                 transition(row, Status.DEAD, action=Event.Action.DELIVERY_DEAD, at=now, shop=None,
                            reason=_describe(answer), fields=fields)
             else:
                 row.next_attempt_at = now + datetime.timedelta(seconds=policy.webhook_retry_delay(row.attempts))
-                row.save(update_fields=[*fields, "next_attempt_at"])
+                retried.append(row)
+        _write_outcomes(retried, now, delivered=False)
         for subscription in {row.subscription_id: row.subscription for row, _answer in failed
                              if row.subscription_id not in answered}.values():
             _failing(subscription, now, policy)
@@ -182,26 +184,38 @@ def _record(rows: list[WebhookDelivery], answers: list[webhooks.Answer], streams
     return len(delivered)
 
 
-def _mark_delivered(rows: list[WebhookDelivery], now: datetime.datetime) -> None:
-    """The delivered rows of a batch in one UPDATE, each with its own answer
-    code and time. Written out: Django's bulk_update built an expression for
-    every field of every row and cost more than the deliveries (bench/RESULTS.md)."""
+def _write_outcomes(rows: list[WebhookDelivery], now: datetime.datetime, *, delivered: bool) -> None:
+    """A batch's delivered rows, or its rows to retry, in one UPDATE, each
+    with its own answer (code, time; a retry's error and next attempt).
+    Written out: Django's bulk_update built an expression for every field of
+    every row and cost more than the deliveries (bench/RESULTS.md)."""
     if not rows:
         return
-    for row in rows:
-        row.status, row.delivered_at = Status.DELIVERED, now
     table = WebhookDelivery._meta.db_table
-    cases = {column: " ".join(["WHEN %s THEN %s"] * len(rows)) for column in ("last_code", "last_ms")}
-    params = [Status.DELIVERED, now, now]
-    for column in ("last_code", "last_ms"):
-        params += [value for row in rows for value in (row.pk, getattr(row, column))]
+    if delivered:
+        for row in rows:
+            row.status, row.delivered_at = Status.DELIVERED, now
+        each, sets, params = ("last_code", "last_ms"), "status = %s, delivered_at = %s, last_error = '', ", \
+            [Status.DELIVERED, _prepared("delivered_at", now)]
+    else:
+        each, sets, params = ("last_code", "last_ms", "last_error", "next_attempt_at"), "", []
+    params.append(_prepared("first_attempt_at", now))
+    cases = []
+    for column in each:
+        case = f"CASE id {' '.join(['WHEN %s THEN %s'] * len(rows))} END"
+        if connection.vendor == "postgresql":  # typed: a CASE of NULLs only (no answer code) would be text
+            case = f"CAST({case} AS {WebhookDelivery._meta.get_field(column).db_type(connection)})"
+        cases.append(f"{column} = {case}")
+        params += [value for row in rows for value in (row.pk, _prepared(column, getattr(row, column)))]
     ids = [row.pk for row in rows]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, delivered_at = %s, attempts = attempts + 1, "
-            f"first_attempt_at = COALESCE(first_attempt_at, %s), last_code = CASE id {cases['last_code']} END, "
-            f"last_ms = CASE id {cases['last_ms']} END, last_error = '' "
-            f"WHERE id IN ({', '.join(['%s'] * len(ids))})", params + ids)
+            f"UPDATE {table} SET {sets}attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, %s), "
+            f"{', '.join(cases)} WHERE id IN ({', '.join(['%s'] * len(ids))})", params + ids)
+
+
+def _prepared(column: str, value):
+    return WebhookDelivery._meta.get_field(column).get_db_prep_value(value, connection)
 
 
 def _describe(answer: webhooks.Answer) -> str:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from . import events  # the module: it imports the relay, which queues deliveries through this one
+from .events import transition
 
 PENDING = "pending"  # both models' Status.PENDING
 
@@ -52,7 +52,7 @@ def send_again(queryset, rows, *, action, actor, now: datetime.datetime, reset: 
     for row in queryset.select_for_update().filter(pk__in=[r.pk for r in rows]).order_by("id"):
         for field, value in values.items():
             setattr(row, field, value)
-        events.transition(row, PENDING, action=action, at=now, actor=actor, fields=list(values),
+        transition(row, PENDING, action=action, at=now, actor=actor, fields=list(values),
                    reason=_("Sent again by %(user)s.") % {"user": actor.get_username()}, **journal)
         again.append(row)
     return again

@@ -31,10 +31,6 @@ from compliance.models.base import copy_rows, insert_rows
 from compliance.models.webhooks import TEST_EVENT_TYPE, published_types
 from compliance.queueing import Share, wake
 
-# cycle: services.deliveries journals through services.events, which notes its steps here: the
-# relay reaches deliveries through the module (``_deliveries()``), imported when first used.
-DELIVERY_TASK = "compliance.tasks.deliver_webhooks"
-
 BATCH = 1000  # publications a relay transaction takes
 TASK_LIMIT = 20 * BATCH  # publications one relay task publishes before it makes way (queueing.Share)
 # The task, queued by path (compliance.queueing.wake): it imports this module.
@@ -148,7 +144,7 @@ def publish(render, *, limit: int = BATCH, now=None) -> int:
         Publication.objects.filter(pk__in=[p.pk for p in publications]).update(published_at=now)
         PublishState.objects.filter(pk=1).update(position=position)
         if queued:
-            wake(DELIVERY_TASK)
+            wake(_deliveries().DELIVERY_TASK)
     return len(publications)
 
 
@@ -187,11 +183,12 @@ def publish_test(subscription: WebhookSubscription, *, actor, now=None) -> Webho
                                    created_at=now, next_attempt_at=now)
         _deliveries().queue([delivery])
         delivery = WebhookDelivery.objects.get(event=event)  # its key (queue streams the rows)
-        wake(DELIVERY_TASK)
+        wake(_deliveries().DELIVERY_TASK)
     return delivery
 
 
 def _deliveries():
+    # The relay reaches deliveries (their queue, their task) through the module, imported when first used.
     # cycle: services.deliveries journals through services.events, which notes each step here.
     from . import deliveries
 
