@@ -307,6 +307,26 @@ def short_time(moment, *, date_only: bool = False) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
 
 
+def time_left(due, *, pending: bool = True, now=None) -> str:
+    """A queue item's service target (SPEC §14) as the time left — "2 d
+    left", "5 h left", "3 h overdue" — beside its date; a decided item's
+    target is only its date."""
+    if due is None:
+        return "—"
+    label = short_time(due)
+    if not pending:
+        return label
+    seconds = (due - (now or timezone.now())).total_seconds()
+    hours = int(abs(seconds) // 3600)
+    if seconds < 0:
+        left = (_("%(h)d h overdue") % {"h": hours} if hours < 48
+                else _("%(d)d d overdue") % {"d": hours // 24})
+        return format_html('<strong class="overdue">{} · {}</strong>', label, left)
+    if hours < 24:
+        return format_html('<strong class="due-today">{} · {}</strong>', label, _("%(h)d h left") % {"h": hours})
+    return format_html("{} · {}", label, _("%(d)d d left") % {"d": hours // 24})
+
+
 def shop_label(shop, width: str = "10em") -> str:
     """A shop in a list: name and ID on one line, cut to ``width``."""
     return truncated(f"{shop.name} · {shop.shop_no}", width)

@@ -32,6 +32,8 @@ HOSTILE_QUERIES = [
     # Unicode digits and numbers no column holds (issue #19): "²" passes str.isdigit() and fails int().
     "o=²", "o=١", "p=²", "year=²", "year=202²", "year=١٩٩٩", "q=١٢٣", "q=²", "expiring=²",
     "shop__id__exact=١", "shop__id__exact=²", "id__in=99999999999999999999999", "p=" + "9" * 5000,
+    # The queues' claim views (issue #23).
+    "claim=%00", "claim=mine&claim=others", "claim=overdue&o=99",
 ]
 JUNK_IDS = ["abc", "99999999999999999999", "1%20OR%201=1"]
 JUNK_POST = {
@@ -41,6 +43,8 @@ JUNK_POST = {
     "idempotency_key": "x" * 500, "effective_from": "not-a-date", "threshold": "-1", "csrfmiddlewaretoken": "x",
     "ids": "²,١,99999999999999999999999", "issued_on": "9999-12-31", "expires_on": "9999-12-31",
     "year": "202²", "count": "9" * 5000,
+    # Claims (issue #23): an operation nobody offers, a hand-over to nobody, a way back off the site.
+    "op": "junk", "to": "abc", "hand_over": "1", "next": "javascript:alert(1)",
 }
 
 

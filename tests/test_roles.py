@@ -31,6 +31,8 @@ BACKGROUND = {"compliance.view_outboxemail", "compliance.resend_outboxemail", "c
 WEBHOOKS = {"compliance.view_webhooksubscription", "compliance.add_webhooksubscription",
             "compliance.change_webhooksubscription", "compliance.view_webhookdelivery",
             "compliance.resend_webhookdelivery", "compliance.view_outboundevent"}
+# Issue #23: compliance admins hand claimed items over and read the claims' history (SPEC §14).
+CLAIMS = {"compliance.view_claim", "compliance.reassign_claim"}
 MANAGE_INTEGRATIONS = {"compliance.view_integration", "compliance.add_integration", "compliance.change_integration",
                        "compliance.revoke_integration", "compliance.view_integrationcall"}
 
@@ -49,7 +51,7 @@ def test_groups_have_exactly_their_permissions():
     assert perms("Compliance admin") == (READ_SHOPS | READ_TICKETS | ISSUE_AND_REVOKE | READ_CERTIFICATES
                                          | REVIEW_CERTIFICATES | READ_ALLIANCE | DECIDE_ALLIANCE | READ_PROVIDERS
                                          | CONFIRM_RENEWALS | READ_WARNINGS | DECIDE_WARNINGS
-                                         | MANAGE_INTEGRATIONS | INSIGHT | BACKGROUND | WEBHOOKS) | {
+                                         | MANAGE_INTEGRATIONS | INSIGHT | BACKGROUND | WEBHOOKS | CLAIMS) | {
         "compliance.add_renewalcampaign", "compliance.change_renewalcampaign",
         "compliance.add_qualificationrequirement", "compliance.change_qualificationrequirement",
         "compliance.add_qualificationtype", "compliance.change_qualificationtype",

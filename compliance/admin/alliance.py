@@ -2,8 +2,6 @@
 criteria evaluated at decision time, closing a membership as unsuitable,
 and the closures that count."""
 
-import datetime
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -19,13 +17,15 @@ from django.utils.translation import gettext_lazy
 from compliance.exceptions import DomainError
 from compliance.models import AllianceClosure, AllianceMembership
 from compliance.models.alliance import ALLIANCE_QUEUE_ORDER
-from compliance.calendar import shanghai_day_start
 from compliance.selectors.alliance import alliance_eligibility, counted_closures, materials_rows
 from compliance.services.alliance import alliance_close, alliance_decide
 from compliance.wording import person
-from shops.admin_base import BaseModelAdmin, SafeChangeList, per_request, shop_label, shop_shapes, status_column, time_column
+from shops.admin_base import (
+    BaseModelAdmin, SafeChangeList, per_request, shop_label, shop_shapes, status_column, time_column, time_left,
+)
 
 from .base import ReadOnlyAdmin
+from .claims import ClaimFilter, ClaimQueueMixin
 
 DECIDE = "compliance.decide_alliance"
 
@@ -57,13 +57,14 @@ class ClosureCountingChangeList(SafeChangeList):
 
 
 @admin.register(AllianceMembership)
-class AllianceMembershipAdmin(BaseModelAdmin):
+class AllianceMembershipAdmin(ClaimQueueMixin, BaseModelAdmin):
     """Applications first, soonest due first; then every membership."""
 
+    claim_subject = AllianceMembership.EVENT_SUBJECT
     list_display = ("shop_display", "status_display", "score_display", "applied_display", "due_display",
-                    "decided_by_display", "closures_display")
+                    "holder_display", "decided_by_display", "closures_display")
     list_display_links = None
-    list_filter = ("status", "close_cause")
+    list_filter = (ClaimFilter, "status", "close_cause")
     list_select_related = ("shop", "decided_by")
     raw_id_fields = ("shop", "applied_by", "decided_by")
     search_shapes = shop_shapes()[1:]
@@ -93,15 +94,9 @@ class AllianceMembershipAdmin(BaseModelAdmin):
 
     @admin.display(description=gettext_lazy("decision due"), ordering="due_at")
     def due_display(self, obj):
-        if obj.status != AllianceMembership.Status.APPLIED or obj.due_at is None:
+        if obj.status != AllianceMembership.Status.APPLIED:
             return "—"
-        now = timezone.now()
-        label = timezone.localtime(obj.due_at).strftime("%Y-%m-%d")
-        if obj.due_at < now:
-            return format_html('<strong class="overdue">{} · {}</strong>', label, _("overdue"))
-        if obj.due_at < shanghai_day_start(now) + datetime.timedelta(days=1):
-            return format_html('<strong class="due-today">{} · {}</strong>', label, _("due today"))
-        return label
+        return time_left(obj.due_at)
 
     @admin.display(description=gettext_lazy("decided by"))
     def decided_by_display(self, obj):
@@ -146,12 +141,12 @@ class AllianceMembershipAdmin(BaseModelAdmin):
             raise Http404
         return membership
 
-    def _page(self, request, template, title, membership, form):
+    def _page(self, request, template, title, membership, form, **extra):
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "title": title, "m": membership,
             "form": form, "eligibility": alliance_eligibility(membership.shop, membership=membership),
             "closures": membership.closures.select_related("ticket", "actor").order_by("-created_at"),
-            "counted": counted_closures(membership), "materials": materials_rows(membership.materials),
+            "counted": counted_closures(membership), "materials": materials_rows(membership.materials), **extra,
         }
         return TemplateResponse(request, f"admin/compliance/alliancemembership/{template}.html", context)
 
@@ -168,7 +163,9 @@ class AllianceMembershipAdmin(BaseModelAdmin):
                 self.message_user(request, _("Decision recorded; the merchant is told by e-mail."), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:compliance_alliancemembership_changelist"))
             membership.refresh_from_db()
-        return self._page(request, "decide", _("Decide alliance application"), membership, form)
+        return self._page(request, "decide", _("Decide alliance application"), membership, form,
+                          **(self.claim_box(request, membership.pk)
+                             if membership.status == AllianceMembership.Status.APPLIED else {}))
 
     def close_view(self, request, pk):
         membership = self._membership(request, pk)

@@ -1,5 +1,3 @@
-import datetime
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -14,14 +12,14 @@ from django.utils.translation import gettext_lazy
 from compliance.exceptions import DomainError
 from compliance.models import Appeal, AppealEvidence
 from compliance.models.appeals import QUEUE_ORDER
-from compliance.calendar import shanghai_day_start
 from compliance.selectors.tickets import appeal_due
 from compliance.services.appeals import appeal_decide
 from compliance.wording import person
-from shops.admin_base import BaseModelAdmin, shop_label, status_column, ticket_shapes, time_column
+from shops.admin_base import BaseModelAdmin, shop_label, status_column, ticket_shapes, time_column, time_left
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
+from .claims import ClaimFilter, ClaimQueueMixin
 from .filters import rule_filter
 
 
@@ -57,13 +55,14 @@ class AppealEvidenceInline(EvidenceInline):
 
 
 @admin.register(Appeal)
-class AppealAdmin(BaseModelAdmin):
+class AppealAdmin(ClaimQueueMixin, BaseModelAdmin):
     """The appeal reviewers' queue: pending first, soonest due first."""
 
+    claim_subject = Appeal.EVENT_SUBJECT
     list_display = ("ticket_link", "status_display", "shop", "attempt", "submitted_display", "due_display",
-                    "decided_by_display")
+                    "holder_display", "decided_by_display")
     list_display_links = None  # the first column links by itself: to the decide view while pending
-    list_filter = ("status", DueFilter, rule_filter("ticket__rule"))
+    list_filter = (ClaimFilter, "status", DueFilter, rule_filter("ticket__rule"))
     list_select_related = ("ticket__shop", "decided_by")
     search_shapes = ticket_shapes("ticket__")
     search_help_text = gettext_lazy("Ticket number (WG…) or shop ID, from the start; or words of the shop name.")
@@ -94,7 +93,7 @@ class AppealAdmin(BaseModelAdmin):
                           args=[obj.pk])
             return format_html('<a href="{}">{}</a>', url, obj.ticket.number)
 
-        return (open_link, *self.list_display[1:])
+        return (open_link, *super().get_list_display(request)[1:])
 
     @admin.display(description=gettext_lazy("ticket"), ordering="ticket__number")
     def ticket_link(self, obj):
@@ -114,15 +113,7 @@ class AppealAdmin(BaseModelAdmin):
 
     @admin.display(description=gettext_lazy("decision due"), ordering="due_at")
     def due_display(self, obj):
-        if obj.status != Appeal.Status.PENDING:
-            return timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
-        now = timezone.now()
-        label = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
-        if obj.due_at < now:
-            return format_html('<strong class="overdue">{} · {}</strong>', label, _("overdue"))
-        if obj.due_at < shanghai_day_start(now) + datetime.timedelta(days=1):
-            return format_html('<strong class="due-today">{} · {}</strong>', label, _("due today"))
-        return label
+        return time_left(obj.due_at, pending=obj.status == Appeal.Status.PENDING)
 
     def has_add_permission(self, request):
         return False  # merchants submit appeals in the portal
@@ -172,7 +163,7 @@ class AppealAdmin(BaseModelAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "title": _("Decide appeal"),
             "appeal": appeal, "ticket": ticket, "form": form,
-            "own_ticket": ticket.issued_by_id == request.user.pk,
+            "own_ticket": ticket.issued_by_id == request.user.pk, **self.claim_box(request, appeal.pk),
             "earlier": ticket.appeals.exclude(pk=appeal.pk).order_by("attempt"),
         }
         return TemplateResponse(request, "admin/compliance/appeal/decide.html", context)

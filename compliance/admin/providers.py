@@ -16,6 +16,8 @@ from compliance.models import ProviderRequest, RenewalCampaign, RenewalResult
 from compliance.services.providers import provider_request, provider_request_decide, renewal_confirm
 from compliance.wording import person
 from shops.admin_base import BaseModelAdmin, badge, per_request, time_column, truncated
+
+from .claims import ClaimFilter, ClaimQueueMixin
 from shops.models import ServiceProvider
 
 CONFIRM = "compliance.confirm_renewal"
@@ -118,10 +120,12 @@ class DecideRequestForm(forms.Form):
 
 
 @admin.register(ProviderRequest)
-class ProviderRequestAdmin(BaseModelAdmin):
-    list_display = ("provider_display", "kind", "status", "special_case", "submitted_display", "decided_by_display")
+class ProviderRequestAdmin(ClaimQueueMixin, BaseModelAdmin):
+    claim_subject = ProviderRequest.EVENT_SUBJECT
+    list_display = ("provider_display", "kind", "status", "special_case", "submitted_display", "holder_display",
+                    "decided_by_display")
     list_display_links = None
-    list_filter = ("kind", "status")
+    list_filter = (ClaimFilter, "kind", "status")
     list_select_related = ("provider", "decided_by")
     raw_id_fields = ("provider", "decided_by")
     fields = readonly_fields = ("provider", "kind", "status", "special_case", "note", "submitted_at", "decided_by",
@@ -193,4 +197,6 @@ class ProviderRequestAdmin(BaseModelAdmin):
             else:
                 self.message_user(request, _("Decision recorded."), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:compliance_providerrequest_changelist"))
-        return self._page(request, _("Decide provider request"), form, item=item)
+        return self._page(request, _("Decide provider request"), form, item=item,
+                          **(self.claim_box(request, item.pk) if item.status == ProviderRequest.Status.PENDING
+                             else {}))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from compliance.exceptions import DomainError
 from compliance.models import (
-    Job, PolicySettings, Qualification, QualificationDocument, QualificationGap, QualificationRequirement, QualificationType,
+    EventSubject, Job, PolicySettings, Qualification, QualificationDocument, QualificationGap, QualificationRequirement, QualificationType,
     RectificationNotice,
 )
 from compliance.models.qualifications import REVIEW_ORDER
@@ -35,13 +35,14 @@ from compliance.services.qualifications import (
 from compliance.wording import person
 from shops.admin_base import (
     BaseModelAdmin, SafeChangeList, SearchShape, per_request, shop_id_prefix, shop_label, shop_shapes, short_time,
-    status_column, time_column, truncated, valid_pk,
+    status_column, time_column, time_left, truncated, valid_pk,
 )
 from shops.identifiers import is_digits, normalize_identifier
 from shops.models import Product
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline, ReadOnlyAdmin, start_job
+from .claims import ClaimFilter, ClaimQueueMixin
 
 REVIEW = "compliance.review_qualification"
 
@@ -175,13 +176,14 @@ class TrademarkForm(forms.Form):
 
 
 @admin.register(Qualification)
-class QualificationAdmin(BaseModelAdmin):
+class QualificationAdmin(ClaimQueueMixin, BaseModelAdmin):
     """The reviewers' certificate queue: under review first, oldest first."""
 
+    claim_subject = Qualification.EVENT_SUBJECT
     list_display = ("number_link", "type_display", "status_display", "shop_display", "brand_display",
-                    "expiry_display", "submitted_display", "reviewed_by_display")
+                    "expiry_display", "submitted_display", "due_display", "holder_display", "reviewed_by_display")
     list_display_links = None
-    list_filter = ("kind", "status", ExpiringFilter, "qualification_type")
+    list_filter = (ClaimFilter, "kind", "status", ExpiringFilter, "qualification_type")
     list_select_related = ("shop", "qualification_type", "reviewed_by")
     search_shapes = (
         SearchShape(r"\d{1,64}", (_number_or_shop,)),
@@ -189,7 +191,7 @@ class QualificationAdmin(BaseModelAdmin):
         shop_shapes()[2],
     )
     search_help_text = gettext_lazy("Certificate number or shop ID, from the start; or words of the shop name.")
-    sortable_by = ("submitted_display",)
+    sortable_by = ("submitted_display", "due_display")
     inlines = [DocumentInline]
     fields = readonly_fields = (
         "shop", "qualification_type", "kind", "number", "holder", "authority", "issued_on", "expires_on", "brand",
@@ -213,6 +215,11 @@ class QualificationAdmin(BaseModelAdmin):
 
     status_display = status_column(gettext_lazy("status"), prefix="q-")
     submitted_display = time_column("submitted_at", gettext_lazy("submitted at"), ordering="submitted_at")
+
+    # The target counts working days from the submission: sorted by it, the queue is in the same order.
+    @admin.display(description=gettext_lazy("review due"), ordering="submitted_at")
+    def due_display(self, obj):
+        return time_left(obj.due_at) if obj.status == Qualification.Status.SUBMITTED else "—"
 
     @admin.display(description=gettext_lazy("certificate type"))
     def type_display(self, obj):
@@ -319,7 +326,8 @@ class QualificationAdmin(BaseModelAdmin):
                   .order_by("-submitted_at")[:10])
         notices = RectificationNotice.objects.filter(shop=q.shop_id, status=RectificationNotice.Status.OPEN
                                                      ).select_related("qualification__qualification_type")
-        return self._page(request, "review", _("Review certificate"), q, form, others=others, notices=notices)
+        return self._page(request, "review", _("Review certificate"), q, form, others=others, notices=notices,
+                          **(self.claim_box(request, q.pk) if q.status == Qualification.Status.SUBMITTED else {}))
 
     def withdraw_view(self, request, pk):
         q = self._certificate(request, pk)
@@ -438,15 +446,16 @@ def issue_form_context(ids: str, complaint: bool, serious: bool, effects: int) -
 
 
 @admin.register(QualificationGap)
-class QualificationGapAdmin(BaseModelAdmin):
+class QualificationGapAdmin(ClaimQueueMixin, BaseModelAdmin):
     """The queue 商品资质缺失: products on sale that the last check found
     without a required certificate, newest first; tickets in one step."""
 
+    claim_subject = EventSubject.GAP
     list_display = ("product_display", "shop_display", "category_display", "missing_display", "found_display",
-                    "issue_link")
+                    "holder_display", "issue_link")
     list_display_links = None
     list_select_related = ("product__shop",)
-    list_filter = ("shop__shop_type", CategoryFilter)
+    list_filter = (ClaimFilter, "shop__shop_type", CategoryFilter)
     raw_id_fields = ("product", "shop", "ticket")
     search_shapes = (shop_shapes()[2],)
     search_help_text = gettext_lazy("Product ID or shop ID, from the start; or words of the shop name.")

@@ -32,6 +32,7 @@ from shops.admin_base import (
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline, ReadOnlyAdmin, start_job
+from .claims import ClaimFilter, ClaimQueueMixin
 from .filters import rule_filter
 
 DECIDE = "compliance.decide_warning"
@@ -89,14 +90,15 @@ class AnswerFileInline(EvidenceInline):
 
 
 @admin.register(ViolationWarning)
-class ViolationWarningAdmin(BaseModelAdmin):
+class ViolationWarningAdmin(ClaimQueueMixin, BaseModelAdmin):
     """Answered (or put right) first, then those whose time is up, then
     those the merchant can still answer; soonest deadline first."""
 
+    claim_subject = ViolationWarning.EVENT_SUBJECT
     list_display = ("number_link", "status_display", "shop_display", "rule_display", "detector_display",
-                    "deadline_display", "received_display")
+                    "deadline_display", "holder_display", "received_display")
     list_display_links = None
-    list_filter = ("status", rule_filter("rule"), "integration")
+    list_filter = (ClaimFilter, "status", rule_filter("rule"), "integration")
     list_select_related = ("shop", "rule", "integration")
     search_shapes = (
         SearchShape(r"YJ[0-9A-Z]*", ("number__startswith",)),
@@ -230,6 +232,7 @@ class ViolationWarningAdmin(BaseModelAdmin):
             **self.admin_site.each_context(request), "opts": self.opts, "title": _("Decide warning %(number)s")
             % {"number": warning.number}, "w": warning, "form": form, "effects": preview,
             "decidable": warning.decidable(now), "files": warning.files.all(), "products": warning.products.all(),
+            **(self.claim_box(request, warning.pk) if warning.decidable(now) else {}),
         }
         return TemplateResponse(request, "admin/compliance/violationwarning/decide.html", context,
                                 status=400 if request.method == "POST" else 200)

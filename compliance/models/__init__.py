@@ -1,6 +1,7 @@
 from .alliance import AllianceClosure, AllianceMembership
 from .background import DailyRun, DailyShard, Job, OutboxEmail, WorkerBeat
 from .appeals import Appeal, AppealEvidence
+from .claims import Claim
 from .base import AppendOnlyModel, EventAction, EventSubject, ViolationClass, Workflow
 from .insight import PolicyChange
 from .messages import Message
@@ -25,7 +26,7 @@ __all__ = [
     "PublishState", "WebhookAttempt", "WebhookDelivery", "DeliveryStream",
     "Integration", "IntegrationCall", "Scope", "ViolationWarning", "WarningAnswerFile",
     "PolicyChange", "Message", "ProviderRequest", "RenewalCampaign", "RenewalResult",
-    "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence",
+    "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence", "Claim",
     "Qualification", "QualificationDocument", "QualificationGap", "QualificationKind", "QualificationRequirement", "QualificationType",
     "RectificationNotice",
     "AppendOnlyModel", "EventAction", "EventSubject", "PROVIDER_TRANSITIONS", "ViolationClass", "Workflow", "PolicySettings", "Option", "PointNode", "Rule", "RuleTier",

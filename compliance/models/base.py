@@ -232,6 +232,11 @@ class EventAction(models.TextChoices):
     MEASURE_ENDED = "measure_ended", _("Measure ended")
     DELIVERY_DEAD = "delivery_dead", _("Webhook delivery given up")
     DELIVERY_RESENT = "delivery_resent", _("Webhook delivery sent again")
+    CLAIM_TAKEN = "claim_taken", _("Claimed")
+    CLAIM_RELEASED = "claim_released", _("Claim released")
+    CLAIM_DONE = "claim_done", _("Claimed item decided")
+    CLAIM_REASSIGNED = "claim_reassigned", _("Claim handed over")
+    CLAIM_LAPSED = "claim_lapsed", _("Claim's lease ran out")
 
 
 class EventSubject(models.TextChoices):
@@ -253,6 +258,8 @@ class EventSubject(models.TextChoices):
     WEBHOOK = "webhook", _("webhook subscription")
     MEASURE = "measure", _("measure")
     DELIVERY = "delivery", _("webhook delivery")
+    CLAIM = "claim", _("claim")
+    GAP = "gap", _("product missing a qualification")
 
 
 def transitions(*pairs) -> dict[tuple[str, str], frozenset]:

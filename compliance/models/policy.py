@@ -117,6 +117,18 @@ class PolicySettings(models.Model):
         _("e-mail: longest wait between attempts (seconds)"), default=6 * 3600,
         validators=[MinValueValidator(1), MaxValueValidator(7 * 86400)],
     )
+    claim_lease_minutes = models.PositiveSmallIntegerField(
+        _("claims: a reviewer holds an item for (minutes)"), default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(480)],
+        help_text=_("A claimed queue item is the reviewer's alone this long, renewed while they keep it open; "
+                    "after it, another reviewer may take it."),
+    )
+    certificate_review_working_days = models.PositiveSmallIntegerField(
+        _("certificates: review target (working days)"), default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("A submitted certificate is due for review this many working days (Monday to Friday) after "
+                    "it was submitted."),
+    )
     webhook_retry_seconds = models.PositiveIntegerField(
         _("webhooks: first retry after (seconds)"), default=30,
         validators=[MinValueValidator(1), MaxValueValidator(86400)],

@@ -128,6 +128,8 @@ class Qualification(Workflow, models.Model):
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
                                      verbose_name=_("submitted by"))
     submitted_at = models.DateTimeField(_("submitted at"))
+    # SPEC §14: the review target, working days after submission (PolicySettings), set when submitted.
+    due_at = models.DateTimeField(_("review due"), null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
                                     related_name="+", verbose_name=_("reviewed by"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
@@ -155,6 +157,7 @@ class Qualification(Workflow, models.Model):
             models.Index(fields=["shop", "qualification_type"], condition=models.Q(status="approved"),
                          name="qual_approved_shop_type"),
             models.Index(fields=["kind", "status"], name="qual_kind_status"),
+            models.Index(fields=["due_at"], condition=models.Q(status="submitted"), name="qual_review_due"),
             models.Index(fields=["number"], name="qual_number_like", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [

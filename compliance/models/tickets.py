@@ -446,5 +446,6 @@ class Event(AppendOnlyModel):
                  EventSubject.RENEWAL: "compliance.RenewalResult",
                  EventSubject.PROVIDER: "shops.ServiceProvider", EventSubject.MEASURE: "compliance.Measure",
                  EventSubject.WEBHOOK: "compliance.WebhookSubscription",
-                 EventSubject.DELIVERY: "compliance.WebhookDelivery"}.get(subject, "compliance.Ticket")
+                 EventSubject.DELIVERY: "compliance.WebhookDelivery",
+                 EventSubject.CLAIM: "compliance.Claim"}.get(subject, "compliance.Ticket")
         return str(dict(apps.get_model(model).Status.choices).get(value, value))

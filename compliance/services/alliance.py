@@ -23,6 +23,7 @@ from compliance.selectors.qualifications import active_requirements, missing_qua
 from compliance.selectors.shops import within
 from shops.models import Shop
 
+from .claims import claims_settle
 from .events import transition, transition_many
 from .locks import lock_shop
 
@@ -79,6 +80,7 @@ def alliance_decide(*, membership: AllianceMembership, approve: bool, reason: st
             if not eligibility.eligible:
                 raise DomainError(_("The shop no longer meets every criterion: %(reasons)s Reject the application "
                                     "with this reason.") % {"reasons": " ".join(c.reason for c in eligibility.failing)})
+        claims_settle(Event.Subject.ALLIANCE, [membership.pk], actor=actor, now=now)
         membership.decided_at, membership.decided_by, membership.decision_reason = now, actor, reason
         fields = ["decided_at", "decided_by", "decision_reason"]
         if approve:

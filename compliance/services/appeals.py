@@ -15,6 +15,7 @@ from compliance.wording import person
 from shops.models import ShopMember
 from shops.uploads import original_name
 
+from .claims import claims_settle
 from .events import transition
 from .locks import lock_ticket
 from .tickets import ticket_revoke
@@ -79,6 +80,7 @@ def appeal_decide(*, appeal: Appeal, approve: bool, reason: str, actor,
         if ticket.issued_by_id == actor.pk:
             raise FourEyesViolation()
         now = now or timezone.now()
+        claims_settle(Event.Subject.APPEAL, [appeal.pk], actor=actor, now=now)
         appeal.decided_by, appeal.decided_at, appeal.decision_reason = actor, now, reason
         transition(appeal, Appeal.Status.APPROVED if approve else Appeal.Status.REJECTED,
                    action=Event.Action.APPEAL_APPROVED if approve else Event.Action.APPEAL_REJECTED, at=now,

@@ -20,6 +20,7 @@ from compliance.models import (
 from compliance.selectors.providers import in_scope, orders_counted, renewal_explanation  # noqa: F401 (re-exported)
 from shops.models import ServiceProvider
 
+from .claims import claims_settle
 from .events import journal, new_event, record_event, transition
 
 PROVIDER = Event.Subject.PROVIDER
@@ -135,6 +136,7 @@ def provider_request_decide(*, request: ProviderRequest, approve: bool, reason: 
         request = ProviderRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != ProviderRequest.Status.PENDING:
             raise InvalidTransition(_("This request has already been decided."))
+        claims_settle(Event.Subject.PROVIDER_REQUEST, [request.pk], actor=actor, now=now)
         request.decided_by, request.decided_at, request.decision_reason = actor, now, reason
         transition(request, ProviderRequest.Status.APPROVED if approve else ProviderRequest.Status.REJECTED,
                    action=Event.Action.PROVIDER_REQUEST_DECIDED, at=now, actor=actor, shop=None, reason=reason,

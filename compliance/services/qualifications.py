@@ -28,7 +28,7 @@ from shops.models import Product, Shop
 from shops.numbers import LATEST_DAY, date_in_bounds
 from shops.uploads import original_name
 
-from compliance.calendar import shanghai, whole_day_deadline
+from compliance.calendar import add_working_days, shanghai, whole_day_deadline
 from compliance.selectors.shops import within
 from compliance.selectors.qualifications import (  # noqa: F401 (names of the SPEC §4 table re-exported)
     PRODUCT_TIERS, TIER_FIRST_MINOR, TIER_OTHER, TIER_OTHER_SERIOUS, TIER_PRODUCT, TIER_PRODUCT_COMPLAINT,
@@ -36,6 +36,7 @@ from compliance.selectors.qualifications import (  # noqa: F401 (names of the SP
     missing_groups, missing_qualifications, qualification_tier, requirements_now, tier_of_rule,
 )
 
+from .claims import claims_settle
 from . import measures as m
 from .events import journal, new_event, platform_actor, record_event, transition
 from .locks import lock_shop
@@ -102,6 +103,7 @@ def qualification_submit(*, shop: Shop, qualification_type, number: str, holder:
             shop=shop, qualification_type=qualification_type, kind=qualification_type.kind, number=number,
             holder=holder, authority=authority, issued_on=issued_on, expires_on=expires_on, brand=brand,
             renews=renews, submitted_by=actor, submitted_at=now,
+            due_at=add_working_days(now, PolicySettings.load().certificate_review_working_days),
         )
         if products:
             qualification.products.set(products)
@@ -135,6 +137,7 @@ def qualification_review(*, qualification: Qualification, approve: bool, reason:
         if approve and qualification.expires_on and qualification.expires_on < shanghai(now).date():
             raise DomainError(_("This certificate expired on %(day)s and cannot be approved; reject it.")
                               % {"day": qualification.expires_on.isoformat()})
+        claims_settle(Event.Subject.QUALIFICATION, [qualification.pk], actor=actor, now=now)
         qualification.reviewed_by, qualification.reviewed_at, qualification.review_reason = actor, now, reason
         transition(qualification, Qualification.Status.APPROVED if approve else Qualification.Status.REJECTED,
                    action=Event.Action.QUALIFICATION_REVIEWED, at=now, actor=actor, reason=reason,
@@ -439,13 +442,15 @@ def missing_ticket_issue(*, groups, lacking, actor, token: str, now=None) -> tup
     for shop, tier, products in groups:
         try:
             with transaction.atomic():
+                gaps = QualificationGap.objects.open().filter(product__in=products)
+                claims_settle(Event.Subject.GAP, gaps.values_list("pk", flat=True), actor=actor, now=now)
                 ticket = ticket_issue(
                     shop=shop, tier=tier, actor=actor, products=products,
                     description=missing_description(products, lacking), occurred_at=now,
                     idempotency_key=f"missing-{token}-{shop.pk}-{tier.pk}"[:64], now=now,
                 )
                 # The delisted products leave the queue with the ticket that took them off sale.
-                QualificationGap.objects.open().filter(product__in=products).update(ticket=ticket, resolved_at=now)
+                gaps.update(ticket=ticket, resolved_at=now)
         except DomainError as exc:
             errors.append(f"{shop.shop_no}: {exc.message}")
         else:

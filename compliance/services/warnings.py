@@ -21,6 +21,7 @@ from compliance.wording import person
 from shops.models import Product, Shop, ShopMember
 from shops.uploads import original_name
 
+from .claims import claims_settle
 from .events import journal, new_event, new_numbers, transition, transition_many
 from .locks import lock_shop
 from .preview import dry_run, effect_of
@@ -236,6 +237,7 @@ def warning_decide(*, warning: ViolationWarning, actor, confirm: bool, reason: s
             raise InvalidTransition(
                 _("The merchant has until %(deadline)s to answer: decide after that, or once they answer.")
                 % {"deadline": deadline_text(warning)})
+        claims_settle(Event.Subject.WARNING, [warning.pk], actor=actor, now=now)
         warning.as_of(now)  # past its deadline, not yet marked by the daily job: the deadline decides
         warning.decided_by, warning.decided_at = actor, now
         if confirm:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from compliance.exceptions import InvalidTransition
 from compliance.models import (
-    PROVIDER_TRANSITIONS, AllianceMembership, Appeal, Event, Job, NodeApplication, OutboxEmail, PolicySettings,
+    PROVIDER_TRANSITIONS, AllianceMembership, Appeal, Claim, Event, Job, NodeApplication, OutboxEmail, PolicySettings,
     ProviderRequest,
     Qualification, RectificationNotice, RenewalCampaign, RenewalResult, Ticket, ViolationWarning,
     WebhookDelivery, WebhookSubscription, Workflow,
@@ -39,7 +39,7 @@ LATER = NOW + datetime.timedelta(days=3)
 
 WORKFLOWS = [Ticket, Appeal, ViolationWarning, Qualification, RectificationNotice, AllianceMembership,
              NodeApplication, ProviderRequest, RenewalResult, OutboxEmail, Job, WebhookSubscription,
-             WebhookDelivery]
+             WebhookDelivery, Claim]
 
 
 def declared():
@@ -258,7 +258,34 @@ def test_every_declared_transition_writes_exactly_one_event(world, reviewer, app
     walk_jobs(walk, reviewer)
     walk_webhooks(walk)
     walk_deliveries(walk, reviewer)
+    walk_claims(walk, world, reviewer)
     assert declared() - walk.done == set()
+
+
+def walk_claims(walk, world, reviewer):
+    """A certificate under review claimed, released, claimed again and
+    decided; another held until its lease ran out and taken by a colleague;
+    one handed over by a compliance admin."""
+    from compliance.services import claims
+
+    shop, merchant = world
+    colleague, admin = make_staff("walk-claims", "Reviewer"), make_staff("walk-claims-admin", "Compliance admin")
+    subject = Qualification.EVENT_SUBJECT
+    q = submit_certificate(shop, "business_licence", merchant, now=NOW)
+    mine = claims.claim_take(subject=subject, subject_id=q.pk, actor=reviewer, now=NOW)
+    walk.check(mine, "held", "released", run=lambda: claims.claim_release(subject=subject, subject_id=q.pk,
+                                                                         actor=reviewer, now=NOW))
+    again = claims.claim_take(subject=subject, subject_id=q.pk, actor=reviewer, now=NOW)
+    walk.check(again, "held", "done", run=lambda: qualifications.qualification_review(
+        qualification=q, approve=True, reason="", actor=reviewer, now=NOW))
+    other = submit_certificate(shop, "business_licence", merchant, now=NOW)
+    held = claims.claim_take(subject=subject, subject_id=other.pk, actor=reviewer, now=NOW)
+    walk.check(held, "held", "lapsed", run=lambda: claims.claim_take(
+        subject=subject, subject_id=other.pk, actor=colleague, now=NOW + datetime.timedelta(hours=1)))
+    taken = claims.claim_take(subject=subject, subject_id=other.pk, actor=colleague,
+                              now=NOW + datetime.timedelta(hours=1))
+    walk.check(taken, "held", "reassigned", run=lambda: claims.claim_reassign(
+        subject=subject, subject_id=other.pk, to=reviewer, actor=admin, now=NOW + datetime.timedelta(hours=1)))
 
 
 def walk_webhooks(walk):

@@ -493,3 +493,36 @@ def test_a_relay_adding_to_a_stream_a_worker_empties_leaves_it_due(pg, first, se
     stream.refresh_from_db()
     assert WebhookDelivery.objects.filter(subscription=hook, status="pending").count() == 1
     assert stream.next_attempt_at is not None and stream.lease_token == ""
+
+
+def test_reviewers_claiming_one_item_at_once_one_holds_it(pg):
+    """SPEC §14: of eight reviewers claiming one certificate at the same
+    moment, one holds it; each of the others is told who does. Then the
+    same when the item's earlier claim has run out: one takes it, and the
+    old claim ends once."""
+    import datetime
+
+    from django.utils import timezone
+
+    from compliance.models import Claim, Event, Qualification
+    from compliance.services import claims
+    from tests.factories import make_merchant, submit_certificate
+
+    shop = make_shop()
+    certificate = submit_certificate(shop, "business_licence", make_merchant("race-claim-merchant", shop))
+    reviewers = [make_staff(f"race-claim-{i}", "Reviewer") for i in range(WORKERS)]
+    subject = Qualification.EVENT_SUBJECT
+    results = race(lambda i: claims.claim_take(subject=subject, subject_id=certificate.pk, actor=reviewers[i]))
+    held = [r for r in results if isinstance(r, Claim)]
+    refused = [r for r in results if isinstance(r, claims.ClaimHeld)]
+    assert len(held) == 1 and len(refused) == WORKERS - 1
+    assert {r.claim.holder_id for r in refused} == {held[0].holder_id}
+    assert Claim.objects.filter(subject=subject, subject_id=certificate.pk, status="held").count() == 1
+
+    Claim.objects.filter(pk=held[0].pk).update(leased_until=timezone.now() - datetime.timedelta(minutes=1))
+    results = race(lambda i: claims.claim_take(subject=subject, subject_id=certificate.pk, actor=reviewers[i]))
+    taken = [r for r in results if isinstance(r, Claim)]
+    assert len(taken) == 1 and all(isinstance(r, claims.ClaimHeld) for r in results if r not in taken)
+    assert Claim.objects.filter(subject=subject, subject_id=certificate.pk, status="held").count() == 1
+    assert Claim.objects.get(pk=held[0].pk).status == Claim.Status.LAPSED
+    assert Event.objects.filter(action=Event.Action.CLAIM_LAPSED).count() == 1
