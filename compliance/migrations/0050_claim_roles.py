@@ -1,5 +1,5 @@
-"""SPEC §14: compliance admins hand claimed items to another reviewer and see
-the claims' history."""
+"""SPEC §14: compliance admins hand claimed items to another reviewer (the
+claims' history is the journal's: every change of a claim is an Event)."""
 
 from django.db import migrations
 
@@ -7,7 +7,7 @@ from ._grants import grant
 
 
 def forward(apps, schema_editor):
-    grant(apps, {"Compliance admin": ["compliance.view_claim", "compliance.reassign_claim"]})
+    grant(apps, {"Compliance admin": ["compliance.reassign_claim"]})
 
 
 class Migration(migrations.Migration):

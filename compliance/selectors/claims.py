@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -105,3 +106,41 @@ def eligible_holders(subject: str) -> QuerySet:
             | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
             | Q(is_superuser=True))
     return get_user_model().objects.filter(perm, is_active=True, is_staff=True).distinct().order_by("username")
+
+
+@dataclass
+class QueueCount:
+    """One queue on the admin index (SPEC §14: each role's queues first)."""
+
+    queue: Queue
+    open: int  # still to decide
+    overdue: int | None  # of those, past the service target (None: the queue has none)
+    unclaimed: int
+    mine: int
+
+    @property
+    def url(self) -> str:
+        return reverse(f"admin:{self.queue.model._meta.app_label}_{self.queue.model._meta.model_name}_changelist")
+
+
+def queue_counts(user, now: datetime.datetime | None = None) -> list[QueueCount]:
+    """The queues ``user`` decides in, with what waits in each: one count
+    per queue over its open items (each queue's status index), and one over
+    the claims in force for all of them."""
+    now = now or timezone.now()
+    queues = [q for q in QUEUES.values() if user.has_perm(q.permission)]
+    if not queues:
+        return []
+    held_by = {}
+    for row in (Claim.objects.filter(status=Claim.Status.HELD, leased_until__gt=now,
+                                     subject__in=[q.subject for q in queues])
+                .values("subject").annotate(n=Count("id"), mine=Count("id", filter=Q(holder=user)))):
+        held_by[row["subject"]] = row
+    counts = []
+    for queue in queues:
+        found = queue.model.objects.filter(queue.open(now)).aggregate(
+            open=Count("pk"), overdue=Count("pk", filter=due_before(queue, now)))
+        held = held_by.get(queue.subject, {"n": 0, "mine": 0})
+        counts.append(QueueCount(queue, found["open"], found["overdue"] if queue.due_field else None,
+                                 max(found["open"] - held["n"], 0), held["mine"]))
+    return counts

@@ -6,16 +6,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from compliance.calendar import shanghai_day_start
-from compliance.models import AllianceMembership, Appeal, Ticket
+from compliance.models import Ticket
 from config.db_router import read_alias
 from shops.models import Shop
 
-from .tickets import appeal_due
+from .claims import queue_counts
 
 
 @dataclass
@@ -32,9 +32,7 @@ class ChartBar:
 
 @dataclass
 class Dashboard:
-    appeals_pending: int | None
-    appeals_due_today: int | None
-    appeals_overdue: int | None
+    queues: list  # the queues the user decides in (selectors.claims.QueueCount), first on the page
     bars: list[ChartBar]
     chart_max: int
     chart_width: int
@@ -44,8 +42,6 @@ class Dashboard:
     my_under_appeal: int | None = None
     issued_today: int | None = None
     shops_flagged: int | None = None
-    alliance_applied: int | None = None
-    alliance_overdue: int | None = None
 
     @property
     def y_ticks(self) -> list[tuple[int, float]]:
@@ -65,15 +61,6 @@ def dashboard(user, *, now: datetime.datetime | None = None, days: int = 30) -> 
     now = now or timezone.now()
     tz = timezone.get_default_timezone()
     start_of_today = shanghai_day_start(now)
-    pending = due_today = overdue = None
-    if user.has_perm("compliance.view_appeal"):
-        due = appeal_due(now)
-        counts = Appeal.objects.filter(status=Appeal.Status.PENDING).aggregate(
-            pending=Count("id"),
-            overdue=Count("id", filter=due["overdue"]),
-            today=Count("id", filter=due["today"]),
-        )
-        pending, due_today, overdue = counts["pending"], counts["today"], counts["overdue"]
 
     first_day = (start_of_today - datetime.timedelta(days=days - 1)).date()
     per_day = {first_day + datetime.timedelta(days=i): {"A": 0, "B": 0} for i in range(days)}
@@ -111,9 +98,5 @@ def dashboard(user, *, now: datetime.datetime | None = None, days: int = 30) -> 
             issued_today=Ticket.objects.filter(issued_at__gte=start_of_today).count(),
             shops_flagged=Shop.objects.filter(review_flagged_at__isnull=False).count(),
         )
-    if user.has_perm("compliance.decide_alliance"):
-        counts = AllianceMembership.objects.filter(status=AllianceMembership.Status.APPLIED).aggregate(
-            applied=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
-        mine.update(alliance_applied=counts["applied"], alliance_overdue=counts["overdue"])
-    return Dashboard(pending, due_today, overdue, bars, top, width, height,
+    return Dashboard(queue_counts(user, now), bars, top, width, height,
                      tickets_total=sum(v["A"] + v["B"] for v in per_day.values()), **mine)

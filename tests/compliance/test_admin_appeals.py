@@ -90,10 +90,13 @@ def test_dashboard_counts_and_chart(client, appeal_reviewer, reviewer, queue, dj
     with django_assert_max_num_queries(15):
         response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
     d = response.context["dashboard"]
-    assert (d.appeals_pending, d.appeals_overdue) == (2, 1)
+    [appeals] = d.queues  # appeal reviewers decide appeals only
+    assert (appeals.queue.subject, appeals.open, appeals.overdue, appeals.unclaimed, appeals.mine) == (
+        "appeal", 2, 1, 2, 0)
     assert d.tickets_total == 2 and len(d.bars) == 30
     body = response.content.decode()
-    assert "<svg" in body and "appeals overdue" in body and "<rect" in body
+    assert "<svg" in body and "Appeals to decide" in body and "<rect" in body
+    assert '/admin/compliance/appeal/?claim=overdue" class="overdue">1<' in body
     assert sum(bar.a for bar in d.bars) == 2
 
 
@@ -148,7 +151,7 @@ def test_evidence_is_readable_and_previewed_beside_the_data(client, appeal_revie
     assert "巡检截图.png" in portal_page and "质检报告.pdf" in portal_page
 
 
-@pytest.mark.parametrize("role, work, queue", [("reviewer", True, False), ("appeal_reviewer", False, True),
+@pytest.mark.parametrize("role, work, queue", [("reviewer", True, True), ("appeal_reviewer", False, True),
                                                ("compliance_admin", True, True)])
 def test_dashboard_by_role(client, request, role, work, queue):
     user = request.getfixturevalue(role)

@@ -70,7 +70,7 @@ def test_reviewer_decides_beside_the_criteria(client, shop, merchant, reviewer, 
     assert client.get(f"/admin/compliance/alliancemembership/{m.pk}/decide/").status_code == 403
     client.force_login(reviewer)
     index = client.get("/admin/").content.decode()
-    assert 'id="dashboard-alliance"' in index
+    assert 'id="queue-alliance"' in index
     rows = list(client.get("/admin/compliance/alliancemembership/").context["cl"].result_list)
     assert rows[0] == m  # applications first
     url = f"/admin/compliance/alliancemembership/{m.pk}/decide/"

@@ -202,3 +202,29 @@ def test_every_queue_has_the_claim_views(client, admin_user, path):
         assert response.status_code == 200, (path, view)
     assert "Claimed by me" in response.content.decode()
 
+
+
+# The index as a workspace -----------------------------------------------------------------------------
+
+def test_the_index_is_each_roles_workspace(client, certificate, reviewer, appeal_reviewer, admin_user,
+                                           django_assert_max_num_queries):
+    take(reviewer, certificate.pk, timezone.now())
+    client.force_login(reviewer)
+    with django_assert_max_num_queries(20):
+        response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
+    rows = {q.queue.subject: q for q in response.context["dashboard"].queues}
+    # Reviewers decide warnings, certificates, alliance applications, missing qualifications and provider
+    # requests; not appeals.
+    assert set(rows) == {"warning", "qualification", "alliance", "gap", "provider_request"}
+    assert (rows["qualification"].open, rows["qualification"].mine, rows["qualification"].unclaimed) == (1, 1, 0)
+    assert rows["qualification"].overdue == 1 and rows["gap"].overdue is None
+    client.force_login(appeal_reviewer)
+    rows = client.get("/admin/").context["dashboard"].queues
+    assert [q.queue.subject for q in rows] == ["appeal"]
+    client.force_login(admin_user)
+    body = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    order = [body.index(f'class="app-{group} module') for group in
+             ("queues", "records", "shops", "rules", "delivery", "accounts")]
+    assert order == sorted(order) and body.index('id="dashboard-queues"') < order[0]
+    assert body.index("/admin/compliance/appeal/") < body.index("/admin/compliance/integrationcall/")
+    assert 'class="app-other' not in body  # every registered model has its place
