@@ -22,7 +22,8 @@ WORKSPACE = [
                                          "shops.providerbinding"]),
     ("rules", _("Rules and figures"), ["compliance.rule", "compliance.pointnode", "compliance.qualificationtype",
                                        "compliance.qualificationrequirement", "compliance.policysettings",
-                                       "compliance.renewalcampaign", "compliance.policychange"]),
+                                       "compliance.reasontemplate", "compliance.renewalcampaign",
+                                       "compliance.policychange"]),
     ("delivery", _("Integrations, e-mail and webhooks"), [
         "compliance.integration", "compliance.integrationcall", "compliance.webhooksubscription",
         "compliance.webhookdelivery", "compliance.outboxemail"]),

@@ -309,8 +309,8 @@ def short_time(moment, *, date_only: bool = False) -> str:
 
 def time_left(due, *, pending: bool = True, now=None) -> str:
     """A queue item's service target (SPEC §14) as the time left — "2 d
-    left", "5 h left", "3 h overdue" — beside its date; a decided item's
-    target is only its date."""
+    left", "5 h left", "3 h overdue" — with its date on hover; a decided
+    item's target is only its date."""
     if due is None:
         return "—"
     label = short_time(due)
@@ -321,10 +321,11 @@ def time_left(due, *, pending: bool = True, now=None) -> str:
     if seconds < 0:
         left = (_("%(h)d h overdue") % {"h": hours} if hours < 48
                 else _("%(d)d d overdue") % {"d": hours // 24})
-        return format_html('<strong class="overdue">{} · {}</strong>', label, left)
+        return format_html('<strong class="overdue" title="{}">{}</strong>', label, left)
     if hours < 24:
-        return format_html('<strong class="due-today">{} · {}</strong>', label, _("%(h)d h left") % {"h": hours})
-    return format_html("{} · {}", label, _("%(d)d d left") % {"d": hours // 24})
+        return format_html('<strong class="due-today" title="{}">{}</strong>', label,
+                           _("%(h)d h left") % {"h": hours})
+    return format_html('<span title="{}">{}</span>', label, _("%(d)d d left") % {"d": hours // 24})
 
 
 def shop_label(shop, width: str = "10em") -> str:

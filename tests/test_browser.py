@@ -159,9 +159,12 @@ def test_certificate_submitted_on_a_phone_and_approved_in_the_admin(live_server,
     """SPEC §4 in a browser: the merchant sees a product missing its CCC
     certificate, submits it from that row with a PDF on a phone, the reviewer
     approves it beside the scan, and the product leaves the list."""
-    from compliance.models import Qualification
+    from compliance.models import Claim, Qualification, ReasonTemplate
     from compliance.services.qualifications import gaps_refresh
 
+    template, _created = ReasonTemplate.objects.get_or_create(
+        queue="qualification", decision="approve", title="材料齐全有效",
+        defaults={"text": "资质材料齐全、清晰且在有效期内，审核通过。"})
     reviewer = make_staff("b-cert-reviewer", "Reviewer")
     shop = fund(make_shop(name="证书测试店"), 10000)
     charger = make_product(shop, title="65W 充电器", category="数码")
@@ -196,10 +199,18 @@ def test_certificate_submitted_on_a_phone_and_approved_in_the_admin(live_server,
     admin.goto(f"{live_server.url}/admin/compliance/qualification/")
     admin.click(f"a:has-text('{q.number}')")  # under review: the row opens the review view
     admin.wait_for_selector("#review-documents iframe.evidence-preview")  # the scan beside the data
+    admin.click("#claim button[value=take]")  # SPEC §14: claimed, nobody else decides it meanwhile
+    admin.wait_for_selector("#claim[data-renew-url]")
     shot(admin, "8-certificate-review")
-    admin.check("input[value=approve]")
+    # A reason template: its text goes into the reason, its decision is chosen; the reviewer edits it.
+    admin.select_option("#reason-template", label=f"{template.get_decision_display()} · {template.title}")
+    assert admin.input_value("#id_reason") == template.text and admin.is_checked("input[value=approve]")
+    admin.fill("#id_reason", template.text + "（已核对原件）")
     admin.click("input[type=submit]")
     admin.wait_for_url("**/admin/compliance/qualification/")
+    q.refresh_from_db()
+    assert (q.status, q.review_reason) == ("approved", template.text + "（已核对原件）")
+    assert Claim.objects.get(subject="qualification", subject_id=q.pk).status == Claim.Status.DONE
 
     portal.goto(f"{live_server.url}/portal/shops/{shop.shop_no}/certificates/")
     assert portal.locator("#certificate-list .badge.cert-approved").count() == 1

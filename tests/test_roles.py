@@ -31,8 +31,9 @@ BACKGROUND = {"compliance.view_outboxemail", "compliance.resend_outboxemail", "c
 WEBHOOKS = {"compliance.view_webhooksubscription", "compliance.add_webhooksubscription",
             "compliance.change_webhooksubscription", "compliance.view_webhookdelivery",
             "compliance.resend_webhookdelivery", "compliance.view_outboundevent"}
-# Issue #23: compliance admins hand claimed items over (SPEC §14).
-CLAIMS = {"compliance.reassign_claim"}
+# Issue #23: compliance admins hand claimed items over and write the reason templates (SPEC §14).
+CLAIMS = {"compliance.reassign_claim", "compliance.view_reasontemplate", "compliance.add_reasontemplate",
+          "compliance.change_reasontemplate"}
 MANAGE_INTEGRATIONS = {"compliance.view_integration", "compliance.add_integration", "compliance.change_integration",
                        "compliance.revoke_integration", "compliance.view_integrationcall"}
 

@@ -112,6 +112,10 @@ if user.is_staff:
     pages.append(("warning", reverse("admin:compliance_violationwarning_change", args=[answered.pk])))
     if user.has_perm("compliance.decide_warning"):
         pages.append(("warning-decide", reverse("admin:compliance_violationwarning_decide", args=[answered.pk])))
+        from compliance.models import Claim
+        held = Claim.objects.filter(subject="warning", status="held").first()
+        if held:  # seed_demo: the compliance admin holds one (SPEC §14)
+            pages.append(("warning-decide-held", reverse("admin:compliance_violationwarning_decide", args=[held.subject_id])))
         ids = ",".join(str(pk) for pk in ViolationWarning.objects.values_list("pk", flat=True))
         pages.append(("warning-decide-many", reverse("admin:compliance_violationwarning_decide_many") + f"?ids={{ids}}&decision=confirm"))
     # A user's jobs: one running (its progress bar), one import's report, the list.

@@ -2,6 +2,7 @@
 services (STYLE §5–§7)."""
 
 from . import (  # noqa: F401
-    alliance, appeals, catalogue, deliveries, ledgers, outbox, providers, qualifications, shops, tickets, warnings,
+    alliance, appeals, catalogue, deliveries, ledgers, outbox, providers, qualifications, reasons, shops, tickets,
+    warnings,
     webhooks,
 )

@@ -26,6 +26,7 @@ from shops.admin_base import (
 
 from .base import ReadOnlyAdmin
 from .claims import ClaimFilter, ClaimQueueMixin
+from .reasons import reasons_context
 
 DECIDE = "compliance.decide_alliance"
 
@@ -62,7 +63,7 @@ class AllianceMembershipAdmin(ClaimQueueMixin, BaseModelAdmin):
 
     claim_subject = AllianceMembership.EVENT_SUBJECT
     list_display = ("shop_display", "status_display", "score_display", "applied_display", "due_display",
-                    "holder_display", "decided_by_display", "closures_display")
+                    "holder_display", "closures_display")
     list_display_links = None
     list_filter = (ClaimFilter, "status", "close_cause")
     list_select_related = ("shop", "decided_by")
@@ -97,10 +98,6 @@ class AllianceMembershipAdmin(ClaimQueueMixin, BaseModelAdmin):
         if obj.status != AllianceMembership.Status.APPLIED:
             return "—"
         return time_left(obj.due_at)
-
-    @admin.display(description=gettext_lazy("decided by"))
-    def decided_by_display(self, obj):
-        return person(obj.decided_by) or "—"
 
     @admin.display(description=gettext_lazy("closures for violations"))
     def closures_display(self, obj):
@@ -165,7 +162,8 @@ class AllianceMembershipAdmin(ClaimQueueMixin, BaseModelAdmin):
             membership.refresh_from_db()
         return self._page(request, "decide", _("Decide alliance application"), membership, form,
                           **(self.claim_box(request, membership.pk)
-                             if membership.status == AllianceMembership.Status.APPLIED else {}))
+                             if membership.status == AllianceMembership.Status.APPLIED else {}),
+                          **reasons_context(AllianceMembership.EVENT_SUBJECT))
 
     def close_view(self, request, pk):
         membership = self._membership(request, pk)

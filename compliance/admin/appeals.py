@@ -14,12 +14,12 @@ from compliance.models import Appeal, AppealEvidence
 from compliance.models.appeals import QUEUE_ORDER
 from compliance.selectors.tickets import appeal_due
 from compliance.services.appeals import appeal_decide
-from compliance.wording import person
 from shops.admin_base import BaseModelAdmin, shop_label, status_column, ticket_shapes, time_column, time_left
 from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
 from .claims import ClaimFilter, ClaimQueueMixin
+from .reasons import reasons_context
 from .filters import rule_filter
 
 
@@ -60,7 +60,7 @@ class AppealAdmin(ClaimQueueMixin, BaseModelAdmin):
 
     claim_subject = Appeal.EVENT_SUBJECT
     list_display = ("ticket_link", "status_display", "shop", "attempt", "submitted_display", "due_display",
-                    "holder_display", "decided_by_display")
+                    "holder_display")
     list_display_links = None  # the first column links by itself: to the decide view while pending
     list_filter = (ClaimFilter, "status", DueFilter, rule_filter("ticket__rule"))
     list_select_related = ("ticket__shop", "decided_by")
@@ -107,10 +107,6 @@ class AppealAdmin(ClaimQueueMixin, BaseModelAdmin):
     def shop(self, obj):
         return shop_label(obj.ticket.shop, "16em")
 
-    @admin.display(description=gettext_lazy("decided by"))
-    def decided_by_display(self, obj):
-        return person(obj.decided_by) or "—"
-
     @admin.display(description=gettext_lazy("decision due"), ordering="due_at")
     def due_display(self, obj):
         return time_left(obj.due_at, pending=obj.status == Appeal.Status.PENDING)
@@ -143,7 +139,7 @@ class AppealAdmin(ClaimQueueMixin, BaseModelAdmin):
     def decide_view(self, request, pk):
         if not self.can_decide(request):
             raise PermissionDenied
-        appeal = (Appeal.objects.select_related("ticket__shop", "ticket__issued_by", "submitted_by")
+        appeal = (Appeal.objects.select_related("ticket__shop", "ticket__issued_by", "ticket__rule", "submitted_by")
                   .prefetch_related("evidence", "ticket__evidence", "ticket__products").filter(pk=pk).first())
         if appeal is None:
             raise Http404
@@ -164,6 +160,7 @@ class AppealAdmin(ClaimQueueMixin, BaseModelAdmin):
             **self.admin_site.each_context(request), "opts": self.opts, "title": _("Decide appeal"),
             "appeal": appeal, "ticket": ticket, "form": form,
             "own_ticket": ticket.issued_by_id == request.user.pk, **self.claim_box(request, appeal.pk),
+            **reasons_context(Appeal.EVENT_SUBJECT, ticket.rule.code),
             "earlier": ticket.appeals.exclude(pk=appeal.pk).order_by("attempt"),
         }
         return TemplateResponse(request, "admin/compliance/appeal/decide.html", context)

@@ -23,7 +23,7 @@ from compliance.exceptions import DomainError
 from compliance.selectors.claims import QUEUES, claimed_filter, eligible_holders, held, holder_of
 from compliance.services.claims import claim_reassign, claim_release, claim_renew, claim_take
 from compliance.wording import person
-from shops.admin_base import per_request
+from shops.admin_base import per_request, truncated
 
 REASSIGN = "compliance.reassign_claim"
 MAX_AT_ONCE = 100  # items claimed, released or handed over by one action
@@ -74,17 +74,23 @@ def _held_here(request, subject: str) -> dict:
 
 class ClaimQueueMixin:
     claim_subject = ""
+    decider_field = "decided_by"  # who decided a decided item (None: the queue does not say)
 
-    @admin.display(description=gettext_lazy("held by"))
+    # One column for who handles an item: who holds it while it waits, who decided it once decided.
+    @admin.display(description=gettext_lazy("handled by"))
     @per_request
     def holder_display(self, obj, request):
+        decider = getattr(obj, self.decider_field) if self.decider_field else None
+        if decider is not None:
+            return truncated(person(decider), "7em")
         claim = _held_here(request, self.claim_subject).get(obj.pk)
         if claim is None:
             return "—"
-        since = shanghai(claim.claimed_at).strftime("%H:%M")
+        since = _("claimed at %(time)s") % {"time": shanghai(claim.claimed_at).strftime("%H:%M")}
         if claim.holder_id == request.user.pk:
-            return format_html('<strong class="claim-mine">{} · {}</strong>', _("me"), since)
-        return format_html('<span class="claim-other">{} · {}</span>', person(claim.holder), since)
+            return format_html('<strong class="claim-mine" title="{}">{}</strong>', since, _("me"))
+        return format_html('<span class="claim-other truncate" style="max-width: 7em" title="{} · {}">{}</span>',
+                           person(claim.holder), since, person(claim.holder))
 
     def may_claim(self, request) -> bool:
         return request.user.has_perm(QUEUES[self.claim_subject].permission)

@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy
 from compliance.exceptions import DomainError
 from compliance.models import ProviderRequest, RenewalCampaign, RenewalResult
 from compliance.services.providers import provider_request, provider_request_decide, renewal_confirm
-from compliance.wording import person
 from shops.admin_base import BaseModelAdmin, badge, per_request, time_column, truncated
 
 from .claims import ClaimFilter, ClaimQueueMixin
+from .reasons import reasons_context
 from shops.models import ServiceProvider
 
 CONFIRM = "compliance.confirm_renewal"
@@ -122,8 +122,7 @@ class DecideRequestForm(forms.Form):
 @admin.register(ProviderRequest)
 class ProviderRequestAdmin(ClaimQueueMixin, BaseModelAdmin):
     claim_subject = ProviderRequest.EVENT_SUBJECT
-    list_display = ("provider_display", "kind", "status", "special_case", "submitted_display", "holder_display",
-                    "decided_by_display")
+    list_display = ("provider_display", "kind", "status", "special_case", "submitted_display", "holder_display")
     list_display_links = None
     list_filter = (ClaimFilter, "kind", "status")
     list_select_related = ("provider", "decided_by")
@@ -137,10 +136,6 @@ class ProviderRequestAdmin(ClaimQueueMixin, BaseModelAdmin):
         view = "decide" if obj.status == ProviderRequest.Status.PENDING else "change"
         return format_html('<a href="{}">{}</a>', reverse(f"admin:compliance_providerrequest_{view}", args=[obj.pk]),
                            truncated(obj.provider.name, "14em"))
-
-    @admin.display(description=gettext_lazy("decided by"))
-    def decided_by_display(self, obj):
-        return person(obj.decided_by) or "—"
 
     def has_add_permission(self, request):
         return False  # recorded through the record view, which applies the lock-out
@@ -199,4 +194,5 @@ class ProviderRequestAdmin(ClaimQueueMixin, BaseModelAdmin):
                 return HttpResponseRedirect(reverse("admin:compliance_providerrequest_changelist"))
         return self._page(request, _("Decide provider request"), form, item=item,
                           **(self.claim_box(request, item.pk) if item.status == ProviderRequest.Status.PENDING
-                             else {}))
+                             else {}),
+                          **reasons_context(ProviderRequest.EVENT_SUBJECT))

@@ -32,7 +32,6 @@ from compliance.services.qualifications import (
     brand_products, missing_preview, missing_ticket_issue, qualification_review,
     qualification_type_save, qualification_withdraw, requirement_save, trademark_event, trademark_event_preview,
 )
-from compliance.wording import person
 from shops.admin_base import (
     BaseModelAdmin, SafeChangeList, SearchShape, per_request, shop_id_prefix, shop_label, shop_shapes, short_time,
     status_column, time_column, time_left, truncated, valid_pk,
@@ -43,6 +42,7 @@ from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline, ReadOnlyAdmin, start_job
 from .claims import ClaimFilter, ClaimQueueMixin
+from .reasons import reasons_context
 
 REVIEW = "compliance.review_qualification"
 
@@ -180,8 +180,9 @@ class QualificationAdmin(ClaimQueueMixin, BaseModelAdmin):
     """The reviewers' certificate queue: under review first, oldest first."""
 
     claim_subject = Qualification.EVENT_SUBJECT
-    list_display = ("number_link", "type_display", "status_display", "shop_display", "brand_display",
-                    "expiry_display", "submitted_display", "due_display", "holder_display", "reviewed_by_display")
+    decider_field = "reviewed_by"
+    list_display = ("number_link", "type_display", "status_display", "shop_display", "expiry_display",
+                    "submitted_display", "due_display", "holder_display")
     list_display_links = None
     list_filter = (ClaimFilter, "kind", "status", ExpiringFilter, "qualification_type")
     list_select_related = ("shop", "qualification_type", "reviewed_by")
@@ -229,10 +230,6 @@ class QualificationAdmin(ClaimQueueMixin, BaseModelAdmin):
     def shop_display(self, obj):
         return shop_label(obj.shop, "10em")
 
-    @admin.display(description=gettext_lazy("brand"))
-    def brand_display(self, obj):
-        return obj.brand or "—"
-
     @admin.display(description=gettext_lazy("valid until"))
     @per_request
     def expiry_display(self, obj, request):
@@ -243,10 +240,6 @@ class QualificationAdmin(ClaimQueueMixin, BaseModelAdmin):
         if obj.status == Qualification.Status.APPROVED and obj.expires_on <= _warn_until(request):
             return format_html('<strong class="due-today">{}</strong>', label)
         return label
-
-    @admin.display(description=gettext_lazy("reviewed by"))
-    def reviewed_by_display(self, obj):
-        return person(obj.reviewed_by) or "—"
 
     @admin.display(description=gettext_lazy("products covered"))
     def products_display(self, obj):
@@ -327,7 +320,8 @@ class QualificationAdmin(ClaimQueueMixin, BaseModelAdmin):
         notices = RectificationNotice.objects.filter(shop=q.shop_id, status=RectificationNotice.Status.OPEN
                                                      ).select_related("qualification__qualification_type")
         return self._page(request, "review", _("Review certificate"), q, form, others=others, notices=notices,
-                          **(self.claim_box(request, q.pk) if q.status == Qualification.Status.SUBMITTED else {}))
+                          **(self.claim_box(request, q.pk) if q.status == Qualification.Status.SUBMITTED else {}),
+                          **reasons_context(Qualification.EVENT_SUBJECT))
 
     def withdraw_view(self, request, pk):
         q = self._certificate(request, pk)
@@ -451,6 +445,7 @@ class QualificationGapAdmin(ClaimQueueMixin, BaseModelAdmin):
     without a required certificate, newest first; tickets in one step."""
 
     claim_subject = EventSubject.GAP
+    decider_field = None
     list_display = ("product_display", "shop_display", "category_display", "missing_display", "found_display",
                     "holder_display", "issue_link")
     list_display_links = None
@@ -482,7 +477,7 @@ class QualificationGapAdmin(ClaimQueueMixin, BaseModelAdmin):
 
     @admin.display(description=gettext_lazy("product"))
     def product_display(self, obj):
-        return truncated(f"{obj.product.title} · {obj.product.product_no}", "16em")
+        return truncated(f"{obj.product.title} · {obj.product.product_no}", "14em")
 
     @admin.display(description=gettext_lazy("shop"))
     def shop_display(self, obj):
@@ -497,7 +492,7 @@ class QualificationGapAdmin(ClaimQueueMixin, BaseModelAdmin):
         lacking = getattr(obj, "lacking", None)
         if lacking == []:
             return _("resolved since the check")
-        return truncated(_("; ").join(_(" or ").join(str(t) for t in r.types) for r in lacking or []), "18em")
+        return truncated(_("; ").join(_(" or ").join(str(t) for t in r.types) for r in lacking or []), "13em")
 
     @admin.display(description="")
     @per_request

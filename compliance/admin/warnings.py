@@ -33,6 +33,7 @@ from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline, ReadOnlyAdmin, start_job
 from .claims import ClaimFilter, ClaimQueueMixin
+from .reasons import reasons_context
 from .filters import rule_filter
 
 DECIDE = "compliance.decide_warning"
@@ -99,7 +100,7 @@ class ViolationWarningAdmin(ClaimQueueMixin, BaseModelAdmin):
                     "deadline_display", "holder_display", "received_display")
     list_display_links = None
     list_filter = (ClaimFilter, "status", rule_filter("rule"), "integration")
-    list_select_related = ("shop", "rule", "integration")
+    list_select_related = ("shop", "rule", "integration", "decided_by")
     search_shapes = (
         SearchShape(r"YJ[0-9A-Z]*", ("number__startswith",)),
         SearchShape(r"\d{1,20}", ("shop__shop_no__startswith",)),
@@ -233,6 +234,7 @@ class ViolationWarningAdmin(ClaimQueueMixin, BaseModelAdmin):
             % {"number": warning.number}, "w": warning, "form": form, "effects": preview,
             "decidable": warning.decidable(now), "files": warning.files.all(), "products": warning.products.all(),
             **(self.claim_box(request, warning.pk) if warning.decidable(now) else {}),
+            **reasons_context(ViolationWarning.EVENT_SUBJECT, warning.rule.code),
         }
         return TemplateResponse(request, "admin/compliance/violationwarning/decide.html", context,
                                 status=400 if request.method == "POST" else 200)

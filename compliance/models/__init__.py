@@ -6,6 +6,7 @@ from .base import AppendOnlyModel, EventAction, EventSubject, ViolationClass, Wo
 from .insight import PolicyChange
 from .messages import Message
 from .policy import PolicySettings
+from .reasons import ReasonTemplate
 from .providers import PROVIDER_TRANSITIONS, ProviderRequest, RenewalCampaign, RenewalResult
 from .qualifications import (
     Qualification, QualificationDocument, QualificationGap, QualificationKind, QualificationRequirement,
@@ -25,7 +26,7 @@ __all__ = [
     "DailyRun", "DailyShard", "Job", "OutboxEmail", "WorkerBeat", "EVENT_TYPES", "WebhookSubscription", "OutboundEvent", "Publication",
     "PublishState", "WebhookAttempt", "WebhookDelivery", "DeliveryStream",
     "Integration", "IntegrationCall", "Scope", "ViolationWarning", "WarningAnswerFile",
-    "PolicyChange", "Message", "ProviderRequest", "RenewalCampaign", "RenewalResult",
+    "PolicyChange", "Message", "ReasonTemplate", "ProviderRequest", "RenewalCampaign", "RenewalResult",
     "AllianceClosure", "AllianceMembership", "Appeal", "AppealEvidence", "Claim",
     "Qualification", "QualificationDocument", "QualificationGap", "QualificationKind", "QualificationRequirement", "QualificationType",
     "RectificationNotice",

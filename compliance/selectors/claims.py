@@ -83,10 +83,12 @@ def claimed_filter(queryset: QuerySet, subject: str, view: str, user, now: datet
     past the service target)."""
     queue = QUEUES[subject]
     claim = held(subject, now).filter(subject_id=OuterRef("pk"))
+    # Held items are few (a queue's reviewers' hands): "mine" and "others" start from the claims (an IN
+    # over their keys), never from a probe of every item in the queue's order.
     if view == "mine":
-        return queryset.filter(Exists(claim.filter(holder=user)))
+        return queryset.filter(pk__in=held(subject, now).filter(holder=user).values("subject_id"))
     if view == "others":
-        return queryset.filter(Exists(claim.exclude(holder=user)))
+        return queryset.filter(pk__in=held(subject, now).exclude(holder=user).values("subject_id"))
     if view == "unclaimed":
         return queryset.filter(queue.open(now)).exclude(Exists(claim))
     if view == "overdue":

@@ -5,7 +5,7 @@ items over; the lists show who holds what and filter by it in one click."""
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from compliance.exceptions import DomainError, NotPermitted
 from compliance.models import Claim, Event, PolicySettings, Qualification
@@ -16,6 +16,12 @@ from tests.factories import fund, make_merchant, make_shop, make_staff, submit_c
 pytestmark = pytest.mark.django_db
 SUBJECT = Qualification.EVENT_SUBJECT
 NOW = timezone.make_aware(datetime.datetime(2026, 6, 15, 10))
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):  # the messages matched below
+        yield
 
 
 @pytest.fixture
@@ -228,3 +234,41 @@ def test_the_index_is_each_roles_workspace(client, certificate, reviewer, appeal
     assert order == sorted(order) and body.index('id="dashboard-queues"') < order[0]
     assert body.index("/admin/compliance/appeal/") < body.index("/admin/compliance/integrationcall/")
     assert 'class="app-other' not in body  # every registered model has its place
+
+
+# Reason templates 常用理由 --------------------------------------------------------------------------------
+
+def test_decide_pages_offer_their_queues_reason_templates(client, shop, merchant, certificate, reviewer, admin_user):
+    from compliance.models import ReasonTemplate
+    from tests.factories import make_integration, receive_warning
+
+    shipped = ReasonTemplate.objects.filter(queue="qualification", active=True)
+    assert shipped.filter(decision="reject").count() >= 2  # the product ships Chinese templates (data)
+    ReasonTemplate.objects.filter(title="资质已过期").update(active=False)
+    client.force_login(reviewer)
+    page = client.get(f"/admin/compliance/qualification/{certificate.pk}/review/", HTTP_ACCEPT_LANGUAGE="en"
+                      ).content.decode()
+    assert 'id="reason-template"' in page and "图片模糊或不完整" in page and 'data-decision="reject"' in page
+    assert "资质已过期" not in page  # retired
+    assert "核实属实" not in page  # another queue's
+    # Per rule: a warning under its rule offers the rule's own template before the general ones.
+    integration = make_integration("reasons-detector")[0]
+    warning = receive_warning(integration, shop, "r-reasons", now=NOW)
+    own = ReasonTemplate.objects.create(queue="warning", decision="dismiss", rule_code=warning.rule.code,
+                                        title="物流轨迹已补录", text="物流轨迹已补录，预警不成立。")
+    ReasonTemplate.objects.create(queue="warning", decision="dismiss", rule_code="counterfeit", title="别的规则",
+                                  text="x")
+    from compliance.selectors.reasons import reason_templates
+
+    offered = reason_templates("warning", warning.rule.code)
+    dismiss = [t.title for t in offered if t.decision == "dismiss"]
+    assert dismiss[0] == own.title and "别的规则" not in dismiss and "检测误报" in dismiss
+    # Compliance admins write them; nobody deletes one (retired by unticking "offered").
+    client.force_login(admin_user)
+    response = client.post("/admin/compliance/reasontemplate/add/", {
+        "queue": "appeal", "decision": "reject", "rule_code": "", "title": "超出申诉期", "text": "已超过申诉期。",
+        "position": "5", "active": "on"})
+    assert response.status_code == 302 and ReasonTemplate.objects.filter(title="超出申诉期").exists()
+    assert client.get(f"/admin/compliance/reasontemplate/{own.pk}/delete/").status_code == 403
+    client.force_login(reviewer)
+    assert client.get("/admin/compliance/reasontemplate/add/").status_code == 403

@@ -26,6 +26,7 @@ from compliance.models import (
 )
 from compliance.services.alliance import alliance_apply, alliance_close, alliance_decide
 from compliance.services.appeals import appeal_decide, appeal_submit
+from compliance.services.claims import claim_take
 from compliance.services.daily import STEPS
 from compliance.services.deposits import deposit_top_up
 from compliance.services.integrations import integration_create
@@ -255,6 +256,7 @@ class Command(BaseCommand):
             self._alliance(now)
             self._providers(now)
             self._warnings(now)
+            self._claims(now)
             self._messages(now)
             self._history(shops, now)
             # What the daily job would have done since: suspensions that ran out
@@ -508,6 +510,17 @@ class Command(BaseCommand):
                 warning_decide(warning=warning, actor=reviewer, confirm=False,
                                reason="经核实，商家已按承诺使用顺丰发货，检测数据有误。",
                                now=received + datetime.timedelta(hours=50))
+
+    def _claims(self, now):
+        """Work in hand (SPEC §14): the compliance admin holds a warning the
+        merchant says is put right and a certificate under review; the
+        reviewer sees who does."""
+        holder = User.objects.get(username="complianceadmin")
+        warning = ViolationWarning.objects.filter(status=ViolationWarning.Status.PUT_RIGHT).order_by("pk").first()
+        certificate = Qualification.objects.filter(status=Qualification.Status.SUBMITTED, renews=None).order_by(
+            "-pk").first()
+        for item in filter(None, [warning, certificate]):
+            claim_take(subject=item.EVENT_SUBJECT, subject_id=item.pk, actor=holder, now=now)
 
     def _messages(self, now):
         """The demo's notices were written as messages while it was made;
