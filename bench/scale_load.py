@@ -39,7 +39,8 @@ as tickets at --scale 1 (a million), 45% confirmed into tickets, 45% dismissed,
 the rest in every waiting status; and a million API calls in the call log.
 Then the outbound events (``load_webhooks``, ``--only webhooks``): a million,
 each delivered to one subscription (a few still failing or given up), with
-their attempts.
+their attempts. Then the reviewers' claims (``load_claims``, ``--only claims``):
+the ended claim of every decided item, and a few hundred held.
 """
 
 import argparse
@@ -897,6 +898,66 @@ def load_webhooks(seed: int, scale: float) -> dict:
             "webhooks_seconds": round(time.perf_counter() - started, 1)}
 
 
+def load_claims(seed: int, scale: float) -> dict:
+    """Claims (issue #23, ``--only claims``): one ended claim for every
+    decided warning, appeal and reviewed certificate (the history a year of
+    work leaves), and 40 reviewers — and the measuring superuser — each
+    holding a few open warnings, appeals and certificates, some of the
+    leases run out."""
+    from django.contrib.auth.models import User
+
+    from compliance.models import Claim
+
+    if Claim.objects.exists():
+        sys.exit("This database already holds claims.")
+    started = time.perf_counter()
+    holders = [User.objects.get_or_create(username=f"scale-claimer-{k}", defaults={"is_staff": True})[0].pk
+               for k in range(40)]
+    holders.append(User.objects.get_or_create(username="scale-superuser",
+                                              defaults={"is_staff": True, "is_superuser": True})[0].pk)
+    fallback = holders[0]
+    history = [
+        ("warning", "SELECT w.id, w.shop_id, w.decided_by_id, w.decided_at FROM compliance_violationwarning w "
+                    "WHERE w.decided_at IS NOT NULL"),
+        ("appeal", "SELECT a.id, t.shop_id, a.decided_by_id, a.decided_at FROM compliance_appeal a "
+                   "JOIN compliance_ticket t ON t.id = a.ticket_id WHERE a.decided_at IS NOT NULL"),
+        ("qualification", "SELECT q.id, q.shop_id, q.reviewed_by_id, q.reviewed_at FROM compliance_qualification q "
+                          "WHERE q.reviewed_at IS NOT NULL"),
+    ]
+    open_items = [
+        ("warning", "SELECT id, shop_id FROM compliance_violationwarning WHERE status IN ('answered', 'put_right', "
+                    "'expired') ORDER BY deadline, id"),
+        ("appeal", "SELECT a.id, t.shop_id FROM compliance_appeal a JOIN compliance_ticket t ON t.id = a.ticket_id "
+                   "WHERE a.status = 'pending' ORDER BY a.due_at, a.id"),
+        ("qualification", "SELECT id, shop_id FROM compliance_qualification WHERE status = 'submitted' "
+                          "ORDER BY submitted_at, id"),
+    ]
+    rnd = random.Random(seed + 7)
+    with connection.cursor() as cursor:
+        for subject, select in history:
+            cursor.execute(
+                "INSERT INTO compliance_claim (subject, subject_id, shop_id, holder_id, claimed_at, leased_until, "
+                "status, ended_at, ended_by_id) SELECT %s, x.id, x.shop_id, COALESCE(x.decider, %s), "
+                "x.at - interval '12 minutes', x.at + interval '18 minutes', 'done', x.at, COALESCE(x.decider, %s) "
+                f"FROM ({select}) AS x(id, shop_id, decider, at)", [subject, fallback, fallback])
+        held = 0
+        now = timezone.now()
+        for subject, select in open_items:
+            cursor.execute(select + " LIMIT %s", [len(holders) * 5])
+            for k, (item_id, shop_id) in enumerate(cursor.fetchall()):
+                lapsed = rnd.random() < 0.2
+                cursor.execute(
+                    "INSERT INTO compliance_claim (subject, subject_id, shop_id, holder_id, claimed_at, leased_until, "
+                    "status) VALUES (%s, %s, %s, %s, %s, %s, 'held')",
+                    [subject, item_id, shop_id, holders[k % len(holders)], now - datetime.timedelta(minutes=20),
+                     now + datetime.timedelta(minutes=-5 if lapsed else 600)])
+                held += 1
+        cursor.execute("ANALYZE compliance_claim")
+        cursor.execute("SELECT COUNT(*) FROM compliance_claim")
+        total = cursor.fetchone()[0]
+    return {"claims": total, "claims_held": held, "claims_seconds": round(time.perf_counter() - started, 1)}
+
+
 def load_merchants(seed: int, scale: float) -> dict:
     """A merchant account with an e-mail address on every shop that has no
     member (``--only merchants``, not part of the default load): the daily
@@ -926,7 +987,7 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 100k shops, 1M tickets; 0.01 for a smoke run")
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--only", choices=["certificates", "alliance", "warnings", "background", "merchants",
-                                           "webhooks"],
+                                           "webhooks", "claims"],
                         help="add this part to a database loaded before")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -937,7 +998,8 @@ def main():
     started = time.perf_counter()
     if args.only:
         part = {"certificates": load_certificates, "alliance": load_alliance, "warnings": load_warnings,
-                "background": load_background, "merchants": load_merchants, "webhooks": load_webhooks}[args.only]
+                "background": load_background, "merchants": load_merchants, "webhooks": load_webhooks,
+                "claims": load_claims}[args.only]
         print(json.dumps(part(args.seed, args.scale), indent=2))
         return
     result = load(args.scale, args.seed)
@@ -946,6 +1008,7 @@ def main():
     result.update(load_warnings(args.seed, args.scale))
     result.update(load_background(args.seed, args.scale))
     result.update(load_webhooks(args.seed, args.scale))
+    result.update(load_claims(args.seed, args.scale))
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     result["scale"] = args.scale
     print(json.dumps(result, indent=2))

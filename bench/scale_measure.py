@@ -99,7 +99,10 @@ def shapes_for(site_name, model, model_admin, client, terms):
         return shapes
     for spec in cl.filter_specs:
         choices = list(spec.choices(cl))
-        if len(choices) > 1:
+        if getattr(spec, "parameter_name", "") == "claim":  # the queues' one-click views (issue #23): each
+            for choice in choices[1:]:
+                shapes[f"claim: {choice['display']}"] = base + choice["query_string"]
+        elif len(choices) > 1:
             shapes[f"filter: {spec.title}"] = base + choices[1]["query_string"]
     sortable = model_admin.get_sortable_by(response.wsgi_request)
     for index, name in enumerate(cl.list_display):
@@ -235,8 +238,9 @@ def _webhook_pages(staff) -> dict:
     last = OutboundEvent.objects.order_by("-position").values_list("position", flat=True).first()
     if not last:
         return {}
-    _integration, key = integration_create(name=f"scale-feed-{last}", actor=User.objects.get(username="scale-admin"),
-                                           scopes=["webhooks"])
+    # A name of this run's own: a database measured before keeps the earlier runs' integrations.
+    _integration, key = integration_create(name=f"scale-feed-{last}-{int(time.time())}",
+                                           actor=User.objects.get(username="scale-admin"), scopes=["webhooks"])
     feed = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     held = WebhookDelivery.objects.filter(status="pending").order_by("id").values_list("pk", flat=True).first()
     return {
