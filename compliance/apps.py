@@ -16,6 +16,17 @@ class ComplianceConfig(AppConfig):
 
         # Upload limits are policy data a compliance admin edits (SPEC §4, §7).
         uploads.set_limits_provider(lambda: PolicySettings.load().upload_limits())
+        # People by their names wherever a user or a role is shown — a reply's author, a
+        # reviewer in a change page, a group in a filter — not by a login or an English group name
+        # (issue #23; the logins stay in the user list's own column).
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+        from django.utils.translation import gettext
+
+        from .wording import person
+
+        get_user_model().__str__ = person
+        Group.__str__ = lambda group: gettext(group.name)
 
 
 class ComplianceAdminConfig(admin_apps.AdminConfig):

@@ -18,5 +18,13 @@ STOCK = [
     gettext_noop("%(name)s with ID “%(key)s” doesn’t exist. Perhaps it was deleted?"),
     gettext_noop("%(full_result_count)s total"),
     gettext_noop("Action:"),
+    # The index's table heads, read by screen readers.
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
+    # The role groups, made by the migrations with these names (Group.__str__ translates them).
+    gettext_noop("Reviewer"),
+    gettext_noop("Appeal reviewer"),
+    gettext_noop("Compliance admin"),
 ]
 RESULTS = ngettext_lazy("%(counter)s result", "%(counter)s results", "counter")

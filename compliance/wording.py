@@ -47,3 +47,14 @@ def node_lifted_text(*, number: str, violation_class: str, year: int, total: int
     return _("Lifted: ticket %(number)s was revoked and class %(cls)s points for %(year)d fell to %(total)d, "
              "below %(n)d.") % {"number": number, "cls": violation_class, "year": year, "total": total,
                                 "n": threshold}
+
+
+def label_suffix() -> str:
+    """After a label: "：" in Chinese (full width, no space), ": " in English."""
+    suffix = _(":")
+    return suffix if suffix != ":" else ": "
+
+
+def labelled(label, value) -> str:
+    """"Rule: value" in the active language's punctuation."""
+    return f"{label}{label_suffix()}{value}"

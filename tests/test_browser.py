@@ -257,7 +257,7 @@ LIST_PATHS = ["shops/shop", "compliance/ticket", "compliance/appeal", "complianc
               "compliance/qualification", "compliance/rectificationnotice", "compliance/qualificationgap",
               "compliance/alliancemembership", "compliance/allianceclosure", "shops/shopscore",
               "shops/serviceprovider", "shops/providerbinding", "shops/shopdailyorders", "compliance/renewalresult",
-              "compliance/providerrequest"]
+              "compliance/providerrequest", "compliance/violationwarning"]
 
 
 def test_admin_lists_fit_1280_px(live_server, chromium):
@@ -308,6 +308,16 @@ def test_admin_lists_fit_1280_px(live_server, chromium):
     ShopDailyOrders.objects.create(shop=shops[0], day=datetime.date(2024, 1, 5), paid_orders=120, gift_orders=4)
     renewals_assess(campaign=RenewalCampaign.objects.get(name="2024年产业带服务商续牌考核"))
     provider_request(provider=provider, kind="exit", actor=admin_user, note="业务调整，申请退出并退还保证金")
+    # Warnings: one running to its deadline, one answered and held by the admin (issue #23's columns).
+    from compliance.services.claims import claim_take
+    from compliance.services.warnings import warning_answer
+    from tests.factories import make_integration, receive_warning
+
+    detector = make_integration("风控检测系统（演示）超长名称")[0]
+    receive_warning(detector, shops[0], "b-lists-1")
+    answered = receive_warning(detector, shops[1], "b-lists-2")
+    warning_answer(warning=answered, actor=merchant, text="已核实并重新发货")
+    claim_take(subject="warning", subject_id=answered.pk, actor=admin_user)
     page = new_page(chromium, viewport={"width": 1280, "height": 800})
     log_in(page, f"{live_server.url}/admin/login/", "b-admin")
     for language in ("zh-hans", "en"):

@@ -36,7 +36,8 @@ class PreviewMixin:
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
         named = [f for _name, opts in fieldsets for f in opts["fields"] for f in (f if isinstance(f, tuple) else (f,))]
-        if "change_reason" not in named:
+        editable = self.has_change_permission(request, obj) if obj is not None else self.has_add_permission(request)
+        if "change_reason" not in named and editable:  # a read-only page asks no reason (nor shows "None")
             fieldsets.append((_("Change"), {"fields": ["change_reason"]}))
         return fieldsets
 

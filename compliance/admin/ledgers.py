@@ -1,4 +1,7 @@
+import json
+
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from compliance.wording import person
@@ -101,6 +104,14 @@ class EventAdmin(ReadOnlyAdmin):
     list_display = ("time_display", "shop_display", "ticket_display", "action_display", "from_display",
                     "to_display", "actor_display")
     list_select_related = ("shop", "ticket", "actor", "integration")
+    # The statuses in the words of their workflow, the data as the data it is (not raw values in a sentence).
+    fields = readonly_fields = ("created_at", "shop", "ticket", "action", "subject", "subject_id", "from_display",
+                                "to_display", "reason", "actor", "integration", "data_display")
+
+    @admin.display(description=gettext_lazy("data"))
+    def data_display(self, obj):
+        return format_html('<pre class="event-data">{}</pre>', json.dumps(obj.data or {}, ensure_ascii=False,
+                                                                            indent=1))
     search_shapes = shop_shapes()
     search_help_text = SEARCH_HELP
     raw_id_fields = ("shop", "ticket", "actor", "integration")

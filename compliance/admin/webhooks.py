@@ -21,6 +21,7 @@ from compliance.services.deliveries import resend_dead_since
 from compliance.services.outbound import publish_test
 from compliance.services.webhooks import webhook_change, webhook_delete, webhook_rotate_secret, webhook_subscribe
 from compliance.webhooks import check_url
+from compliance.wording import labelled
 from shops.admin_base import BaseModelAdmin, status_column, time_column, truncated
 
 from ..models import Integration, Scope, WebhookSubscription
@@ -200,6 +201,6 @@ class WebhookSubscriptionAdmin(BaseModelAdmin):
             self.message_user(request, _("%(action)s: done.") % {"action": label}, messages.SUCCESS)
             return HttpResponseRedirect(change_url)
         context = {**self.admin_site.each_context(request), "opts": self.opts, "subscription": subscription,
-                   "title": f"{label}: {subscription.url}", "label": label, "action": action, "form": form,
+                   "title": labelled(label, subscription.url), "label": label, "action": action, "form": form,
                    "possible": _applies(subscription, target), "change_url": change_url}
         return TemplateResponse(request, "admin/compliance/webhooksubscription/act.html", context)

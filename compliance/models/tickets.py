@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shops.uploads import DocumentField, DocumentInfoMixin, PrivateUploadTo
 
-from compliance.wording import node_label, node_lifted_text, node_reached_text
+from compliance.wording import labelled, node_label, node_lifted_text, node_reached_text
 
 from .base import AppendOnlyModel, EventAction, EventSubject, ViolationClass, Workflow, bilingual, transitions
 
@@ -410,7 +410,7 @@ class Event(AppendOnlyModel):
                    models.Index(fields=["subject", "subject_id"], name="event_subject")]
 
     def __str__(self):
-        return f"{self.get_action_display()}: {self.from_label} → {self.to_label}"
+        return labelled(self.get_action_display(), f"{self.from_label} → {self.to_label}")
 
     @property
     def summary(self) -> str:

@@ -1,5 +1,6 @@
 from django import template
 
+from compliance.wording import label_suffix
 from compliance.wording import money as money_format
 from compliance.wording import person as person_name
 
@@ -44,3 +45,9 @@ def evidence_rows(evidence) -> list:
 def percent(rate) -> str:
     """0.2 → 20.0%; None → —."""
     return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+@register.filter
+def label(text) -> str:
+    """``{{ _("Rule")|label }}``: the label and its suffix ("：" in Chinese, ": " in English)."""
+    return f"{text}{label_suffix()}"

@@ -21,7 +21,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from compliance.models import (
-    EVENT_TYPES, AllianceMembership, DepositEntry, Integration, Message, Qualification, QualificationType,
+    EVENT_TYPES, AllianceMembership, Claim, DepositEntry, Integration, Message, Qualification, QualificationType,
     RenewalCampaign, RenewalResult, RuleTier, Scope, Ticket, ViolationWarning, WebhookSubscription,
 )
 from compliance.services.alliance import alliance_apply, alliance_close, alliance_decide
@@ -520,7 +520,8 @@ class Command(BaseCommand):
         certificate = Qualification.objects.filter(status=Qualification.Status.SUBMITTED, renews=None).order_by(
             "-pk").first()
         for item in filter(None, [warning, certificate]):
-            claim_take(subject=item.EVENT_SUBJECT, subject_id=item.pk, actor=holder, now=now)
+            if not Claim.objects.filter(subject=item.EVENT_SUBJECT, subject_id=item.pk).exists():  # seeded before
+                claim_take(subject=item.EVENT_SUBJECT, subject_id=item.pk, actor=holder, now=now)
 
     def _messages(self, now):
         """The demo's notices were written as messages while it was made;
