@@ -363,7 +363,9 @@ class Command(BaseCommand):
                 shop=shop, qualification_type=qtype, number=number,
                 holder=shop.company_name or shop.controller.name,
                 authority=CERTIFICATE_AUTHORITY.get(qtype.kind, "浙江省市场监督管理局"),
-                issued_on=today - datetime.timedelta(days=issued_days),
+                # Never after the day it was submitted: in the three hours after midnight in Shanghai
+                # the submission (3 hours earlier) is still on the day before (CI runs at 16:00 UTC).
+                issued_on=min(today - datetime.timedelta(days=issued_days), timezone.localtime(submitted).date()),
                 expires_on=None if valid_days is None else today + datetime.timedelta(days=valid_days),
                 brand=brand, products=[Product.objects.get(product_no=product_no(shop_no, i)) for i in indexes],
                 files=[_certificate_file(number)], actor=merchants.get(shop_no, reviewer),
