@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .base import EventAction, EventSubject, Workflow, transitions
 
@@ -19,7 +20,8 @@ class AllianceMembership(Workflow, models.Model):
         APPLIED = "applied", _("Application under review")
         ACTIVE = "active", _("Member")
         REJECTED = "rejected", _("Application rejected")
-        CLOSED = "closed", _("Closed")
+        # Not the shop's "Closed" (关店): the membership is closed, the shop trades on.
+        CLOSED = "closed", pgettext_lazy("alliance membership", "Closed")
         CLOSED_FOR_GOOD = "closed_for_good", _("Closed for good")
 
     class Cause(models.TextChoices):
