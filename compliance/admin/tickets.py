@@ -90,7 +90,7 @@ class TicketEvidenceInline(EvidenceInline):
 class TicketAdmin(BaseModelAdmin):
     list_display = ("number", "status_display", "shop_display", "rule_display", "class_display", "points",
                     "deposit_display", "issued_display")
-    list_filter = ("status", "violation_class", rule_filter(), period_filter("issued_at", gettext_lazy("issued")),
+    list_filter = ("status", "violation_class", rule_filter(), period_filter("issued_at", gettext_lazy("issue date")),
                    IssuedByMeFilter)
     list_select_related = ("shop", "rule")
     search_shapes = ticket_shapes()
