@@ -26,7 +26,6 @@ from shops.admin_base import (
 
 from .base import ReadOnlyAdmin
 from .claims import ClaimFilter, ClaimQueueMixin
-from .reasons import reasons_context
 
 DECIDE = "compliance.decide_alliance"
 
@@ -161,9 +160,8 @@ class AllianceMembershipAdmin(ClaimQueueMixin, BaseModelAdmin):
                 return HttpResponseRedirect(reverse("admin:compliance_alliancemembership_changelist"))
             membership.refresh_from_db()
         return self._page(request, "decide", _("Decide alliance application"), membership, form,
-                          **(self.claim_box(request, membership.pk)
-                             if membership.status == AllianceMembership.Status.APPLIED else {}),
-                          **reasons_context(AllianceMembership.EVENT_SUBJECT))
+                          **self.decide_context(request, membership.pk,
+                                                waiting=membership.status == AllianceMembership.Status.APPLIED))
 
     def close_view(self, request, pk):
         membership = self._membership(request, pk)

@@ -19,7 +19,6 @@ from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline
 from .claims import ClaimFilter, ClaimQueueMixin
-from .reasons import reasons_context
 from .filters import rule_filter
 
 
@@ -159,8 +158,8 @@ class AppealAdmin(ClaimQueueMixin, BaseModelAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "title": _("Decide appeal"),
             "appeal": appeal, "ticket": ticket, "form": form,
-            "own_ticket": ticket.issued_by_id == request.user.pk, **self.claim_box(request, appeal.pk),
-            **reasons_context(Appeal.EVENT_SUBJECT, ticket.rule.code),
+            "own_ticket": ticket.issued_by_id == request.user.pk,
+            **self.decide_context(request, appeal.pk, waiting=True, rule_code=ticket.rule.code),
             "earlier": ticket.appeals.exclude(pk=appeal.pk).order_by("attempt"),
         }
         return TemplateResponse(request, "admin/compliance/appeal/decide.html", context)

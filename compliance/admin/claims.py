@@ -20,10 +20,12 @@ from django.utils.translation import gettext_lazy
 
 from compliance.calendar import shanghai
 from compliance.exceptions import DomainError
-from compliance.selectors.claims import QUEUES, claimed_filter, eligible_holders, held, holder_of
+from compliance.selectors.claims import QUEUES, claimed_filter, eligible_holders, held
 from compliance.services.claims import claim_reassign, claim_release, claim_renew, claim_take
 from compliance.wording import person
 from shops.admin_base import per_request, truncated
+
+from .reasons import reasons_context
 
 REASSIGN = "compliance.reassign_claim"
 MAX_AT_ONCE = 100  # items claimed, released or handed over by one action
@@ -162,13 +164,17 @@ class ClaimQueueMixin:
     def claim_box(self, request, pk: int) -> dict:
         """Who holds the item, for its decide page; opening it renews the
         holder's lease (the page's heartbeat renews it while it stays open)."""
-        subject = self.claim_subject
-        claim_renew(subject=subject, subject_id=pk, actor=request.user)
-        claim = holder_of(subject, pk)
+        claim = claim_renew(subject=self.claim_subject, subject_id=pk, actor=request.user)
         return {"claim": claim, "claim_mine": bool(claim and claim.holder_id == request.user.pk),
                 "claim_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_claim", args=[pk]),
                 "claim_may_release": bool(claim and (claim.holder_id == request.user.pk
                                                      or request.user.has_perm(REASSIGN)))}
+
+    def decide_context(self, request, pk: int, *, waiting: bool, rule_code: str = "") -> dict:
+        """What every decide page adds for the workspace: the claim box while
+        the item waits, and the queue's reason templates."""
+        return {**(self.claim_box(request, pk) if waiting else {}),
+                **reasons_context(self.claim_subject, rule_code)}
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_claim"
@@ -184,7 +190,7 @@ class ClaimQueueMixin:
         subject = self.claim_subject
         if op == "renew":
             claim = claim_renew(subject=subject, subject_id=pk, actor=request.user)
-            return HttpResponse(status=204 if claim is not None else 409)
+            return HttpResponse(status=204 if claim is not None and claim.holder_id == request.user.pk else 409)
         try:
             if op == "take":
                 claim_take(subject=subject, subject_id=pk, actor=request.user)

@@ -17,7 +17,6 @@ from compliance.services.providers import provider_request, provider_request_dec
 from shops.admin_base import BaseModelAdmin, badge, per_request, time_column, truncated
 
 from .claims import ClaimFilter, ClaimQueueMixin
-from .reasons import reasons_context
 from shops.models import ServiceProvider
 
 CONFIRM = "compliance.confirm_renewal"
@@ -193,6 +192,5 @@ class ProviderRequestAdmin(ClaimQueueMixin, BaseModelAdmin):
                 self.message_user(request, _("Decision recorded."), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:compliance_providerrequest_changelist"))
         return self._page(request, _("Decide provider request"), form, item=item,
-                          **(self.claim_box(request, item.pk) if item.status == ProviderRequest.Status.PENDING
-                             else {}),
-                          **reasons_context(ProviderRequest.EVENT_SUBJECT))
+                          **self.decide_context(request, item.pk,
+                                                waiting=item.status == ProviderRequest.Status.PENDING))

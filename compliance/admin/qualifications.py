@@ -42,7 +42,6 @@ from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline, ReadOnlyAdmin, start_job
 from .claims import ClaimFilter, ClaimQueueMixin
-from .reasons import reasons_context
 
 REVIEW = "compliance.review_qualification"
 
@@ -320,8 +319,8 @@ class QualificationAdmin(ClaimQueueMixin, BaseModelAdmin):
         notices = RectificationNotice.objects.filter(shop=q.shop_id, status=RectificationNotice.Status.OPEN
                                                      ).select_related("qualification__qualification_type")
         return self._page(request, "review", _("Review certificate"), q, form, others=others, notices=notices,
-                          **(self.claim_box(request, q.pk) if q.status == Qualification.Status.SUBMITTED else {}),
-                          **reasons_context(Qualification.EVENT_SUBJECT))
+                          **self.decide_context(request, q.pk,
+                                                waiting=q.status == Qualification.Status.SUBMITTED))
 
     def withdraw_view(self, request, pk):
         q = self._certificate(request, pk)

@@ -33,7 +33,6 @@ from shops.uploads import attachment_response, preview_response
 
 from .base import EvidenceInline, ReadOnlyAdmin, start_job
 from .claims import ClaimFilter, ClaimQueueMixin
-from .reasons import reasons_context
 from .filters import rule_filter
 
 DECIDE = "compliance.decide_warning"
@@ -221,8 +220,7 @@ class ViolationWarningAdmin(ClaimQueueMixin, BaseModelAdmin):
             **self.admin_site.each_context(request), "opts": self.opts, "title": _("Decide warning %(number)s")
             % {"number": warning.number}, "w": warning, "form": form, "effects": preview,
             "decidable": warning.decidable(now), "files": warning.files.all(), "products": warning.products.all(),
-            **(self.claim_box(request, warning.pk) if warning.decidable(now) else {}),
-            **reasons_context(ViolationWarning.EVENT_SUBJECT, warning.rule.code),
+            **self.decide_context(request, warning.pk, waiting=warning.decidable(now), rule_code=warning.rule.code),
         }
         return TemplateResponse(request, "admin/compliance/violationwarning/decide.html", context,
                                 status=400 if request.method == "POST" else 200)

@@ -39,10 +39,15 @@ def _lease(now: datetime.datetime) -> datetime.datetime:
     return now + datetime.timedelta(minutes=PolicySettings.load().claim_lease_minutes)
 
 
-def _queue(subject: str, user) -> Queue:
+def _lookup(subject: str) -> Queue:
     queue = QUEUES.get(subject)
     if queue is None:
         raise DomainError(_("This is not an item of a reviewers' queue."))
+    return queue
+
+
+def _queue(subject: str, user) -> Queue:
+    queue = _lookup(subject)
     if not user.has_perm(queue.permission):
         raise NotPermitted(_("Only reviewers who decide this queue's items can hold them."))
     return queue
@@ -109,14 +114,13 @@ def claim_take(*, subject: str, subject_id: int, actor, now: datetime.datetime |
 
 
 def claim_renew(*, subject: str, subject_id: int, actor, now: datetime.datetime | None = None) -> Claim | None:
-    """The holder keeps the item open (its page, or the page's heartbeat):
-    the lease starts again. Nothing for anyone else, nor once it ran out and
-    someone else took it."""
+    """The claim in force on the item, or None. Its holder keeps the item
+    open (its page, or the page's heartbeat): for them the lease starts
+    again; nothing changes for anyone else."""
     now = now or timezone.now()
     claim = holder_of(subject, subject_id, now)
-    if claim is None or claim.holder_id != actor.pk:
-        return None
-    Claim.objects.filter(pk=claim.pk, status=Status.HELD).update(leased_until=_lease(now))
+    if claim is not None and claim.holder_id == actor.pk:
+        Claim.objects.filter(pk=claim.pk, status=Status.HELD).update(leased_until=_lease(now))
     return claim
 
 
@@ -138,9 +142,7 @@ def claim_reassign(*, subject: str, subject_id: int, to, actor, now: datetime.da
     now = now or timezone.now()
     if not actor.has_perm("compliance.reassign_claim"):
         raise NotPermitted(_("Only compliance admins hand items to another reviewer."))
-    queue = QUEUES.get(subject)
-    if queue is None:
-        raise DomainError(_("This is not an item of a reviewers' queue."))
+    queue = _lookup(subject)
     if not (to.is_active and to.has_perm(queue.permission)):
         raise DomainError(_("%(who)s does not decide this queue's items.") % {"who": person(to)})
     with transaction.atomic():

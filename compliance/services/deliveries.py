@@ -202,11 +202,13 @@ def _write_outcomes(rows: list[WebhookDelivery], now: datetime.datetime, *, deli
     params.append(_prepared("first_attempt_at", now))
     cases = []
     for column in each:
+        field = WebhookDelivery._meta.get_field(column)
         case = f"CASE id {' '.join(['WHEN %s THEN %s'] * len(rows))} END"
         if connection.vendor == "postgresql":  # typed: a CASE of NULLs only (no answer code) would be text
-            case = f"CAST({case} AS {WebhookDelivery._meta.get_field(column).db_type(connection)})"
+            case = f"CAST({case} AS {field.db_type(connection)})"
         cases.append(f"{column} = {case}")
-        params += [value for row in rows for value in (row.pk, _prepared(column, getattr(row, column)))]
+        params += [value for row in rows
+                   for value in (row.pk, field.get_db_prep_value(getattr(row, column), connection))]
     ids = [row.pk for row in rows]
     with connection.cursor() as cursor:
         cursor.execute(
