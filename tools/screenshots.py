@@ -27,7 +27,7 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-dev-shm-usage"]
 ACCOUNTS = {
-    "reviewer": "admin", "appeals": "admin", "complianceadmin": "admin", "merchant1": "portal", "merchant2": "portal",
+    "reviewer": "admin", "appeals": "admin", "complianceadmin": "admin", "merchant1": "portal", "merchant2": "portal", "merchant3": "portal",
 }
 LANGUAGES = ("zh-hans", "en")
 WIDTHS = (1280, 390)

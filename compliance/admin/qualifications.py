@@ -390,9 +390,8 @@ class RectificationNoticeAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("certificate"))
     def certificate_display(self, obj):
-        url = reverse("admin:compliance_qualification_change", args=[obj.qualification_id])
-        return format_html('<a href="{}">{}</a>', url, truncated(f"{obj.qualification.qualification_type} "
-                                                                  f"{obj.qualification.number}", "11em"))
+        # The row's link to the notice (whose page links the certificate): a link inside it would nest.
+        return truncated(f"{obj.qualification.qualification_type} {obj.qualification.number}", "11em")
 
     @admin.display(description=gettext_lazy("outcome"))
     def outcome_display(self, obj):

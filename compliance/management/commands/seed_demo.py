@@ -21,7 +21,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from compliance.models import (
-    EVENT_TYPES, AllianceMembership, Claim, DepositEntry, Integration, Message, Qualification, QualificationType,
+    EVENT_TYPES, AllianceMembership, Claim, DepositEntry, Integration, Message, ProviderRequest, Qualification, QualificationType,
     RenewalCampaign, RenewalResult, RuleTier, Scope, Ticket, ViolationWarning, WebhookSubscription,
 )
 from compliance.services.alliance import alliance_apply, alliance_close, alliance_decide
@@ -30,7 +30,7 @@ from compliance.services.claims import claim_take
 from compliance.services.daily import STEPS
 from compliance.services.deposits import deposit_top_up
 from compliance.services.integrations import integration_create
-from compliance.services.providers import renewal_confirm, renewals_assess
+from compliance.services.providers import provider_request, renewal_confirm, renewals_assess
 from compliance.services.qualifications import qualification_review, qualification_submit, qualification_withdraw
 from compliance.services.tickets import ticket_issue, ticket_revoke
 from compliance.services.warnings import warning_answer, warning_decide, warnings_receive
@@ -471,6 +471,11 @@ class Command(BaseCommand):
         failed = RenewalResult.objects.get(campaign=campaign, provider=providers["yw"])
         renewal_confirm(result=failed, actor=User.objects.get(username="reviewer"),
                         now=now - datetime.timedelta(days=255))
+        # One request waits in the queue (SPEC §14): the Huaqiangbei provider, with no shop bound any
+        # more, asks to exit and have its deposit back.
+        provider_request(provider=providers["hqb"], kind=ProviderRequest.Kind.EXIT,
+                         actor=User.objects.get(username="complianceadmin"),
+                         note="该服务商名下已无绑定店铺，申请退出并退还保证金。", now=now - datetime.timedelta(days=2))
 
     def _warnings(self, now):
         """The demo detector and its warnings: the merchants answer some, the
