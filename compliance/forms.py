@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from shops.uploads import check_document
+from compliance.wording import labelled
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -31,7 +32,7 @@ class DocumentsField(forms.FileField):
                 # Kept on the upload: the model's validator and save reuse it.
                 upload._checked_document = check_document(upload)
             except ValidationError as exc:
-                errors.extend(f"{upload.name}: {message}" for message in exc.messages)
+                errors.extend(labelled(upload.name, message) for message in exc.messages)
         if errors:
             raise ValidationError(errors)
         return files

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
@@ -12,6 +13,11 @@ urlpatterns = [
     path("notices/", delisting_notices, name="notices"),
     path("api/v1/", include("compliance.api.urls")),
 ]
+
+if settings.DEBUG:  # the error pages as production shows them (tools/screenshots.py)
+    from config.views import error_preview
+
+    urlpatterns.append(path("_errors/<int:status>/", error_preview))
 
 handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"

@@ -2,6 +2,7 @@
 they work (the portal's 商家中心, the admin's dashboard). No database access:
 a 500 may come from the database itself."""
 
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -54,3 +55,17 @@ def csrf_failure(request, reason=""):
     return error_page(request, status=403, title=_("Not allowed"),
                       message=_("The form was out of date or not sent from this site. Go back, reload the page "
                                 "and try again."))
+
+
+def error_preview(request, status: int):
+    """DEBUG only (config/urls.py): an error page as production shows it,
+    for ``make screenshots`` and a look by hand — ``?under=admin`` or
+    ``?under=portal`` picks the way back. Answered with 200: it is a preview."""
+    handler = {400: bad_request, 403: permission_denied, 404: page_not_found, 500: server_error}.get(status)
+    if handler is None:
+        raise Http404
+    under = request.GET.get("under", "")
+    request.path = f"/{under}/" if under in ("admin", "portal") else "/"
+    response = handler(request)
+    response.status_code = 200
+    return response

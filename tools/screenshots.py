@@ -30,6 +30,7 @@ ACCOUNTS = {
     "reviewer": "admin", "appeals": "admin", "complianceadmin": "admin", "merchant1": "portal", "merchant2": "portal", "merchant3": "portal",
 }
 LANGUAGES = ("zh-hans", "en")
+LOCALES = {"zh-hans": "zh-CN", "en": "en-US"}
 WIDTHS = (1280, 390)
 
 
@@ -91,6 +92,13 @@ if user.is_staff:
     pages.append(("shop", reverse("admin:shops_shop_change", args=[shop.pk])))
     if user.has_perm("compliance.add_ticket"):
         pages.append(("issue", reverse("admin:compliance_ticket_issue") + f"?shop={{shop.shop_no}}"))
+        # Past step 1: the rule's form, then its consequences and the prompt for evidence (filled in by main()).
+        issue_form = reverse("admin:compliance_ticket_issue") + f"?shop={{shop.shop_no}}&rule=false_advertising"
+        pages.append(("issue-form", issue_form))
+        pages.append(("issue-consequences", issue_form))
+        pages.append(("issue-evidence-prompt", issue_form))
+    for status in (403, 404, 500):
+        pages.append((f"error-{{status}}", f"/_errors/{{status}}/?under=admin"))
     pending = Appeal.objects.filter(status="pending").first()
     if pending and user.has_perm("compliance.decide_appeal"):
         pages.append(("appeal-decide", reverse("admin:compliance_appeal_decide", args=[pending.pk])))
@@ -189,12 +197,27 @@ else:
         pages.append((f"ticket-{{ticket.number}}", reverse("portal:ticket", args=[ticket.number])))
     pages.append(("messages", reverse("portal:messages")))
     pages.append(("password", reverse("portal:password")))
+    for status in (403, 404, 500):
+        pages.append((f"error-{{status}}", f"/_errors/{{status}}/?under=portal"))
 print(json.dumps(pages))
 """
     import json
 
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     return [tuple(p) for p in json.loads(out.stdout.strip().splitlines()[-1])]
+
+
+def fill_issue_form(page):
+    """Step 2 of the issue flow, filled as a reviewer would, then previewed."""
+    page.locator("input[name=tier]").first.check()
+    product = page.locator("details.module tbody td").first  # the shop's recent products, folded
+    if product.count():
+        page.fill("#id_products", product.text_content().strip())
+    page.fill("#id_occurred_at_0", time.strftime("%Y-%m-%d"))
+    page.fill("#id_occurred_at_1", "10:00:00")
+    page.fill("#id_description", "详情页宣称纯棉，实测为涤纶（演示）")
+    page.click("button[value=preview]")
+    page.wait_for_selector("#ticket-preview")
 
 
 def main():
@@ -205,7 +228,7 @@ def main():
     parser.add_argument("--pages", nargs="*", help="only pages whose name contains one of these")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
-        sys.exit(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
+        sys.exit(f"{CHROMIUM} is missing: apt-get install chromium chromium-l10n fonts-noto-cjk")
     (ROOT / "var").mkdir(exist_ok=True)
     database = ROOT / "var" / "screenshots.sqlite3"
     database.unlink(missing_ok=True)
@@ -217,20 +240,24 @@ def main():
     taken = 0
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            # One browser a language: its own words (file pickers, date inputs) follow its UI language.
+            browsers = {language: playwright.chromium.launch(executable_path=CHROMIUM,
+                                                             args=[*ARGS, f"--lang={LOCALES[language]}"],
+                                                             env={**os.environ, "LANGUAGE": LOCALES[language]})
+                        for language in args.languages}
             for account in args.only or ACCOUNTS:
                 pages = [(n, p) for n, p in pages_for(account, env)
                          if not args.pages or any(part in n for part in args.pages)]
                 login = "/admin/login/" if ACCOUNTS[account] == "admin" else "/portal/login/"
-                context = browser.new_context(timezone_id="Asia/Shanghai")
-                page = context.new_page()
-                page.goto(base + login)
-                page.fill("#id_username", account)
-                page.fill("#id_password", password)
-                page.locator("form [type=submit]").first.click()
-                page.wait_for_load_state()
                 for language in args.languages:
+                    context = browsers[language].new_context(timezone_id="Asia/Shanghai", locale=LOCALES[language])
                     context.add_cookies([{"name": "django_language", "value": language, "url": base}])
+                    page = context.new_page()
+                    page.goto(base + login)
+                    page.fill("#id_username", account)
+                    page.fill("#id_password", password)
+                    page.locator("form [type=submit]").first.click()
+                    page.wait_for_load_state()
                     for width in args.widths:
                         page.set_viewport_size({"width": width, "height": 800 if width > 500 else 844})
                         for name, path in pages:
@@ -246,12 +273,18 @@ def main():
                                 page.wait_for_load_state()
                                 if name != "policy-preview":  # a job: its page reloads with the effect
                                     page.wait_for_selector("#preview-save", timeout=60_000)
+                            if name in ("issue-consequences", "issue-evidence-prompt"):
+                                fill_issue_form(page)
+                                if name == "issue-evidence-prompt":  # confirmed with no file: the page asks for one
+                                    page.click("button[value=confirm]")
+                                    page.wait_for_selector("#no-evidence-warning")
                             target = OUT / account / f"{language}-{width}-{name}.png"
                             target.parent.mkdir(parents=True, exist_ok=True)
                             page.screenshot(path=str(target), full_page=True)
                             taken += 1
-                context.close()
-            browser.close()
+                    context.close()
+            for browser in browsers.values():
+                browser.close()
     finally:
         for process in (server, server.worker, server.receiver):
             process.terminate()

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from shops.admin_base import BaseModelAdmin, truncated
+from compliance.wording import labelled
 
 from ..exceptions import DomainError
 from ..models import Job, PointNode, PolicyChange, PolicySettings, Rule, RuleTier
@@ -79,7 +80,7 @@ class PreviewMixin:
             return start_job(request, kind=result.kind, title=str(obj or form.instance),
                              params={**result.params, "carried": carried_fields(request), "save_url": save_url,
                                      "reason": request.POST.get("change_reason", "")})
-        errors = [] if valid and extra_valid else [f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
+        errors = [] if valid and extra_valid else [labelled(form.fields[k].label if k in form.fields else k, ' '.join(v))
                                                    for k, v in form.errors.items() if k != "change_reason"]
         if valid and not extra_valid and not errors:
             errors = [gettext("Correct the tiers: some of their figures are not valid.")]

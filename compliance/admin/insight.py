@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from compliance.models import PolicyChange, PolicySettings
 from compliance.selectors.insight import BY, decision_quality, quality_year
-from compliance.wording import person
+from compliance.wording import labelled, person
 from shops.admin_base import truncated
 
 from .base import ReadOnlyAdmin
@@ -73,7 +73,7 @@ class PolicyChangeAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("figures changed"))
     def changes_display(self, obj):
-        return truncated("; ".join(f"{k}: {a} → {b}" for k, a, b in obj.changes) or "—", "20em")
+        return truncated("; ".join(labelled(k, f"{a} → {b}") for k, a, b in obj.changes) or "—", "20em")
 
     @admin.display(description=gettext_lazy("by"))
     def by_display(self, obj):

@@ -38,7 +38,7 @@ class ConfirmForm(forms.Form):
 
 @admin.register(RenewalResult)
 class RenewalResultAdmin(BaseModelAdmin):
-    list_display = ("provider_display", "campaign", "result_display", "orders_counted", "deposit_ok",
+    list_display = ("provider_display", "campaign", "result_display", "orders_display", "deposit_ok",
                     "status_display", "confirmed_display")
     list_display_links = None
     list_filter = ("campaign", "passed", "status")
@@ -49,6 +49,10 @@ class RenewalResultAdmin(BaseModelAdmin):
                                 "explanation", "assessed_at", "status", "confirmed_by", "confirmed_at",
                                 "published_at")
     confirmed_display = time_column("confirmed_at", gettext_lazy("confirmed at"))
+
+    @admin.display(description=gettext_lazy("paid orders counted"), ordering="orders_counted")
+    def orders_display(self, obj):
+        return f"{obj.orders_counted:,}"
 
     @admin.display(description=gettext_lazy("provider"))
     @per_request

@@ -16,7 +16,7 @@ from compliance.exports import streaming_export
 from compliance.models import Job, Rule, RuleTier, Ticket, TicketEvidence
 from compliance.models.base import in_chinese
 from compliance.selectors import shop_standing, ticket_measures, ticket_timeline
-from compliance.wording import person
+from compliance.wording import labelled, person
 from compliance.services.tickets import REVOCABLE, ticket_issue, ticket_preview, ticket_revoke
 from shops.admin_base import (
     BaseModelAdmin, money_column, shop_label, status_column, ticket_shapes, time_column, truncated, valid_pk,
@@ -260,7 +260,7 @@ class TicketAdmin(BaseModelAdmin):
                     ticket_revoke(ticket=ticket, actor=request.user, reason=form.cleaned_data["reason"])
                     revoked += 1
                 except DomainError as exc:
-                    self.message_user(request, f"{ticket.number}: {exc.message}", messages.ERROR)
+                    self.message_user(request, labelled(ticket.number, exc.message), messages.ERROR)
             if revoked:
                 self.message_user(request, _("%(n)d ticket(s) revoked; their effects were reversed.") % {"n": revoked},
                                   messages.SUCCESS)

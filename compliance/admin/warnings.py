@@ -30,6 +30,7 @@ from shops.admin_base import (
     valid_pk,
 )
 from shops.uploads import attachment_response, preview_response
+from compliance.wording import labelled
 
 from .base import EvidenceInline, ReadOnlyAdmin, start_job
 from .claims import ClaimFilter, ClaimQueueMixin
@@ -254,7 +255,7 @@ class ViolationWarningAdmin(ClaimQueueMixin, BaseModelAdmin):
                 done, refused = warnings_decide_many(warnings=warnings, actor=request.user, confirm=confirm,
                                                      reason=form.cleaned_data["reason"])
                 for warning, message in refused:
-                    self.message_user(request, f"{warning.number}: {message}", messages.ERROR)
+                    self.message_user(request, labelled(warning.number, message), messages.ERROR)
                 if done:
                     text = (_("%(n)d warnings confirmed; tickets issued.") if confirm
                             else _("%(n)d warnings dismissed.")) % {"n": len(done)}

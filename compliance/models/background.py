@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from compliance.wording import labelled
+
 from .base import EventAction, EventSubject, Workflow, transitions
 
 
@@ -162,7 +164,7 @@ class Job(Workflow, models.Model):
 
     def __str__(self):
         kind = self.get_kind_display()
-        return f"{kind}: {self.title}" if self.title else str(kind)
+        return labelled(kind, self.title) if self.title else str(kind)
 
     @property
     def percent(self) -> int:

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from compliance.wording import labelled
+
 from .base import AppendOnlyModel
 
 
@@ -30,7 +32,7 @@ class PolicyChange(AppendOnlyModel):
         ordering = ["-changed_at", "-id"]
 
     def __str__(self):
-        return f"{self.get_kind_display()}: {self.object_repr}"
+        return labelled(self.get_kind_display(), self.object_repr)
 
     @property
     def changes(self) -> list[tuple[str, object, object]]:

@@ -35,6 +35,7 @@ from compliance.selectors.qualifications import (  # noqa: F401 (names of the SP
     MissingPlan, TRADEMARK_RULE, brand_products, covered_products, forget_requirements, missing_description,
     missing_groups, missing_qualifications, qualification_tier, requirements_now, tier_of_rule,
 )
+from compliance.wording import labelled
 
 from .claims import claims_settle
 from . import measures as m
@@ -452,7 +453,7 @@ def missing_ticket_issue(*, groups, lacking, actor, token: str, now=None) -> tup
                 # The delisted products leave the queue with the ticket that took them off sale.
                 gaps.update(ticket=ticket, resolved_at=now)
         except DomainError as exc:
-            errors.append(f"{shop.shop_no}: {exc.message}")
+            errors.append(labelled(shop.shop_no, exc.message))
         else:
             tickets.append(ticket)
     return tickets, errors

@@ -14,6 +14,12 @@ def person(user) -> str:
 
 
 @register.filter
+def count(n) -> str:
+    """2,154 — the one format of a count (orders, tickets); never an ID."""
+    return "—" if n is None else f"{n:,}"
+
+
+@register.filter
 def money(amount) -> str:
     """¥10,000.00 — the one money format of the product."""
     return money_format(amount)

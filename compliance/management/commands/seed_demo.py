@@ -319,6 +319,7 @@ class Command(BaseCommand):
                 description=f"演示违规单：{DESCRIPTIONS.get(rule, '经平台巡检核实存在违规行为。')}",
                 occurred_at=issued_at - datetime.timedelta(days=1),
                 idempotency_key=f"demo-{key}",
+                evidence=[_sample_file("商品详情页截图.png", "PRODUCT PAGE"), _sample_file("巡检记录.pdf", "INSPECTION")],
                 now=issued_at,
             )
             if options.get("revoke") and ticket.status != Ticket.Status.REVOKED:
@@ -337,7 +338,9 @@ class Command(BaseCommand):
                 continue  # seeded before
             at = now - datetime.timedelta(days=submitted_days_ago)
             appeal = appeal_submit(ticket=ticket, actor=merchants[ticket.shop.shop_no], reason=reason,
-                                   statement=f"{reason}。相关凭证见附件，请复核。", now=at)
+                                   statement=f"{reason}。相关凭证见附件，请复核。", now=at,
+                                   files=[_sample_file("情况说明.pdf", "STATEMENT"),
+                                          _sample_file("凭证截图.png", "RECEIPT")])
             if decision:
                 appeal_decide(appeal=appeal, approve=decision == "approve", actor=decider,
                               reason=DECISIONS[decision], now=now - datetime.timedelta(days=decided_days_ago))
@@ -599,6 +602,21 @@ def _certificate_file(number: str):
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return SimpleUploadedFile(f"{number}.png", buffer.getvalue(), content_type="image/png")
+
+
+def _sample_file(name: str, heading: str) -> SimpleUploadedFile:
+    """Evidence for the demo: a page marked as a sample, as PNG or (drawn the
+    same way, one page) PDF — what reviewers and merchants attach."""
+    image = Image.new("RGB", (595, 420), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((10, 10, 584, 409), outline=(120, 130, 140), width=2)
+    draw.text((30, 30), f"DEMO SAMPLE - {heading}", fill=(30, 40, 50))
+    for row in range(8):
+        draw.line((30, 80 + row * 36, 560 - (row % 3) * 70, 80 + row * 36), fill=(190, 196, 204), width=6)
+    buffer = io.BytesIO()
+    pdf = name.endswith(".pdf")
+    image.save(buffer, format="PDF" if pdf else "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/pdf" if pdf else "image/png")
 
 
 def _id_card_image(side: str) -> ContentFile:

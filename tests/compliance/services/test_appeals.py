@@ -212,7 +212,7 @@ def test_emails_go_out_through_the_outbox(shop, reviewer, merchant, appeal_revie
     assert ticket.number in mailoutbox[0].subject
     body = mailoutbox[0].body
     # Every measure (the suspension and the deduction), the whole-day deadline, a link to the ticket.
-    assert "停业整顿" in body and "¥5,000.00" in body and "2026-11-09 23:59:59" in body
+    assert "停业整顿" in body and "¥5,000.00" in body and "2026-11-09 23:59" in body
     assert f"/portal/tickets/{ticket.number}/" in body
     appeal = submit(ticket, merchant, ISSUED + datetime.timedelta(days=1))
     appeal_decide(appeal=appeal, approve=True, reason="证据成立", actor=appeal_reviewer,
