@@ -86,7 +86,8 @@ def missing_preview_job(job: Job, progress) -> tuple[dict, str]:
     preview = missing_preview(plan=plan, actor=job.user, now=at)
     html = render_to_string("admin/compliance/qualificationgap/_issue_effect.html",
                             {"preview": preview, "rows": preview.rows})
-    return {"html": html, "effects": len(preview.effects), "ids": plan.ids, "none_left": False}, ""
+    return {"html": html, "effects": len(preview.effects), "ids": plan.ids, "none_left": False,
+            "clearing": preview.clearing_labels}, ""
 
 
 def missing_issue_job(job: Job, progress) -> tuple[dict, str]:

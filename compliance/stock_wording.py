@@ -15,6 +15,7 @@ STOCK = [
     gettext_noop("View %s"),
     gettext_noop("Change %s"),
     gettext_noop("Add %s"),
+    gettext_noop("Add %(name)s"),  # the list's button: "添加店铺", not "增加 店铺"
     gettext_noop("%(name)s with ID “%(key)s” doesn’t exist. Perhaps it was deleted?"),
     gettext_noop("%(full_result_count)s total"),
     gettext_noop("Action:"),

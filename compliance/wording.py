@@ -42,11 +42,16 @@ def node_reached_text(*, violation_class: str, year: int, total: int, threshold:
         "cls": violation_class, "year": year, "total": total, "n": threshold}
 
 
-def node_lifted_text(*, number: str, violation_class: str, year: int, total: int, threshold: int) -> str:
-    """Why a node was lifted (SPEC §6.2), for the shop page, portal and timeline."""
-    return _("Lifted: ticket %(number)s was revoked and class %(cls)s points for %(year)d fell to %(total)d, "
+def node_lift_cause(*, number: str, violation_class: str, year: int, total: int, threshold: int) -> str:
+    """Why a node was lifted (SPEC §6.2), beside a status that says so already."""
+    return _("Ticket %(number)s was revoked and class %(cls)s points for %(year)d fell to %(total)d, "
              "below %(n)d.") % {"number": number, "cls": violation_class, "year": year, "total": total,
                                 "n": threshold}
+
+
+def node_lifted_text(**figures) -> str:
+    """"Lifted: …" with its cause, for the shop page and the timeline."""
+    return labelled(_("Lifted"), node_lift_cause(**figures))
 
 
 def label_suffix() -> str:

@@ -8,12 +8,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.http import Http404
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .admin_base import (
     BaseModelAdmin, SearchShape, badge, money_column, shop_id_prefix, shop_label, short_time, truncated,
 )
+from .formats import money
 from .identifiers import mask_identifier
 from .models import (
     VIEW_PERSONAL_DATA, Controller, Product, ProviderBinding, ServiceProvider, Shop, ShopDailyOrders, ShopMember,
@@ -188,7 +190,16 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
     def controller_display(self, obj):
         return truncated(obj.controller.name, "8em")
 
-    balance_display = money_column("deposit_balance", _("deposit balance"))
+    @admin.display(description=_("deposit balance"))
+    def balance_display(self, obj):
+        """The balance, and — where it is short of the required deposit — by how much, in words too."""
+        if obj.deposit_balance >= obj.required_deposit:
+            return money(obj.deposit_balance)
+        short = gettext("%(amount)s short of the required deposit") % {
+            "amount": money(obj.required_deposit - obj.deposit_balance)}
+        return format_html('{} <span class="badge st-final" title="{}">{}</span>', money(obj.deposit_balance),
+                           short, gettext("To be paid"))
+
     required_display = money_column("required_deposit", _("required deposit"))
 
     def get_fieldsets(self, request, obj=None):

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 CJK = "\u4e00-\u9fff"
 COLON_AFTER_CJK = re.compile(rf"[{CJK}）」》]\s*:|[A-Za-z0-9]: ?[{CJK}]")  # "违规单号:", "A12: 停业整顿"
-STOCK_PHRASING = re.compile(rf"以 [{CJK}]|选择 \S+ 来|查看 [{CJK}]|条结果。|[{CJK}] [{CJK}]+ 不存在")
+STOCK_PHRASING = re.compile(rf"以 [{CJK}]|增加 [{CJK}]|选择 \S+ 来|查看 [{CJK}]|条结果。|[{CJK}] [{CJK}]+ 不存在")
 WORD = re.compile(r"(?<![\w@./-])[A-Za-z][a-z]{2,}(?![\w@./-])")
 # Words that are names or codes, never sentences: product and brand names of the demo, file types.
 ALLOWED = {

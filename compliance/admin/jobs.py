@@ -75,7 +75,8 @@ def job_view(admin_site):
             return TemplateResponse(request, "admin/compliance/qualificationgap/issue.html", {
                 **context, "opts": QualificationGap._meta, "effect_html": mark_safe(job.result["html"]),  # noqa: S308 (rendered by compliance.jobs from our template, escaped there)
                 "token": p["token"], "title": _("Issue tickets for missing certificates"),
-                **issue_form_context(job.result["ids"], p["complaint"], p["serious"], job.result["effects"])})
+                **issue_form_context(job.result["ids"], p["complaint"], p["serious"], job.result["effects"],
+                                     job.result.get("clearing", []))})
         return TemplateResponse(request, "admin/compliance/jobs/detail.html", context)
     return view
 

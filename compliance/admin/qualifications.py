@@ -431,9 +431,10 @@ class CategoryFilter(admin.SimpleListFilter):
 MAX_BATCH = 200
 
 
-def issue_form_context(ids: str, complaint: bool, serious: bool, effects: int) -> dict:
-    """What the issue page's two forms carry (the page itself, or a preview job's)."""
-    return {"ids": ids, "complaint": complaint, "serious": serious, "effects": effects,
+def issue_form_context(ids: str, complaint: bool, serious: bool, effects: int, clearing: list[str]) -> dict:
+    """What the issue page's two forms carry (the page itself, or a preview job's); ``clearing``: the
+    shops the tickets clear, stated again beside the button that issues them."""
+    return {"ids": ids, "complaint": complaint, "serious": serious, "effects": effects, "clearing": clearing,
             "issue_url": reverse("admin:compliance_qualificationgap_issue")}
 
 
@@ -575,8 +576,8 @@ class QualificationGapAdmin(ClaimQueueMixin, BaseModelAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.opts,
             "title": _("Issue tickets for missing certificates"), "token": secrets.token_hex(8),
-            "preview": preview, "rows": preview.rows, **issue_form_context(plan.ids, plan.complaint,
-                                                                          plan.especially_serious,
-                                                                          len(preview.effects)),
+            "preview": preview, "rows": preview.rows,
+            **issue_form_context(plan.ids, plan.complaint, plan.especially_serious, len(preview.effects),
+                                 preview.clearing_labels),
         }
         return TemplateResponse(request, "admin/compliance/qualificationgap/issue.html", context)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shops.uploads import DocumentField, DocumentInfoMixin, PrivateUploadTo
 
-from compliance.wording import labelled, node_label, node_lifted_text, node_reached_text
+from compliance.wording import labelled, node_label, node_lift_cause, node_lifted_text, node_reached_text
 
 from .base import AppendOnlyModel, EventAction, EventSubject, ViolationClass, Workflow, bilingual, transitions
 
@@ -270,12 +270,17 @@ class NodeApplication(Workflow, models.Model):
 
     @property
     def lift_reason(self) -> str:
-        """Why the node was lifted, in the active language."""
+        """Why the node was lifted, in the active language ("Lifted: …")."""
+        return labelled(_("Lifted"), self.lift_cause) if self.lift_cause else ""
+
+    @property
+    def lift_cause(self) -> str:
+        """The same without "Lifted:", where a status beside it says so."""
         if self.status != self.Status.LIFTED:
             return ""
-        return str(node_lifted_text(number=self.lifted_by.number if self.lifted_by_id else "—",
-                                    violation_class=self.violation_class, year=self.year,
-                                    total=self.total_after_lift or 0, threshold=self.node.threshold))
+        return str(node_lift_cause(number=self.lifted_by.number if self.lifted_by_id else "—",
+                                   violation_class=self.violation_class, year=self.year,
+                                   total=self.total_after_lift or 0, threshold=self.node.threshold))
 
 
 # Measures that last until they end or are reversed (the others are done once taken).

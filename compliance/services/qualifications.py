@@ -414,6 +414,11 @@ class MissingPreview:
         """The shops one of these tickets clears (SPEC §6.2), each once."""
         return list({e.ticket.shop_id: e.ticket.shop for e in self.effects if e.clears}.values())
 
+    @property
+    def clearing_labels(self) -> list[str]:
+        """The same shops, as the page names them beside the issue button."""
+        return [f"{shop.name} ({shop.shop_no})" for shop in self.clearing]
+
 
 def missing_preview(*, plan: MissingPlan, actor, now=None) -> MissingPreview:
     """The confirmation page's content: the plan issued for real and rolled back."""

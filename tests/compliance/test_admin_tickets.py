@@ -262,7 +262,7 @@ def test_shop_page_shows_nodes_in_force_and_lifted(client, reviewer, shop):
     assert "A12" in nodes and f"reached by {tickets[3].number}" in nodes
     ticket_revoke(ticket=tickets[0], actor=reviewer, reason="误判")
     page = client.get(f"/admin/shops/shop/{shop.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert f"ticket {tickets[0].number} was revoked" in page[page.index('id="shop-nodes"'):]
+    assert f"Lifted: Ticket {tickets[0].number} was revoked" in page[page.index('id="shop-nodes"'):]
     ticket_page = client.get(f"/admin/compliance/ticket/{tickets[3].pk}/change/").content.decode()
     assert "积分节点 A12" in ticket_page and "积分节点已解除" in ticket_page
 

@@ -82,6 +82,9 @@ def test_the_admin_page_shows_the_second_ticket_reaching_the_clearance(client, s
     assert [shop.pk for shop in preview.clearing] == [shop_at_a18.pk]
     page = response.content.decode()
     assert "A36" in page and "These tickets clear 1 shop" in page and shop_at_a18.shop_no in page
+    # Stated again beside the button that issues them, in red (issue #23, defect 4).
+    beside = page[page.index('class="submit-row"'):]
+    assert 'id="clearing-beside-button"' in beside and f"This clears 1 shop: {shop_at_a18.name} " in beside
 
 
 def test_the_missing_certificate_plan_is_the_products_lacking_one_now(shop_at_a18, reviewer):
