@@ -34,6 +34,7 @@ WORKSPACE = [
 
 class ComplianceAdminSite(admin.AdminSite):
     site_header = _("Merchant compliance back-office")
+    empty_value_display = "—"  # one mark for "nothing here" in every list and page (Django's is "-")
     site_title = _("Compliance back-office")
     index_title = _("Compliance work")
     index_template = "admin/compliance_index.html"
