@@ -95,9 +95,10 @@ class MerchantHealth:
 
 def merchant_health(shop: Shop, *, now: datetime.datetime | None = None) -> MerchantHealth:
     now = now or timezone.now()
+    # Narrow reads throughout: the merchants' most-opened page (≤ 20 ms, bench/RESULTS.md).
     appealable = list(
         Ticket.objects.filter(shop=shop, status=Ticket.Status.ISSUED, appeal_deadline__gte=now)
-        .defer("rule_snapshot", "description").order_by("appeal_deadline")[:20]
+        .only("number", "appeal_deadline").order_by("appeal_deadline")[:20]
     )
     for ticket in appealable:
         ticket.days_left = appeal_days_left(ticket, now=now)
@@ -105,7 +106,8 @@ def merchant_health(shop: Shop, *, now: datetime.datetime | None = None) -> Merc
         MeasureProduct.objects.filter(measure__shop=shop, measure__status=Measure.Status.ACTIVE,
                                       measure__kind__in=[Measure.Kind.DELIST, Measure.Kind.BAN])
         .select_related("product", "measure__ticket", "measure__node")
-        .defer("measure__ticket__rule_snapshot", "measure__ticket__description")
+        .only("product__title", "product__product_no", "measure__kind", "measure__ticket__number",
+              "measure__node__violation_class", "measure__node__threshold")
         .order_by("product__title")[:50]
     )
     # Warnings the merchant can still answer (SPEC §11), soonest deadline first.
@@ -147,8 +149,9 @@ def shop_standing(shop: Shop, *, now: datetime.datetime | None = None) -> Standi
         classes.append(ClassStanding(cls, label, totals[cls], upcoming))
     measures = list(
         Measure.objects.filter(shop=shop, status=Measure.Status.ACTIVE, kind__in=Measure.LASTING)
-        .select_related("ticket", "node", "node_application")
-        .defer("ticket__rule_snapshot", "ticket__description")  # only the number is shown
+        .select_related("ticket", "node")
+        .only("kind", "status", "ends_at", "amount", "created_at", "ticket__number", "node__violation_class",
+              "node__threshold", "node__suspend_days", "node_application")  # what the pages and the API show
         .order_by("-created_at")
     )
     # This year's nodes, in force or lifted, with why (SPEC §6.2).
