@@ -193,10 +193,9 @@ class ShopAdmin(PersonalDataAdminMixin, BaseModelAdmin):
     @admin.display(description=_("deposit balance"))
     def balance_display(self, obj):
         """The balance, and — where it is short of the required deposit — by how much, in words too."""
-        if obj.deposit_balance >= obj.required_deposit:
+        if not obj.needs_deposit_top_up:  # SPEC §6.4: an ended shop is not asked to top up
             return money(obj.deposit_balance)
-        short = gettext("%(amount)s short of the required deposit") % {
-            "amount": money(obj.required_deposit - obj.deposit_balance)}
+        short = gettext("%(amount)s short of the required deposit") % {"amount": money(obj.deposit_short)}
         return format_html('{} <span class="badge st-final" title="{}">{}</span>', money(obj.deposit_balance),
                            short, gettext("To be paid"))
 

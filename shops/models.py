@@ -227,6 +227,11 @@ class Shop(models.Model):
         return self.status in self.TRADING
 
     @property
+    def deposit_short(self):
+        """How much the balance lacks of the required deposit (0 when it covers it)."""
+        return max(self.required_deposit - self.deposit_balance, 0)
+
+    @property
     def needs_deposit_top_up(self) -> bool:
         """SPEC §6.4: below the required amount; a shop that has ended (cleared,
         closed, exited) is not asked to top up."""

@@ -13,7 +13,6 @@ from shops.models import Product, Shop
 from shops.numbers import WholeNumberField
 
 
-
 class LabelledSplitDateTime(admin_widgets.AdminSplitDateTime):
     """The admin's date and time inputs, each with its own name for a screen
     reader (发生时间（日期）, 发生时间（时间）): the stock widget labels only
@@ -28,6 +27,7 @@ class LabelledSplitDateTime(admin_widgets.AdminSplitDateTime):
         for subwidget, part in zip(context["widget"]["subwidgets"], (_("date"), _("time"))):
             subwidget["attrs"]["aria-label"] = _("%(field)s (%(part)s)") % {"field": self.label, "part": part}
         return context
+
 
 class TierChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, tier):

@@ -15,6 +15,7 @@ from compliance.exceptions import DomainError
 from compliance.models import ProviderRequest, RenewalCampaign, RenewalResult
 from compliance.services.providers import provider_request, provider_request_decide, renewal_confirm
 from shops.admin_base import BaseModelAdmin, badge, per_request, time_column, truncated
+from shops.formats import count
 
 from .claims import ClaimFilter, ClaimQueueMixin
 from shops.models import ServiceProvider
@@ -52,7 +53,7 @@ class RenewalResultAdmin(BaseModelAdmin):
 
     @admin.display(description=gettext_lazy("paid orders counted"), ordering="orders_counted")
     def orders_display(self, obj):
-        return f"{obj.orders_counted:,}"
+        return count(obj.orders_counted)
 
     @admin.display(description=gettext_lazy("provider"))
     @per_request

@@ -271,16 +271,16 @@ class NodeApplication(Workflow, models.Model):
     @property
     def lift_reason(self) -> str:
         """Why the node was lifted, in the active language ("Lifted: …")."""
-        return labelled(_("Lifted"), self.lift_cause) if self.lift_cause else ""
+        return str(node_lifted_text(**self._lift_figures())) if self.status == self.Status.LIFTED else ""
 
     @property
     def lift_cause(self) -> str:
         """The same without "Lifted:", where a status beside it says so."""
-        if self.status != self.Status.LIFTED:
-            return ""
-        return str(node_lift_cause(number=self.lifted_by.number if self.lifted_by_id else "—",
-                                   violation_class=self.violation_class, year=self.year,
-                                   total=self.total_after_lift or 0, threshold=self.node.threshold))
+        return str(node_lift_cause(**self._lift_figures())) if self.status == self.Status.LIFTED else ""
+
+    def _lift_figures(self) -> dict:
+        return {"number": self.lifted_by.number if self.lifted_by_id else "—", "violation_class": self.violation_class,
+                "year": self.year, "total": self.total_after_lift or 0, "threshold": self.node.threshold}
 
 
 # Measures that last until they end or are reversed (the others are done once taken).

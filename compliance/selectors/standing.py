@@ -67,7 +67,7 @@ class Standing:
 
     @property
     def deposit_short(self):
-        return max(self.shop.required_deposit - self.shop.deposit_balance, 0)
+        return self.shop.deposit_short
 
     @property
     def resets_at(self) -> datetime.datetime:

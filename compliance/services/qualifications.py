@@ -417,7 +417,7 @@ class MissingPreview:
     @property
     def clearing_labels(self) -> list[str]:
         """The same shops, as the page names them beside the issue button."""
-        return [f"{shop.name} ({shop.shop_no})" for shop in self.clearing]
+        return [str(shop) for shop in self.clearing]
 
 
 def missing_preview(*, plan: MissingPlan, actor, now=None) -> MissingPreview:

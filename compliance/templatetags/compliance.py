@@ -1,6 +1,7 @@
 from django import template
 
 from compliance.wording import label_suffix
+from shops.formats import count as count_format
 from compliance.wording import money as money_format
 from compliance.wording import person as person_name
 
@@ -16,7 +17,7 @@ def person(user) -> str:
 @register.filter
 def count(n) -> str:
     """2,154 — the one format of a count (orders, tickets); never an ID."""
-    return "—" if n is None else f"{n:,}"
+    return count_format(n)
 
 
 @register.filter

@@ -599,9 +599,7 @@ def _certificate_file(number: str):
     draw.rectangle((10, 10, 589, 409), outline=(170, 130, 60), width=4)
     draw.text((40, 40), "DEMO SAMPLE - CERTIFICATE", fill=(120, 80, 20))
     draw.text((40, 80), number, fill=(60, 60, 60))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return SimpleUploadedFile(f"{number}.png", buffer.getvalue(), content_type="image/png")
+    return _upload(image, f"{number}.png")
 
 
 def _sample_file(name: str, heading: str) -> SimpleUploadedFile:
@@ -613,6 +611,11 @@ def _sample_file(name: str, heading: str) -> SimpleUploadedFile:
     draw.text((30, 30), f"DEMO SAMPLE - {heading}", fill=(30, 40, 50))
     for row in range(8):
         draw.line((30, 80 + row * 36, 560 - (row % 3) * 70, 80 + row * 36), fill=(190, 196, 204), width=6)
+    return _upload(image, name)
+
+
+def _upload(image, name: str) -> SimpleUploadedFile:
+    """A drawn placeholder as the upload a person would send: PNG, or a one-page PDF by its name."""
     buffer = io.BytesIO()
     pdf = name.endswith(".pdf")
     image.save(buffer, format="PDF" if pdf else "PNG")
