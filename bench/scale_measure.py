@@ -34,7 +34,7 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DJANGO_STATIC_ROOT", "/tmp/scale-bench-static")  # the manifest production reads
 
-from _setup import ROOT, lost_updates, write_result  # noqa: E402  (sets Django up)
+from _setup import ROOT, load_average, lost_updates, write_result  # noqa: E402  (sets Django up)
 import issue_tickets  # noqa: E402  (its worker processes issue the tickets)
 
 from django.contrib import admin  # noqa: E402
@@ -45,11 +45,13 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 
-def timed(client, url, repeat, data=None):
+def timed(client, url, repeat, data=None, before=None):
     """Median and p95 server time (ms) and the query count of GET url (POST
-    ``data`` when given)."""
+    ``data`` when given); ``before`` runs ahead of each request, untimed."""
     times, queries, status = [], 0, None
     for i in range(repeat + 1):
+        if before:
+            before()
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             response = client.post(url, data) if data is not None else client.get(url)
@@ -63,7 +65,7 @@ def timed(client, url, repeat, data=None):
     times.sort()
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
     return {"median_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1), "queries": queries,
-            "status": status}
+            "status": status, "load": load_average()}
 
 
 def search_terms():
@@ -155,7 +157,7 @@ def measure_lists(repeat, only=(), compare=True):
     return rows, terms, hot
 
 
-def measure_pages(repeat, hot):
+def measure_pages(repeat, hot, prefix=""):
     from django.contrib.auth.models import User
 
     from compliance.models import AllianceMembership, Qualification, QualificationGap, Ticket, ViolationWarning
@@ -181,6 +183,9 @@ def measure_pages(repeat, hot):
         "admin: ticket change (latest)": (staff, reverse("admin:compliance_ticket_change", args=[busy.pk])),
         "admin: index (dashboard)": (staff, reverse("admin:index")),
         "portal: shop health (500 tickets)": (merchant, f"/portal/shops/{hot.shop_no}/"),
+        # The page is kept until the shop changes (selectors.health): the first view after a change.
+        "portal: shop health, first view after a change (every cache empty)": (
+            merchant, f"/portal/shops/{hot.shop_no}/"),
         "portal: tickets, page 1": (merchant, f"/portal/shops/{hot.shop_no}/tickets/"),
         "portal: tickets, page 20": (merchant, f"/portal/shops/{hot.shop_no}/tickets/?page=20"),
         "portal: tickets, final only": (merchant, f"/portal/shops/{hot.shop_no}/tickets/?status=final"),
@@ -213,10 +218,15 @@ def measure_pages(repeat, hot):
         "admin: decision quality, CSV export": (staff, reverse("admin:insight_quality") + "?format=csv"),
     })
     pages.update(_webhook_pages(staff))
-    posts = _preview_posts()
+    from django.core.cache import cache
+
+    cold = {"portal: shop health, first view after a change (every cache empty)": cache.clear}
+    posts = _preview_posts() if not prefix else {}
     rows = []
     for label, (client, url) in pages.items():
-        row = {"page": label, **timed(client, url, repeat)}
+        if not label.startswith(prefix):
+            continue
+        row = {"page": label, **timed(client, url, repeat, before=cold.get(label))}
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
     for label, (url, data) in posts.items():
@@ -401,6 +411,8 @@ def main():
     parser.add_argument("--output", default="scale")
     parser.add_argument("--models", nargs="*", default=(), help="only these models' lists (e.g. Ticket Appeal)")
     parser.add_argument("--no-stock", action="store_true", help="skip the stock ModelAdmin comparison")
+    parser.add_argument("--pages", metavar="PREFIX",
+                        help="only the pages whose label starts with PREFIX (e.g. 'portal'), no lists or writes")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("scale_measure.py measures PostgreSQL: set DATABASE_URL to the database scale_load.py filled.")
@@ -420,6 +432,13 @@ def main():
             write_result(f"{args.output}-{args.only}", "postgresql", part)
             if part.get("shops_with_lost_updates") or part.get("returncode"):
                 sys.exit(f"{args.only} failed: see bench/results/{args.output}-{args.only}-postgresql.json")
+            return
+        if args.pages:
+            pages = measure_pages(args.repeat, search_terms()[1], prefix=args.pages)
+            write_result(f"{args.output}-pages", "postgresql", {
+                "date": timezone.now().isoformat(timespec="seconds"), "load_average": load_average(),
+                "database": f"postgresql {connection.cursor().connection.info.server_version}",
+                "tickets_estimate": _estimate(Ticket), "pages": pages})
             return
         lists, terms, hot = measure_lists(args.repeat, args.models, compare=not args.no_stock)
         pages = measure_pages(args.repeat, hot)

@@ -17,8 +17,7 @@ from django.views.decorators.http import require_http_methods
 from compliance.exceptions import DomainError
 from compliance.models import Appeal, Message, PolicySettings, Ticket, ViolationClass, ViolationWarning
 from compliance.selectors import (
-    MerchantScope, alliance_summary, merchant_health, score_trend, shop_certificates, shop_standing,
-    ticket_measures, ticket_timeline,
+    MerchantScope, alliance_summary, health_page, score_trend, shop_certificates, ticket_measures, ticket_timeline,
 )
 from compliance.selectors.alliance import counted_closures, settlement_materials
 from compliance.selectors.tickets import appeal_block_reason, appeal_days_left, chances
@@ -84,15 +83,10 @@ def home(request, scope):
 @merchant_view
 def standing(request, scope, shop_no):
     shop = scope.shop(shop_no)
-    health = merchant_health(shop)
-    context = _context(
-        request, scope, shop,
-        tab="standing", standing=shop_standing(shop), health=health,
-        certificates=shop_certificates(shop, full=False, policy=health.policy),
-        alliance=alliance_summary(shop, cached=True), trend=score_trend(shop),
-        recent=scope.tickets().filter(shop=shop).select_related("rule").order_by("-issued_at")[:5],
-    )
-    return render(request, "portal/standing.html", context)
+    page = health_page(shop)
+    return render(request, "portal/standing.html", _context(
+        request, scope, shop, tab="standing", standing=page.standing, health=page.health,
+        certificates=page.certificates, alliance=page.alliance, trend=page.trend, recent=page.recent))
 
 
 @merchant_view

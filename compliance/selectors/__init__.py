@@ -17,6 +17,7 @@ from .alliance import (
 )
 from .assessment import Consequences, assess, charged_today
 from .dashboard import Dashboard, dashboard
+from .health import HealthPage, health_page, health_revision
 from .portal import MerchantScope
 from .providers import in_scope, orders_counted, renewal_explanation
 from .qualifications import (
@@ -35,7 +36,7 @@ from .warnings import ShopEffect, deadline_text, shop_warnings, warnings_dismiss
 __all__ = [
     "Criterion", "Eligibility", "alliance_eligibility", "alliance_summary", "counted_closures", "materials_rows",
     "membership_of", "score_trend", "settlement_materials", "Consequences", "assess", "charged_today", "Dashboard",
-    "dashboard", "MerchantScope", "in_scope", "orders_counted", "renewal_explanation", "Certificates", "MissingPlan",
+    "dashboard", "HealthPage", "health_page", "health_revision", "MerchantScope", "in_scope", "orders_counted", "renewal_explanation", "Certificates", "MissingPlan",
     "active_requirements", "brand_products", "covered_products", "forget_requirements", "missing_description",
     "missing_for", "missing_groups", "missing_plan", "missing_qualifications", "qualification_tier", "requirements_now",
     "shop_certificates", "valid_certificates", "add_months", "check_reentry", "reentry_allowed_from",

@@ -289,10 +289,52 @@ def test_portal_query_counts_do_not_grow_with_tickets(client, reviewer):
     for _ in range(3):
         issue(shop, "fake_shipment", "per_order", reviewer, order_count=1)
     counts()  # warm: the requirement matrix is read once and cached (selectors.active_requirements)
-    few = counts()
+    issue(shop, "fake_shipment", "per_order", reviewer, order_count=1)
+    # The health page reads everything after a change, then one statement while nothing changes.
+    first, again = counts(), counts()
     for _ in range(40):
         issue(shop, "fake_shipment", "per_order", reviewer, order_count=1)
-    assert counts() == few
+    assert (counts(), counts()) == (first, again)
+    assert first[0] > again[0] and again[0] <= 5  # session, user, the member's shops, the revision, unread
+
+
+def test_health_page_is_kept_only_while_nothing_it_shows_changes(client, reviewer):
+    """The health page is read once and kept (selectors.health); every kind of
+    change it shows makes the next view read afresh, and what depends on the
+    hour is counted again on every view without a write."""
+    from compliance.models import QualificationGap
+    from compliance.selectors import health_page
+    from compliance.services.qualifications import gaps_refresh
+    from shops.models import ShopScore
+
+    shop = fund(make_shop(name="缓存测试店"), 10000)
+    merchant = make_merchant("m-kept", shop)
+    client.force_login(merchant)
+    url = f"/portal/shops/{shop.shop_no}/"
+
+    def page():
+        return client.get(url).content.decode()
+
+    assert "暂无违规单，请继续保持！" in page()
+    ticket = issue(shop, "logistics_mismatch", "serious", reviewer)
+    shown = page()
+    assert f"违规单 {ticket.number} 可申诉" in shown and ticket.rule_name in shown  # a ticket: an event
+    warning = receive_warning(make_integration("kept-detector")[0], shop, "kept-1")
+    assert warning.summary in page()  # a warning received
+    warning_answer(warning=warning, actor=merchant, text="已发货")
+    assert warning.summary not in page()  # answered: no longer to do
+    make_product(shop, title="65W 快充充电器", category="数码")
+    gaps_refresh()  # the certificate check writes no event: the gaps' count is in the revision
+    assert QualificationGap.objects.filter(shop=shop, resolved_at=None).exists()
+    assert "65W 快充充电器" in page()
+    today = timezone.localdate()
+    ShopScore.objects.create(shop=shop, day=today - datetime.timedelta(days=1), score="4.71")
+    ShopScore.objects.create(shop=shop, day=today, score="4.93")  # a day's scores imported
+    assert "· +0.22" in page()
+    # Hours later, with nothing written: the appeal window has closed.
+    later = ticket.appeal_deadline + datetime.timedelta(minutes=1)
+    assert health_page(shop, now=later).health.appealable == []
+    assert [t.number for t in health_page(shop).health.appealable] == [ticket.number]
 
 
 def test_one_money_format_and_a_cleared_shop_is_not_asked_to_top_up(client, reviewer):
