@@ -529,3 +529,44 @@ def test_reviewers_claiming_one_item_at_once_one_holds_it(pg):
     assert Claim.objects.filter(subject=subject, subject_id=certificate.pk, status="held").count() == 1
     assert Claim.objects.get(pk=held[0].pk).status == Claim.Status.LAPSED
     assert Event.objects.filter(action=Event.Action.CLAIM_LAPSED).count() == 1
+
+
+def test_a_kept_health_page_is_read_again_when_an_earlier_event_commits_late(pg):
+    """selectors.health keys the portal's health page by the count of the
+    shop's events, not the last ID: an event whose transaction took its ID
+    first but commits after a later one still changes the key, though the
+    last ID does not move."""
+    from django.db import transaction
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from compliance.models import Event
+    from compliance.selectors import health_page, health_revision
+    from compliance.services.events import record_event
+
+    shop = make_shop()
+    holding, release, errors = threading.Event(), threading.Event(), []
+
+    def early():
+        try:
+            with transaction.atomic():
+                record_event(shop=Shop.objects.get(pk=shop.pk), action=Event.Action.SHOP_STATUS, at=timezone.now(),
+                             reason="early")
+                holding.set()
+                assert release.wait(timeout=10)
+        except Exception as exc:  # a failure in the thread fails the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=early)
+    thread.start()
+    assert holding.wait(timeout=10)
+    record_event(shop=shop, action=Event.Action.SHOP_STATUS, at=timezone.now(), reason="late")  # commits first
+    kept, last_id = health_revision(shop), Event.objects.filter(shop=shop).aggregate(m=Max("id"))["m"]
+    health_page(shop)  # kept under that revision
+    release.set()
+    thread.join(timeout=20)
+    assert not errors, errors
+    assert Event.objects.filter(shop=shop).aggregate(m=Max("id"))["m"] == last_id  # the last ID did not move
+    assert health_revision(shop) != kept  # the count did: the next view reads the page again
