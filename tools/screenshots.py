@@ -207,6 +207,32 @@ print(json.dumps(pages))
     return [tuple(p) for p in json.loads(out.stdout.strip().splitlines()[-1])]
 
 
+# What a reader sees go wrong, measured on every screenshot: the page wider than
+# the window, a box whose content scrolls sideways inside it (a table hiding a
+# column), and a text squeezed into a column about one character wide.
+LAYOUT_CHECK = """() => {
+    const problems = [];
+    const doc = document.documentElement;
+    if (doc.scrollWidth > window.innerWidth + 1) problems.push(`page ${doc.scrollWidth} px in ${window.innerWidth}`);
+    for (const el of document.querySelectorAll('table, pre, .results, .rows, .card')) {
+        const style = getComputedStyle(el);
+        if (!el.offsetParent || !['auto', 'scroll'].includes(style.overflowX)) continue;
+        if (el.scrollWidth > el.clientWidth + 1 && window.innerWidth > 500)
+            problems.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} scrolls: ${el.scrollWidth} px in ${el.clientWidth}`);
+    }
+    for (const cell of document.querySelectorAll('td, th, li > span, li > a, dd')) {
+        const text = cell.innerText.trim();
+        if (!cell.offsetParent || text.length < 3 || cell.querySelector('input, svg, img')) continue;
+        const size = parseFloat(getComputedStyle(cell).fontSize) || 14;
+        const line = parseFloat(getComputedStyle(cell).lineHeight) || size * 1.4;
+        const box = cell.getBoundingClientRect();
+        if (box.width < 2.2 * size && box.height > 2.5 * line)
+            problems.push(`"${text.slice(0, 12)}" squeezed to ${Math.round(box.width)} px`);
+    }
+    return problems;
+}"""
+
+
 def fill_issue_form(page):
     """Step 2 of the issue flow, filled as a reviewer would, then previewed."""
     page.locator("input[name=tier]").first.check()
@@ -237,7 +263,7 @@ def main():
     server, base = start_server(env)
     from playwright.sync_api import sync_playwright
 
-    taken = 0
+    taken, problems = 0, []
     try:
         with sync_playwright() as playwright:
             # One browser a language: its own words (file pickers, date inputs) follow its UI language.
@@ -278,10 +304,17 @@ def main():
                                 if name == "issue-evidence-prompt":  # confirmed with no file: the page asks for one
                                     page.click("button[value=confirm]")
                                     page.wait_for_selector("#no-evidence-warning")
+                            if page.locator("iframe.evidence-preview").count():
+                                # PDF previews: loaded now (not when scrolled to) and drawn by the viewer.
+                                page.evaluate("document.querySelectorAll('iframe.evidence-preview')"
+                                              ".forEach(f => { f.loading = 'eager'; f.src = f.src; })")
+                                page.wait_for_load_state("load")
+                                page.wait_for_timeout(1500)
                             target = OUT / account / f"{language}-{width}-{name}.png"
                             target.parent.mkdir(parents=True, exist_ok=True)
                             page.screenshot(path=str(target), full_page=True)
                             taken += 1
+                            problems += [f"{account}/{target.name}: {p}" for p in page.evaluate(LAYOUT_CHECK)]
                     context.close()
             for browser in browsers.values():
                 browser.close()
@@ -290,6 +323,9 @@ def main():
             process.terminate()
             process.wait(timeout=10)
     print(f"{taken} screenshots in {OUT.relative_to(ROOT)}/")
+    report = OUT / "layout-problems.txt"
+    report.write_text("".join(f"{p}\n" for p in problems))
+    print(f"{len(problems)} layout problems" + (f", listed in {report.relative_to(ROOT)}" if problems else ""))
 
 
 if __name__ == "__main__":
