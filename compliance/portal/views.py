@@ -86,7 +86,8 @@ def standing(request, scope, shop_no):
     page = health_page(shop)
     return render(request, "portal/standing.html", _context(
         request, scope, shop, tab="standing", standing=page.standing, health=page.health,
-        certificates=page.certificates, alliance=page.alliance, trend=page.trend, recent=page.recent))
+        certificates=page.certificates, alliance=page.alliance, trend=page.trend, recent=page.recent,
+        page_key=page.key))
 
 
 @merchant_view

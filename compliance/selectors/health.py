@@ -20,10 +20,12 @@ from .alliance import ScoreTrend, alliance_summary, score_trend
 from .qualifications import Certificates, shop_certificates
 from .standing import MerchantHealth, Standing, merchant_health, shop_standing
 
-# What no revision below notices — a score re-imported for a day already
-# there, a change of the policy's figures or of the point nodes, a product
-# renamed — shows on the page within this many seconds.
-HEALTH_PAGE_SECONDS = 300
+# What no revision below notices shows on the page within this many seconds
+# — as fresh as the alliance criteria's own cache (selectors.alliance): a
+# score re-imported for a day already there, a sibling shop's ticket (the
+# controller criterion), a change of the policy's figures or of the point
+# nodes, a product renamed.
+HEALTH_PAGE_SECONDS = 60
 
 
 @dataclass
@@ -34,6 +36,7 @@ class HealthPage:
     alliance: tuple  # (membership, eligibility or None)
     trend: ScoreTrend
     recent: list  # the five latest tickets
+    key: str = ""  # the cache key: the template keeps its sections under it too
 
 
 def health_revision(shop: Shop) -> str:
@@ -69,6 +72,7 @@ def health_page(shop: Shop, *, now: datetime.datetime | None = None) -> HealthPa
     page = cache.get(key)
     if page is None:
         page = _read(shop, now)
+        page.key = key
         cache.set(key, page, HEALTH_PAGE_SECONDS)
     # The shop row is the request's own (status, deposit, score are read afresh each time).
     page.standing.shop = shop
