@@ -257,7 +257,8 @@ LIST_PATHS = ["shops/shop", "compliance/ticket", "compliance/appeal", "complianc
               "compliance/qualification", "compliance/rectificationnotice", "compliance/qualificationgap",
               "compliance/alliancemembership", "compliance/allianceclosure", "shops/shopscore",
               "shops/serviceprovider", "shops/providerbinding", "shops/shopdailyorders", "compliance/renewalresult",
-              "compliance/providerrequest", "compliance/violationwarning"]
+              "compliance/providerrequest", "compliance/violationwarning", "compliance/qualificationtype",
+              "compliance/qualificationrequirement"]
 
 
 def test_admin_lists_fit_1280_px(live_server, chromium):

@@ -69,11 +69,15 @@ def _queue_checked(request, model_admin, counts):
 
 @admin.register(QualificationType)
 class QualificationTypeAdmin(BaseModelAdmin):
-    list_display = ("name_zh", "name_en", "kind", "code", "position", "is_active")
+    list_display = ("name_zh", "english_name", "kind", "code", "position", "is_active")
     list_filter = ("kind", "is_active")
     list_select_related = ()
-    sortable_by = ("name_zh", "name_en", "kind", "code", "position")  # a few dozen rows
+    sortable_by = ("name_zh", "english_name", "kind", "code", "position")  # a few dozen rows
     ordering = ("position", "id")
+
+    @admin.display(description=gettext_lazy("name (English)"), ordering="name_en")
+    def english_name(self, obj):
+        return truncated(obj.name_en, "18em")
 
     def save_model(self, request, obj, form, change):
         _queue_checked(request, self, qualification_type_save(qualification_type=obj))
@@ -84,7 +88,7 @@ class QualificationTypeAdmin(BaseModelAdmin):
 
 @admin.register(QualificationRequirement)
 class QualificationRequirementAdmin(BaseModelAdmin):
-    list_display = ("__str__", "accepted", "per_brand", "is_active", "note")
+    list_display = ("__str__", "accepted", "per_brand", "is_active", "note_display")
     list_filter = ("is_active", "per_brand")
     list_select_related = ()
     filter_horizontal = ("accepted_types",)
@@ -102,7 +106,11 @@ class QualificationRequirementAdmin(BaseModelAdmin):
 
     @admin.display(description=gettext_lazy("accepted certificate types"))
     def accepted(self, obj):
-        return _(" or ").join(str(t) for t in obj.accepted_types.all())
+        return truncated(_(" or ").join(str(t) for t in obj.accepted_types.all()), "24em")
+
+    @admin.display(description=gettext_lazy("note"))
+    def note_display(self, obj):
+        return truncated(obj.note, "14em") if obj.note else "—"
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate a requirement instead: the queue's history stays explainable
@@ -223,7 +231,7 @@ class QualificationAdmin(ClaimQueueMixin, BaseModelAdmin):
 
     @admin.display(description=gettext_lazy("certificate type"))
     def type_display(self, obj):
-        return truncated(str(obj.qualification_type), "10em")
+        return truncated(str(obj.qualification_type), "8.5em")
 
     @admin.display(description=gettext_lazy("shop"))
     def shop_display(self, obj):
@@ -391,11 +399,11 @@ class RectificationNoticeAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("certificate"))
     def certificate_display(self, obj):
         # The row's link to the notice (whose page links the certificate): a link inside it would nest.
-        return truncated(f"{obj.qualification.qualification_type} {obj.qualification.number}", "11em")
+        return truncated(f"{obj.qualification.qualification_type} {obj.qualification.number}", "9em")
 
     @admin.display(description=gettext_lazy("outcome"))
     def outcome_display(self, obj):
-        return truncated(obj.get_outcome_display(), "8em") if obj.outcome else "—"
+        return truncated(obj.get_outcome_display(), "7em") if obj.outcome else "—"
 
 
 # The queue of products missing a certificate (商品资质缺失) ---------------------------------------
