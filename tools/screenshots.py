@@ -226,7 +226,7 @@ LAYOUT_CHECK = """() => {
         const size = parseFloat(getComputedStyle(cell).fontSize) || 14;
         const line = parseFloat(getComputedStyle(cell).lineHeight) || size * 1.4;
         const box = cell.getBoundingClientRect();
-        if (box.width < 2.2 * size && box.height > 2.5 * line)
+        if (box.width < 3 * size && box.height > 2.5 * line)
             problems.push(`"${text.slice(0, 12)}" squeezed to ${Math.round(box.width)} px`);
     }
     return problems;
