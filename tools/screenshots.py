@@ -309,7 +309,10 @@ def main():
                                 page.evaluate("document.querySelectorAll('iframe.evidence-preview')"
                                               ".forEach(f => { f.loading = 'eager'; f.src = f.src; })")
                                 page.wait_for_load_state("load")
-                                page.wait_for_timeout(1500)
+                                for frame in page.locator("iframe.evidence-preview").all():
+                                    frame.scroll_into_view_if_needed()  # the viewer draws a page once it is seen
+                                    page.wait_for_timeout(800)
+                                page.evaluate("window.scrollTo(0, 0)")
                             target = OUT / account / f"{language}-{width}-{name}.png"
                             target.parent.mkdir(parents=True, exist_ok=True)
                             page.screenshot(path=str(target), full_page=True)
