@@ -59,8 +59,11 @@ class WebhookSubscriptionForm(forms.ModelForm):
 class SinceForm(forms.Form):
     since = forms.DateTimeField(label=gettext_lazy("Queued since"),
                                 help_text=gettext_lazy("Given-up deliveries queued at or after this time (Shanghai)."),
-                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-                                input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"])
+                                # Written as every time in the product is (2026-11-29 06:10); a browser's own
+                                # datetime picker would show its locale's form (2026/11/29) instead.
+                                widget=forms.DateTimeInput(format="%Y-%m-%d %H:%M",
+                                                           attrs={"placeholder": "2026-11-29 06:10", "size": 18}),
+                                input_formats=["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"])
 
 
 # The buttons of a subscription's page: URL part → (label, service, the status

@@ -6,6 +6,7 @@ sends every given-up one since a time again; reviewers see none of it."""
 
 import datetime
 import json
+import re
 
 import pytest
 from django.utils import timezone
@@ -103,6 +104,8 @@ def test_dead_deliveries_are_sent_again_one_or_all_since_a_time(admin_client, co
         one.refresh_from_db()
         assert one.status == Status.DELIVERED and len(receiver.received) == 1
         url = f"{SUBSCRIPTIONS}{subscription.pk}/resend-dead/"
+        shown = admin_client.get(url).content.decode()  # the product's one time format, not the browser's
+        assert re.search(r'name="since" value="\d{4}-\d{2}-\d{2} \d{2}:\d{2}"', shown), shown
         refused = admin_client.post(url, {"since": "2026-13-45"})  # a clear message, nothing done
         assert refused.status_code == 200 and refused.context["form"].errors
         assert WebhookDelivery.objects.filter(status=Status.DEAD).count() == 2
