@@ -1,5 +1,5 @@
 """The portal's health page (SPEC §6): everything it shows of a shop, read in
-one go and kept for a few minutes under a key that changes whenever what it
+one go and kept for a minute under a key that changes whenever what it
 shows can have changed — the merchants' most-opened page answers in
 ≤ 20 ms at a million tickets (bench/RESULTS.md), one statement when nothing
 has changed instead of fourteen."""
