@@ -90,7 +90,6 @@ class MerchantHealth:
     held_products: list
     warnings: list
     alliance_min_score: object
-    policy: object = None
 
     def as_of(self, now: datetime.datetime) -> "MerchantHealth":
         """The lists as they stand at ``now``: a window that has closed since
@@ -124,7 +123,7 @@ def merchant_health(shop: Shop, *, now: datetime.datetime | None = None, policy=
                     .only("number", "summary", "deadline").order_by("deadline")[:20])
     policy = policy or PolicySettings.load()
     return MerchantHealth(appealable=appealable, held_products=held, warnings=warnings,
-                          alliance_min_score=policy.alliance_min_score, policy=policy).as_of(now)
+                          alliance_min_score=policy.alliance_min_score).as_of(now)
 
 
 POINT_NODES_CACHE_KEY = "point-nodes"
