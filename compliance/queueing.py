@@ -10,9 +10,12 @@ events relay and webhook deliveries (STYLE §21):
   transaction committed. ``wake_at``: the same for a retry's time.
 - ``Share``: how much one task takes before it makes way — a number of rows,
   ``TASK_SHARE_SECONDS`` of work, or less when its worker is asked to stop
-  (``stopping``), so a worker told to stop stops after the batch in hand,
-  and a backlog never holds a worker away from other queues for long. The
-  task queues another for the rest (``wake``)."""
+  (``stopping``) or work someone waits for is queued (``WAITED_FOR``: the
+  day's next shards, a job a user follows), so a worker told to stop stops
+  after the batch in hand, a backlog never holds a worker away from other
+  queues for long, and a worker that took e-mail or the events relay while
+  the day's run waited at a stage's end is back for its next shards within a
+  batch. The task queues another for the rest (``wake``)."""
 
 import math
 import threading
@@ -24,7 +27,12 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
-from compliance.selectors.tasks import task_waiting
+from compliance.selectors.tasks import priority_waiting, task_waiting
+
+# The priority of work someone waits for (compliance.tasks: the daily run's
+# shards, a user's job): it goes before e-mail, the relay and webhooks, and a
+# task draining one of those makes way for it after the batch in hand.
+WAITED_FOR = 10
 
 # Set in a worker process when it is asked to stop (compliance.worker): the
 # task running finishes its batch and returns; what is left waits for the
@@ -74,7 +82,8 @@ def wake_at(task_path: str, at) -> bool:
 
 class Share:
     """A task's share of a queue: up to ``limit`` rows, for up to
-    ``TASK_SHARE_SECONDS``, while its worker is not stopping — one batch
+    ``TASK_SHARE_SECONDS``, while its worker is not stopping and no work
+    someone waits for is queued (one indexed probe a batch) — one batch
     whatever the clock says. ``take(n)`` says how many to ask for next (0:
     the share is used up or the queue empty); ``took`` counts a batch."""
 
@@ -87,7 +96,7 @@ class Share:
     def take(self, batch: int) -> int:
         if self.emptied or self.done >= self.limit:
             return 0
-        if self.done and (time.monotonic() >= self._until or stopping.is_set()):
+        if self.done and (time.monotonic() >= self._until or stopping.is_set() or priority_waiting(WAITED_FOR)):
             return 0  # a batch at least: every task moves the queue on
         return min(batch, self.limit - self.done)
 

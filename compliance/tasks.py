@@ -6,6 +6,7 @@ from django_tasks import task
 
 from compliance import jobs
 from compliance.api.events import render
+from compliance.queueing import WAITED_FOR
 from compliance.services import daily, deliveries, outbound, outbox
 
 # Work someone is waiting for — the day's run (its command waits, and the
@@ -16,8 +17,8 @@ from compliance.services import daily, deliveries, outbound, outbox
 # e-mail, which is written without end while tickets are issued, kept every
 # other task waiting: bench/RESULTS.md). The portal message is there at once;
 # its e-mail copy follows. A platform that wants e-mail never to wait runs a
-# worker of its own for the "mail" queue (README).
-WAITED_FOR = 10
+# worker of its own for the "mail" queue (README). (queueing.WAITED_FOR: a task
+# draining e-mail, the relay or webhooks makes way for it after a batch.)
 
 
 @task(queue_name="mail")

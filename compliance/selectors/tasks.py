@@ -10,10 +10,21 @@ def task_waiting(task_path: str) -> bool:
     ticket asks (its e-mail's and its events' wake-ups): one written-out probe
     of the queue's partial index of ready tasks — the ORM's ``ready()`` took
     longer to assemble than the database took to answer (bench/RESULTS.md)."""
+    return _ready("task_path = %s", task_path)
+
+
+def priority_waiting(priority: int) -> bool:
+    """Whether a task of at least ``priority`` waits to start (ready now):
+    the same index, read in its own order (priority first). A task draining
+    e-mail, the relay or webhooks asks after each batch (queueing.Share)."""
+    return _ready("priority >= %s", priority)
+
+
+def _ready(condition: str, value) -> bool:
     connection = connections[router.db_for_read(DBTaskResult)]
     run_after = DBTaskResult._meta.get_field("run_after")
     moments = [run_after.get_db_prep_value(moment, connection) for moment in (get_date_max(), timezone.now())]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {DBTaskResult._meta.db_table} WHERE status = %s AND task_path = %s "
-                       "AND (run_after = %s OR run_after <= %s) LIMIT 1", ["READY", task_path, *moments])
+        cursor.execute(f"SELECT 1 FROM {DBTaskResult._meta.db_table} WHERE status = %s AND {condition} "
+                       "AND (run_after = %s OR run_after <= %s) LIMIT 1", ["READY", value, *moments])
         return cursor.fetchone() is not None

@@ -19,8 +19,6 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tasks.base import DEFAULT_TASK_PRIORITY
-from django_tasks_db.models import DBTaskResult
 
 from compliance.models import Event, OutboxEmail, PolicySettings
 from compliance.notifications import MAIL_TASK
@@ -111,8 +109,8 @@ def _still_connected(connection) -> bool:
 
 def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) -> dict:
     """Send what is due, batch after batch, for a task's share
-    (``queueing.Share``) or until work someone waits for is queued
-    (``_waited_for``) — then a new task goes to the back of the queue for the
+    (``queueing.Share``: its rows, its time, or until work someone waits for
+    is queued) — then a new task goes to the back of the queue for the
     rest, so that a burst of e-mail never holds up other work for long — and
     make sure a task comes back for what waits to be retried."""
     policy = PolicySettings.load()
@@ -124,19 +122,10 @@ def deliver(*, now: datetime.datetime | None = None, limit: int = TASK_LIMIT) ->
         share.took(len(rows), asked)
         if rows:
             sent += _send_batch(rows, now_, policy)
-        if rows and _waited_for():
-            break
     if share.more:  # more may be due: a new task, at the back of the queue
         wake(MAIL_TASK)
     schedule_retry()
     return {"tried": share.done, "sent": sent}
-
-
-def _waited_for() -> bool:
-    """Whether a task of a higher priority than e-mail's waits (the daily
-    run's next shards, a job a user follows: compliance.tasks): the worker
-    sending e-mail takes it first (one indexed probe a batch)."""
-    return DBTaskResult.objects.ready().filter(priority__gt=DEFAULT_TASK_PRIORITY).exists()
 
 
 def schedule_retry() -> None:

@@ -111,6 +111,30 @@ def test_a_rolled_back_change_publishes_nothing(reviewer):
     assert OutboundEvent.objects.count() == 0
 
 
+def test_the_relay_makes_way_for_the_daily_run_after_a_batch_and_then_goes_on(reviewer, monkeypatch):
+    """A worker that took the relay while the day's run waited at a stage's
+    end is back for the next stage's shards after the batch in hand
+    (queueing.Share): a relay task for the rest waits at the back."""
+    from django_tasks_db.models import DBTaskResult
+
+    from compliance.api.events import render
+    from compliance.services import outbound
+    from compliance.tasks import daily_shard, publish_events
+
+    monkeypatch.setattr(outbound, "BATCH", 2)
+    for _ in range(3):
+        shop, product = funded_shop_with_product()
+        issue(shop, "false_advertising", "general", reviewer, products=[product])
+    assert Publication.objects.filter(published_at=None).count() == 3
+    DBTaskResult.objects.all().delete()
+    daily_shard.enqueue(0)  # a shard of the day's run is queued
+    assert outbound.publish_all(render) == 2  # one batch, then it makes way
+    relays = DBTaskResult.objects.ready().filter(task_path=publish_events.module_path)
+    assert relays.count() == 1
+    DBTaskResult.objects.filter(task_path=daily_shard.module_path).delete()
+    assert outbound.publish_all(render) == 1 and not Publication.objects.filter(published_at=None).exists()
+
+
 def test_steps_that_are_not_published_write_no_publication(compliance_admin):
     with Receiver(answer(200)) as receiver:
         subscription, _secret = subscribe(receiver, compliance_admin)  # journalled, not published
