@@ -107,7 +107,9 @@ class Qualification(Workflow, models.Model):
     )
     EVENT_SUBJECT = EventSubject.QUALIFICATION
 
-    shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="qualifications", verbose_name=_("shop"))
+    # No index of its own: (shop, status) leads with it (Meta).
+    shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="qualifications", db_index=False,
+                             verbose_name=_("shop"))
     qualification_type = models.ForeignKey(QualificationType, models.PROTECT, related_name="qualifications",
                                            verbose_name=_("certificate type"))
     # Copied from the type when submitted, so that lists filter by an index.
