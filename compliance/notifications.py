@@ -46,6 +46,17 @@ def recipients_of(shop_ids) -> dict[int, list[tuple[int, str]]]:
     return members
 
 
+def to_tell(rows, queryset):
+    """A daily step's way to its messages: of ``rows`` — ``(pk, shop_id)``,
+    locked and changed by the caller — the objects of shops with someone to
+    tell, read from ``queryset`` (with what their messages show), and those
+    shops' recipients for ``notify_many``. Most shops of a day's thousands
+    may have no member yet: their rows are not read a second time."""
+    members = recipients_of(shop_id for _pk, shop_id in rows)
+    told = [pk for pk, shop_id in rows if shop_id in members]
+    return (list(queryset.filter(pk__in=told)) if told else []), members
+
+
 def notify(shop, template: str, build_context, *, recipients=None) -> None:
     """The one way to tell a shop's merchants something: one message per
     active member, and the e-mail copy to those with an address."""
@@ -154,11 +165,12 @@ def notify_ticket_issued(ticket, *, recipients=None) -> None:
     notify(ticket.shop, "ticket_issued", context, recipients=recipients)
 
 
-def notify_appeals_closing(tickets) -> None:
+def notify_appeals_closing(tickets, *, recipients=None) -> None:
     """SPEC §10: the appeal window closes tomorrow — a message for each ticket,
     all written at once."""
     notify_many("appeal_closing", [
-        (t.shop, lambda t=t: {"ticket": t, "shop": t.shop, "url": _ticket_url(t)}) for t in tickets])
+        (t.shop, lambda t=t: {"ticket": t, "shop": t.shop, "url": _ticket_url(t)}) for t in tickets],
+        recipients=recipients)
 
 
 def notify_appeal_decided(appeal) -> None:
@@ -184,29 +196,29 @@ def by_shop(items) -> list[list]:
     return list(groups.values())
 
 
-def _notify_per_shop(template: str, items, key: str, shop_of) -> None:
+def _notify_per_shop(template: str, items, key: str, shop_of, recipients=None) -> None:
     """One message per shop listing its ``items`` (under ``key``), all shops at once."""
     notify_many(template, [
         (shop_of(group[0]), lambda group=group: {key: group, "shop": shop_of(group[0]),
                                                  "url": _certificates_url(shop_of(group[0]))})
-        for group in by_shop(items)])
+        for group in by_shop(items)], recipients=recipients)
 
 
-def notify_notices_opened(notices) -> None:
+def notify_notices_opened(notices, *, recipients=None) -> None:
     """One message per shop listing its new rectification notices."""
-    _notify_per_shop("notices_opened", notices, "notices", lambda n: n.qualification.shop)
+    _notify_per_shop("notices_opened", notices, "notices", lambda n: n.qualification.shop, recipients)
 
 
-def notify_certificates_expiring(certificates) -> None:
+def notify_certificates_expiring(certificates, *, recipients=None) -> None:
     """SPEC §10: each shop's certificates that expire within the warning window."""
-    _notify_per_shop("certificates_expiring", certificates, "certificates", lambda q: q.shop)
+    _notify_per_shop("certificates_expiring", certificates, "certificates", lambda q: q.shop, recipients)
 
 
 def _warning_url(warning) -> str:
     return portal_url("portal:warning", warning.number)
 
 
-def _notify_warnings(template: str, warnings) -> None:
+def _notify_warnings(template: str, warnings, recipients=None) -> None:
     """One message per shop listing its warnings (a batch can hold many of
     one shop), linking to the warning or, for several, the shop's list."""
     def context(items):
@@ -214,7 +226,8 @@ def _notify_warnings(template: str, warnings) -> None:
                else portal_url("portal:warnings", items[0].shop.shop_no))
         return {"warnings": items, "shop": items[0].shop, "url": url}
 
-    notify_many(template, [(items[0].shop, lambda items=items: context(items)) for items in by_shop(warnings)])
+    notify_many(template, [(items[0].shop, lambda items=items: context(items)) for items in by_shop(warnings)],
+                recipients=recipients)
 
 
 def notify_warnings_opened(warnings) -> None:
@@ -222,9 +235,9 @@ def notify_warnings_opened(warnings) -> None:
     _notify_warnings("warnings_opened", warnings)
 
 
-def notify_warnings_closing(warnings) -> None:
+def notify_warnings_closing(warnings, *, recipients=None) -> None:
     """SPEC §10: warnings whose time to answer ends within a day."""
-    _notify_warnings("warning_closing", warnings)
+    _notify_warnings("warning_closing", warnings, recipients)
 
 
 def notify_warning_dismissed(warning) -> None:

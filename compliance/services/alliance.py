@@ -15,7 +15,7 @@ from compliance.exceptions import DomainError, InvalidTransition
 from compliance.rules import alliance_closed_for_good
 from compliance.models import AllianceClosure, AllianceMembership, Event, PolicySettings, Ticket
 from compliance.models.base import copy_rows
-from compliance.notifications import notify, notify_many, portal_url
+from compliance.notifications import notify, notify_many, portal_url, recipients_of
 from compliance.selectors.alliance import (  # noqa: F401 (membership_of, materials_rows re-exported)
     alliance_eligibility, counted_closures, materials_rows, membership_of, settlement_materials,
 )
@@ -190,9 +190,8 @@ def _close_many(found: dict[int, tuple[str, str]], now: datetime.datetime, polic
     closures inserted in one statement, their statuses set in one, their
     events in one, their messages and e-mails in one each."""
     with transaction.atomic():
-        memberships = list(AllianceMembership.objects.select_for_update(no_key=True, of=("self",))
-                           .filter(shop_id__in=list(found), status=Status.ACTIVE).select_related("shop")
-                           .order_by("id"))
+        memberships = list(AllianceMembership.objects.select_for_update(no_key=True)
+                           .filter(shop_id__in=list(found), status=Status.ACTIVE).order_by("id"))
         if not memberships:
             return 0
         counted = dict(AllianceClosure.objects.filter(membership__in=memberships, counted=True, voided_at=None)
@@ -219,11 +218,13 @@ def _close_many(found: dict[int, tuple[str, str]], now: datetime.datetime, polic
                             action=Event.Action.ALLIANCE_CLOSED, at=now, reason=reasons.get,
                             updates={"closed_at": now, "close_cause": cause,
                                      "close_reason": same.pop() if len(same) == 1 else own_reason})
-        # The messages say what the memberships now are: read back, not assumed.
-        closed = {m.pk: m for m in AllianceMembership.objects.filter(pk__in=[m.pk for m in memberships])
-                  .select_related("shop")}
+        # The messages say what the memberships now are: read back, not assumed — those of
+        # shops with someone to tell.
+        members = recipients_of(m.shop_id for m in memberships)
+        closed = {m.pk: m for m in AllianceMembership.objects.filter(
+            pk__in=[m.pk for m in memberships if m.shop_id in members]).select_related("shop")}
         notify_many("alliance_closed", [
             (closed[c.membership_id].shop, lambda m=closed[c.membership_id], c=c: {
                 "m": m, "shop": m.shop, "closure": c, "url": _alliance_url(m.shop)})
-            for c in closures])
+            for c in closures if c.membership_id in closed], recipients=members)
     return len(memberships)

@@ -27,7 +27,9 @@ from compliance.exceptions import DomainError
 from compliance.models import (
     DailyRun, DailyShard, Event, Measure, PolicySettings, Qualification, RectificationNotice, Ticket,
 )
-from compliance.notifications import notify_appeals_closing, notify_certificates_expiring, notify_notices_opened
+from compliance.notifications import (
+    notify_appeals_closing, notify_certificates_expiring, notify_notices_opened, to_tell,
+)
 from compliance.selectors.qualifications import shops_changed_since
 from compliance.selectors.shops import within
 from shops.models import Shop
@@ -184,10 +186,11 @@ def certificate_reminders(cutoff: datetime.datetime, shops: Shops = None) -> int
         status=Qualification.Status.APPROVED, expiry_reminded_at=None, expires_on__gte=today,
         expires_on__lte=today + datetime.timedelta(days=window)), shops)
     with transaction.atomic():
-        rows = list(due.select_for_update(skip_locked=True, no_key=True, of=("self",))
-                    .select_related("qualification_type", "shop").order_by("shop_id", "expires_on"))
-        Qualification.objects.filter(pk__in=[q.pk for q in rows]).update(expiry_reminded_at=cutoff)
-        notify_certificates_expiring(rows)
+        rows = list(due.select_for_update(skip_locked=True, no_key=True).values_list("pk", "shop_id"))
+        Qualification.objects.filter(pk__in=[pk for pk, _shop in rows]).update(expiry_reminded_at=cutoff)
+        told, members = to_tell(rows, Qualification.objects.select_related("qualification_type", "shop")
+                                .order_by("shop_id", "expires_on"))
+        notify_certificates_expiring(told, recipients=members)
     return len(rows)
 
 
@@ -201,13 +204,14 @@ def appeal_reminders(cutoff: datetime.datetime, shops: Shops = None) -> int:
     reminded = 0
     while True:
         with transaction.atomic():
-            tickets = list(due.select_for_update(skip_locked=True, no_key=True, of=("self",))
-                           .select_related("shop").order_by("id")[:_batch()])
-            if not tickets:
+            rows = list(due.select_for_update(skip_locked=True, no_key=True).order_by("id")
+                        .values_list("pk", "shop_id")[:_batch()])
+            if not rows:
                 return reminded
-            Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(appeal_reminded_at=cutoff)
-            notify_appeals_closing(tickets)
-            reminded += len(tickets)
+            Ticket.objects.filter(pk__in=[pk for pk, _shop in rows]).update(appeal_reminded_at=cutoff)
+            told, members = to_tell(rows, Ticket.objects.select_related("shop").order_by("id"))
+            notify_appeals_closing(told, recipients=members)
+            reminded += len(rows)
         _breathe()
 
 

@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from compliance.calendar import shanghai
 from compliance.exceptions import DomainError, InvalidTransition, NotPermitted
 from compliance.models import Event, Integration, Rule, ViolationWarning, WarningAnswerFile
-from compliance.notifications import notify_warning_dismissed, notify_warnings_closing, notify_warnings_opened
+from compliance.notifications import (
+    notify_warning_dismissed, notify_warnings_closing, notify_warnings_opened, to_tell,
+)
 from compliance.selectors.shops import within
 from compliance.selectors.warnings import ShopEffect, deadline_text, warnings_dismiss_preview  # noqa: F401
 from compliance.wording import person
@@ -361,10 +363,10 @@ def warnings_remind(cutoff: datetime.datetime, shops: tuple[int, int] | None = N
         status=ViolationWarning.Status.OPEN, reminded_at=None, deadline__gte=cutoff,
         deadline__lt=cutoff + datetime.timedelta(days=1)), shops)
     with transaction.atomic():
-        rows = list(due.select_for_update(skip_locked=True, no_key=True, of=("self",))
-                    .select_related("shop", "rule").order_by("deadline", "id"))
+        rows = list(due.select_for_update(skip_locked=True, no_key=True).values_list("pk", "shop_id"))
         if not rows:
             return 0
-        ViolationWarning.objects.filter(pk__in=[w.pk for w in rows]).update(reminded_at=cutoff)
-        notify_warnings_closing(rows)
+        ViolationWarning.objects.filter(pk__in=[pk for pk, _shop in rows]).update(reminded_at=cutoff)
+        told, members = to_tell(rows, ViolationWarning.objects.select_related("shop", "rule").order_by("deadline", "id"))
+        notify_warnings_closing(told, recipients=members)
     return len(rows)
