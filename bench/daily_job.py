@@ -5,7 +5,10 @@ processes (SPEC §10; issue #21's targets).
 
 ``DATABASE_URL`` names a database loaded by ``scale_load.py`` and never run
 on: it is the template. For each worker count a copy is made
-(``CREATE DATABASE … TEMPLATE``), the workers (``manage.py db_worker``) are
+(``CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY``: the files copied and
+checkpointed — PostgreSQL 15's default writes the whole 7 GB copy to the WAL,
+and the checkpoints flushing it then ran for minutes, through the run being
+measured), the workers (``manage.py db_worker``) are
 started on it, and ``compliance_daily --date <today>`` is timed from the
 command's start to the run's end — every step, every shard — with the cores
 busy meanwhile (/proc/stat: the workers, PostgreSQL and the command), then run again
@@ -98,7 +101,7 @@ def measure(template_url: str, workers: int, day: str, shards: int | None) -> di
     template = template_url.rsplit("/", 1)[1].split("?")[0]
     name = f"{template}_w{workers}"
     admin(template_url, f'DROP DATABASE IF EXISTS "{name}"')
-    admin(template_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    admin(template_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
     url = url_with(template_url, name)
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_LOG_LEVEL": "WARNING"}
     if shards:
