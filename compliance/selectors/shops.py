@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -66,3 +67,11 @@ def within(queryset, shops: tuple[int, int] | None, field: str = "shop_id"):
     if shops is None:
         return queryset
     return queryset.filter(**{f"{field}__gte": shops[0], f"{field}__lt": shops[1]})
+
+
+def controllers_with_several_shops(controller_ids) -> list[int]:
+    """Of ``controller_ids`` (IDs, or a query of them), those that control
+    more than one shop: only their shops can have "another shop of the same
+    controller" (SPEC §8's re-check). One grouped read of the shops."""
+    return list(Shop.objects.filter(controller__in=controller_ids).values("controller")
+                .annotate(shops=Count("id")).filter(shops__gt=1).values_list("controller", flat=True))
