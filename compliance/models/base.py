@@ -1,4 +1,5 @@
 import datetime
+import operator
 
 from django.db import connections, models, router
 from django.db.models import signals, sql
@@ -51,8 +52,21 @@ def _prepared(objs, fields, operation: str) -> list | None:
     writes those."""
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name=operation)
-    rows = [[f.pre_save(obj, True) for f in fields] for obj in objs]
+    if all(_pre_save_reads(f) for f in fields):
+        # Every field's pre_save only reads the attribute: one C-level getter a row.
+        read = operator.attrgetter(*[f.attname for f in fields])
+        rows = [read(obj) for obj in objs] if len(fields) > 1 else [(read(obj),) for obj in objs]
+    else:
+        rows = [[f.pre_save(obj, True) for f in fields] for obj in objs]
     return None if any(hasattr(value, "resolve_expression") for row in rows for value in row) else rows
+
+
+def _pre_save_reads(field) -> bool:
+    """Whether ``field.pre_save`` returns the attribute as it is (no automatic
+    time, no file to commit)."""
+    if isinstance(field, models.DateField):  # and DateTimeField: theirs sets auto_now(_add) times
+        return not (field.auto_now or field.auto_now_add)
+    return type(field).pre_save is models.Field.pre_save
 
 
 def insert_rows(objs, *, using: str | None = None) -> list:

@@ -26,6 +26,11 @@ def platform_actor():
 def new_event(*, action, at, shop=None, shop_id=None, actor=None, ticket=None, ticket_id=None, subject="",
               subject_id=None, from_status="", to_status="", reason="", data=None, integration=None) -> Event:
     """An Event, unsaved (for a bulk insert): the journal's one constructor."""
+    if shop is None and ticket is None and actor is None and integration is None:
+        # Keys only (a daily step's thousands): built from its values in field order, as a row
+        # read from the database is — a third of the keyword path's time.
+        return Event(None, ticket_id, shop_id, subject, subject_id, None, None, action, from_status, to_status,
+                     reason, data or {}, at)
     event = Event(shop=shop, ticket=ticket, actor=actor, action=action, subject=subject, subject_id=subject_id,
                   from_status=from_status, to_status=to_status, reason=reason, data=data or {}, created_at=at,
                   integration=integration)
@@ -34,6 +39,12 @@ def new_event(*, action, at, shop=None, shop_id=None, actor=None, ticket=None, t
     if ticket_id is not None:
         event.ticket_id = ticket_id
     return event
+
+
+# new_event's positional path writes the fields in this order.
+assert [f.attname for f in Event._meta.concrete_fields] == [
+    "id", "ticket_id", "shop_id", "subject", "subject_id", "actor_id", "integration_id", "action", "from_status",
+    "to_status", "reason", "data", "created_at"], "Event's fields changed: new_event builds them in order"
 
 
 def record_event(*, shop, action, at, actor=None, ticket=None, subject="", subject_id=None, from_status="",
