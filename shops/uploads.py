@@ -30,6 +30,9 @@ from django.db import models
 from django.http import FileResponse
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 # Magic bytes → (canonical extension, content type).
 SIGNATURES = (
@@ -134,12 +137,7 @@ def check_document(upload, *, limits: UploadLimits | None = None) -> CheckedDocu
     return CheckedDocument(ext, content_type, content)
 
 
-# Pillow and pypdf are imported where an upload is checked, not with the
-# models: every process (the daily job's command, each worker) would load them
-# at start, a quarter of a second of Django's start-up (bench/RESULTS.md).
 def _clean_image(data: bytes, ext: str, limits: UploadLimits) -> bytes:
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     unreadable = _("The image could not be read: it is damaged or incomplete.")
     try:
         with Image.open(io.BytesIO(data)) as image:
@@ -165,9 +163,6 @@ def _clean_image(data: bytes, ext: str, limits: UploadLimits) -> bytes:
 
 
 def _clean_pdf(data: bytes) -> bytes:
-    from pypdf import PdfReader
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
-
     unreadable = _("The PDF could not be read: it is damaged, incomplete or not really a PDF.")
     end = data.rfind(b"%%EOF")
     if end < 0:
