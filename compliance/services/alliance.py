@@ -15,7 +15,7 @@ from compliance.exceptions import DomainError, InvalidTransition
 from compliance.rules import alliance_closed_for_good
 from compliance.models import AllianceClosure, AllianceMembership, Event, PolicySettings, Ticket
 from compliance.models.base import copy_rows
-from compliance.notifications import notify, notify_many, portal_url, recipients_of
+from compliance.notifications import notify, notify_many, portal_url, to_tell
 from compliance.selectors.alliance import (  # noqa: F401 (membership_of, materials_rows re-exported)
     alliance_eligibility, counted_closures, materials_rows, membership_of, settlement_materials,
 )
@@ -226,9 +226,9 @@ def _close_many(found: dict[int, tuple[str, str]], now: datetime.datetime, polic
                                      "close_reason": same.pop() if len(same) == 1 else own_reason})
         # The messages say what the memberships now are: read back, not assumed — those of
         # shops with someone to tell.
-        members = recipients_of(m.shop_id for m in memberships)
-        closed = {m.pk: m for m in AllianceMembership.objects.filter(
-            pk__in=[m.pk for m in memberships if m.shop_id in members]).select_related("shop")}
+        told, members = to_tell([(m.pk, m.shop_id) for m in memberships],
+                                AllianceMembership.objects.select_related("shop"))
+        closed = {m.pk: m for m in told}
         notify_many("alliance_closed", [
             (closed[c.membership_id].shop, lambda m=closed[c.membership_id], c=c: {
                 "m": m, "shop": m.shop, "closure": c, "url": _alliance_url(m.shop)})
