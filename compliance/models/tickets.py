@@ -40,7 +40,9 @@ class Ticket(Workflow, models.Model):
     EVENT_SUBJECT = EventSubject.TICKET
 
     number = models.CharField(_("ticket number"), max_length=24, unique=True, editable=False)
-    idempotency_key = models.CharField(max_length=64, unique=True, editable=False)
+    # Unique by a constraint of Meta, not unique=True: on PostgreSQL that adds a second, pattern
+    # (LIKE) index nothing uses, and every index is written at each status change.
+    idempotency_key = models.CharField(max_length=64, editable=False)
     # No index of their own: (shop, issued_at) and (rule, issued_at) lead with them (Meta) — every
     # index is written again when a ticket is issued or changes status (bench/RESULTS.md).
     shop = models.ForeignKey("shops.Shop", models.PROTECT, related_name="tickets", db_index=False,
@@ -92,6 +94,7 @@ class Ticket(Workflow, models.Model):
             models.Index(fields=["rule", "-issued_at"], name="ticket_rule_issued"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="ticket_idempotency_key_unique"),
             models.CheckConstraint(
                 condition=Q(status__in=["issued", "appealing", "revoked", "final"]), name="ticket_status_allowed"
             ),
@@ -390,11 +393,15 @@ class Event(AppendOnlyModel):
     Action = EventAction
     Subject = EventSubject
 
+    # The journal's references are not checked by the database (db_constraint=False): tickets and
+    # shops are never deleted (PROTECT keeps Django from it), every event is written by a service
+    # from the row it holds locked, and the check cost a lookup and a share lock on the shop's and
+    # the ticket's rows for every event at commit — a fifth of the daily job's journal (bench/RESULTS.md).
     ticket = models.ForeignKey(Ticket, models.PROTECT, null=True, blank=True, related_name="events",
-                               verbose_name=_("ticket"))
+                               db_constraint=False, verbose_name=_("ticket"))
     # Empty only for what concerns no shop (a service provider's workflow, SPEC §9).
     shop = models.ForeignKey("shops.Shop", models.PROTECT, null=True, blank=True, related_name="events",
-                             verbose_name=_("shop"))
+                             db_constraint=False, verbose_name=_("shop"))
     # Whose status the event records: each transition writes one event (STYLE §20).
     subject = models.CharField(_("concerning"), max_length=20, choices=EventSubject.choices, blank=True)
     subject_id = models.PositiveBigIntegerField(_("subject ID"), null=True, blank=True)
