@@ -166,7 +166,7 @@ def alliance_recheck(cutoff: datetime.datetime, shops: tuple[int, int] | None = 
         # products alone the planner scans every shop (and, on PostgreSQL,
         # JIT-compiles the query for longer than it then runs).
         lapsed = within(within(lapsed, shops), shops, "shop__alliance__shop_id")
-        for shop_id in lapsed.values_list("shop_id", flat=True).distinct():
+        for shop_id in lapsed.order_by().values_list("shop_id", flat=True).distinct():
             found.setdefault(shop_id, (Cause.BRAND_LAPSED, ""))
     # Another shop of the controller: asked only for controllers that have one (most control a
     # single shop) — the question read every member's own tickets to rule them out: half a
@@ -197,20 +197,23 @@ def _close_many(found: dict[int, tuple[str, str]], now: datetime.datetime, polic
     events in one, their messages and e-mails in one each."""
     with transaction.atomic():
         memberships = list(AllianceMembership.objects.select_for_update(no_key=True)
-                           .filter(shop_id__in=list(found), status=Status.ACTIVE).order_by("id"))
+                           .filter(shop_id__in=list(found), status=Status.ACTIVE).order_by("id")
+                           .values_list("pk", "shop_id"))
         if not memberships:
             return 0
-        counted = dict(AllianceClosure.objects.filter(membership__in=memberships, counted=True, voided_at=None)
+        counted = dict(AllianceClosure.objects.filter(membership__in=[pk for pk, _shop in memberships], counted=True,
+                                                      voided_at=None)
                        .values("membership_id").annotate(n=Count("id")).values_list("membership_id", "n"))
         closures, outcome = [], {}
-        for membership in memberships:
-            cause, reason = found[membership.shop_id]
-            closure = AllianceClosure(membership=membership, shop_id=membership.shop_id, cause=cause,
+        for pk, shop_id in memberships:
+            cause, reason = found[shop_id]
+            closure = AllianceClosure(membership_id=pk, shop_id=shop_id, cause=cause,
                                       counted=cause in AllianceMembership.COUNTED, reason=reason, created_at=now)
             closures.append(closure)
-            total = counted.get(membership.pk, 0) + closure.counted
+            total = counted.get(pk, 0) + closure.counted
             to = Status.CLOSED_FOR_GOOD if alliance_closed_for_good(total, policy.alliance_max_closures) else Status.CLOSED
-            outcome.setdefault((to, cause), []).append((membership, reason or str(closure.get_cause_display())))
+            outcome.setdefault((to, cause), []).append((pk, shop_id,
+                                                        reason or str(closure.get_cause_display())))
         copy_rows(closures)
         # One transition per outcome (status and cause: a handful of UPDATEs,
         # where bulk_update's CASE over every row took longer than the rest).
@@ -218,15 +221,15 @@ def _close_many(found: dict[int, tuple[str, str]], now: datetime.datetime, polic
         own_reason = Subquery(AllianceClosure.objects.filter(membership=OuterRef("pk")).order_by("-id")
                               .values("reason")[:1])
         for (to, cause), group in outcome.items():
-            reasons = {m.pk: reason for m, reason in group}
+            reasons = {pk: reason for pk, _shop, reason in group}
             same = set(reasons.values())
-            transition_many(AllianceMembership, [(m.pk, m.shop_id) for m, _r in group], source=Status.ACTIVE, to=to,
-                            action=Event.Action.ALLIANCE_CLOSED, at=now, reason=reasons.get,
+            transition_many(AllianceMembership, [(pk, shop_id) for pk, shop_id, _r in group], source=Status.ACTIVE,
+                            to=to, action=Event.Action.ALLIANCE_CLOSED, at=now, reason=reasons.get,
                             updates={"closed_at": now, "close_cause": cause,
                                      "close_reason": same.pop() if len(same) == 1 else own_reason})
         # The messages say what the memberships now are: read back, not assumed — those of
         # shops with someone to tell.
-        told, members = to_tell([(m.pk, m.shop_id) for m in memberships],
+        told, members = to_tell(memberships,
                                 AllianceMembership.objects.select_related("shop"))
         closed = {m.pk: m for m in told}
         notify_many("alliance_closed", [
