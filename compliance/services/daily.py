@@ -37,9 +37,9 @@ from shops.models import Shop
 from . import measures as m
 from . import qualifications as quals
 from .alliance import alliance_recheck
-from .events import journal, new_event, transition_many
+from .events import journal, new_event, platform_actor, transition_due
 from .locks import lock_shop
-from .warnings import warnings_expire, warnings_remind
+from .warnings import warnings_closing, warnings_expire, warnings_overdue, warnings_remind
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +61,16 @@ def cutoff_for(day: datetime.date, *, now: datetime.datetime | None = None) -> d
     return min(day_ends(day), now or timezone.now())
 
 
+def suspensions_due(cutoff: datetime.datetime, shops: Shops = None):
+    return within(Measure.objects.filter(kind=Measure.Kind.SUSPEND, status=Measure.Status.ACTIVE,
+                                         ends_at__lte=cutoff), shops)
+
+
 def end_suspensions(cutoff: datetime.datetime, shops: Shops = None) -> int:
     """End suspensions whose time has passed, a shop at a time (few shops a
     day): its due suspensions in one UPDATE, then its status from what is
     still in force (SPEC §6.3)."""
-    due = within(Measure.objects.filter(kind=Measure.Kind.SUSPEND, status=Measure.Status.ACTIVE,
-                                        ends_at__lte=cutoff), shops)
+    due = suspensions_due(cutoff, shops)
     ended = 0
     shop_ids = sorted(set(due.values_list("shop_id", flat=True)))
     for shop_id in shop_ids:
@@ -85,24 +89,33 @@ def end_suspensions(cutoff: datetime.datetime, shops: Shops = None) -> int:
     return ended
 
 
+def tickets_due(cutoff: datetime.datetime, shops: Shops = None):
+    return within(Ticket.objects.filter(status=Ticket.Status.ISSUED, appeal_deadline__lte=cutoff), shops)
+
+
 def finalise_tickets(cutoff: datetime.datetime, shops: Shops = None) -> int:
     """SPEC §6.1: issued tickets whose appeal window closed become final.
-    Batches of ``DAILY_BATCH`` rows: each locks its rows (skipping any a merchant is
-    appealing right now: that ticket is no longer due once the appeal is in,
-    and is picked up by the next run if the appeal fails), updates them in one
-    statement and writes their events in one insert."""
+    Batches of ``DAILY_BATCH`` rows: each claims and updates its rows in one
+    statement (skipping any a merchant is appealing right now: that ticket is
+    no longer due once the appeal is in, and is picked up by the next run if
+    the appeal fails) and writes their events in one insert."""
     total = 0
     reason = _("The appeal window closed.")
-    due = within(Ticket.objects.filter(status=Ticket.Status.ISSUED, appeal_deadline__lte=cutoff), shops)
+    due = tickets_due(cutoff, shops)
     while True:
         with transaction.atomic():
-            rows = list(due.select_for_update(skip_locked=True, no_key=True).order_by("id")
-                        .values_list("id", "shop_id")[:_batch()])
-            if not rows:
-                return total
-            total += transition_many(Ticket, rows, source=Ticket.Status.ISSUED, to=Ticket.Status.FINAL,
-                                     action=Event.Action.TICKET_FINAL, at=cutoff, reason=reason)
+            moved = len(transition_due(Ticket, due, limit=_batch(), source=Ticket.Status.ISSUED,
+                                       to=Ticket.Status.FINAL, action=Event.Action.TICKET_FINAL, at=cutoff,
+                                       reason=reason))
+        total += moved
+        if moved < _batch():
+            return total
         _breathe()
+
+
+def certificates_due(cutoff: datetime.datetime, shops: Shops = None):
+    return within(Qualification.objects.filter(status=Qualification.Status.APPROVED,
+                                               expires_on__lt=shanghai(cutoff).date()), shops)
 
 
 def expire_certificates(cutoff: datetime.datetime, shops: Shops = None) -> int:
@@ -110,26 +123,29 @@ def expire_certificates(cutoff: datetime.datetime, shops: Shops = None) -> int:
     the Shanghai midnight after it, and each gets its rectification notice in
     the same transaction. One UPDATE per batch and expiry day (a daily run
     has one such day; a run for a later date catches up with each)."""
-    today = shanghai(cutoff).date()
-    due = within(Qualification.objects.filter(status=Qualification.Status.APPROVED, expires_on__lt=today), shops)
+    due = certificates_due(cutoff, shops)
     total = 0
-    for expires_on in sorted(set(due.values_list("expires_on", flat=True))):
+    for expires_on in list(due.order_by("expires_on").values_list("expires_on", flat=True).distinct()):
         at = day_ends(expires_on)
         while True:
             with transaction.atomic():
-                rows = list(due.filter(expires_on=expires_on).select_for_update(skip_locked=True, no_key=True)
-                            .order_by("id").values_list("id", "shop_id")[:_batch()])
-                if not rows:
-                    break
-                ids = [pk for pk, _shop in rows]
-                transition_many(Qualification, rows, source=Qualification.Status.APPROVED,
-                                to=Qualification.Status.EXPIRED, action=Event.Action.QUALIFICATION_LAPSED, at=at,
-                                data=lambda pk: {"qualification": pk}, updates={"lapsed_at": at})
-                notify_notices_opened(quals.open_notices(ids))
-                quals.gaps_refresh(shop_ids={shop_id for _pk, shop_id in rows}, now=at)
-                total += len(rows)
+                rows = transition_due(Qualification, due.filter(expires_on=expires_on), limit=_batch(),
+                                      source=Qualification.Status.APPROVED, to=Qualification.Status.EXPIRED,
+                                      action=Event.Action.QUALIFICATION_LAPSED, at=at,
+                                      data=lambda pk: {"qualification": pk}, updates={"lapsed_at": at})
+                if rows:
+                    notify_notices_opened(quals.open_notices([pk for pk, _shop in rows]))
+                    quals.gaps_refresh(shop_ids={shop_id for _pk, shop_id in rows}, now=at)
+            total += len(rows)
+            if len(rows) < _batch():
+                break
             _breathe()
     return total
+
+
+def notices_due(cutoff: datetime.datetime, shops: Shops = None):
+    return within(RectificationNotice.objects.filter(status=RectificationNotice.Status.OPEN, deadline__lt=cutoff),
+                  shops)
 
 
 def ticket_overdue_notices(cutoff: datetime.datetime, shops: Shops = None) -> int:
@@ -137,11 +153,11 @@ def ticket_overdue_notices(cutoff: datetime.datetime, shops: Shops = None) -> in
     a ticket. A notice at a time, each in its own transaction (a ticket is a
     workflow with its own locks); one that cannot be issued is logged and left
     open for the next run."""
-    due = within(RectificationNotice.objects.filter(status=RectificationNotice.Status.OPEN, deadline__lt=cutoff), shops)
-    issued, shops = 0, set()
+    due = notices_due(cutoff, shops)
+    issued, shops, actor = 0, set(), platform_actor()
     for notice_id, shop_id in list(due.order_by("deadline", "id").values_list("id", "shop_id")):
         try:
-            if quals.notice_ticket(notice_id):
+            if quals.notice_ticket(notice_id, shop_id=shop_id, actor=actor):
                 issued += 1
                 shops.add(shop_id)
         except DomainError as exc:
@@ -177,14 +193,18 @@ def refresh_qualification_gaps(cutoff: datetime.datetime, shops: Shops = None) -
     return opened
 
 
+def certificate_reminders_due(cutoff: datetime.datetime, shops: Shops = None):
+    today = shanghai(cutoff).date()
+    window = PolicySettings.load().certificate_warning_days
+    return within(Qualification.objects.filter(
+        status=Qualification.Status.APPROVED, expiry_reminded_at=None, expires_on__gte=today,
+        expires_on__lte=today + datetime.timedelta(days=window)), shops)
+
+
 def certificate_reminders(cutoff: datetime.datetime, shops: Shops = None) -> int:
     """SPEC §10: remind the merchant once of each approved certificate that
     expires within the policy's warning window; one e-mail per shop."""
-    today = shanghai(cutoff).date()
-    window = PolicySettings.load().certificate_warning_days
-    due = within(Qualification.objects.filter(
-        status=Qualification.Status.APPROVED, expiry_reminded_at=None, expires_on__gte=today,
-        expires_on__lte=today + datetime.timedelta(days=window)), shops)
+    due = certificate_reminders_due(cutoff, shops)
     with transaction.atomic():
         rows = list(due.select_for_update(skip_locked=True, no_key=True).values_list("pk", "shop_id"))
         Qualification.objects.filter(pk__in=[pk for pk, _shop in rows]).update(expiry_reminded_at=cutoff)
@@ -194,17 +214,21 @@ def certificate_reminders(cutoff: datetime.datetime, shops: Shops = None) -> int
     return len(rows)
 
 
+def appeal_reminders_due(cutoff: datetime.datetime, shops: Shops = None):
+    return within(Ticket.objects.filter(status=Ticket.Status.ISSUED, appeal_deadline__gt=cutoff,
+                                        appeal_deadline__lte=cutoff + datetime.timedelta(days=1),
+                                        appeal_reminded_at=None), shops)
+
+
 def appeal_reminders(cutoff: datetime.datetime, shops: Shops = None) -> int:
     """SPEC §10: remind the merchant, once, of each ticket they can still
     appeal whose window closes on the next Shanghai day. The selection is the
     (status, appeal_deadline) index; each reminded ticket is marked."""
-    due = within(Ticket.objects.filter(status=Ticket.Status.ISSUED, appeal_deadline__gt=cutoff,
-                                       appeal_deadline__lte=cutoff + datetime.timedelta(days=1),
-                                       appeal_reminded_at=None), shops)
+    due = appeal_reminders_due(cutoff, shops)
     reminded = 0
     while True:
         with transaction.atomic():
-            rows = list(due.select_for_update(skip_locked=True, no_key=True).order_by("id")
+            rows = list(due.select_for_update(skip_locked=True, no_key=True).order_by()
                         .values_list("pk", "shop_id")[:_batch()])
             if not rows:
                 return reminded
@@ -231,6 +255,21 @@ STEPS = [
     ("expire_warnings", warnings_expire),
     ("warning_reminders", warnings_remind),
 ]
+# What each step changes, as it selects it (``due(cutoff, shops)``): when
+# nothing is due in any shop — one indexed EXISTS as the stage is queued —
+# the step's shards are not queued at all (most steps of a second run for a
+# date, and of quiet days). The alliance re-check and the missing-certificate
+# sweep look at every member or changed shop: they always run.
+DUE = {
+    "expire_certificates": certificates_due,
+    "ticket_overdue_notices": notices_due,
+    "end_suspensions": suspensions_due,
+    "finalise_tickets": tickets_due,
+    "appeal_reminders": appeal_reminders_due,
+    "certificate_reminders": certificate_reminders_due,
+    "expire_warnings": warnings_overdue,
+    "warning_reminders": warnings_closing,
+}
 
 # A run goes stage by stage; the steps of a stage run side by side, as they
 # touch rows no other step of it touches or reads: tickets whose appeal
@@ -274,23 +313,39 @@ def _ranges(run: DailyRun) -> list[tuple[int, int]]:
     (shops opened since the run started belong to it)."""
     count = run.shards
     width = math.ceil((run.shop_max + 1) / count)
-    return [(k * width, (k + 1) * width if k < count - 1 else 2 ** 62) for k in range(count)]
+    return [(k * width, (k + 1) * width if k < count - 1 else OPEN_END) for k in range(count)]
+
+
+OPEN_END = 2 ** 62  # the last shard's upper bound: beyond any shop ID
 
 
 def _enqueue_stage(run: DailyRun, stage: int) -> None:
-    """Every shard of every step of ``stage``, in the stage's order (first
-    queued, first run)."""
+    """Every shard of every step of ``stage`` that has something due, in the
+    stage's order (first queued, first run). A step with nothing due gets
+    one shard row, finished, with no task (``DUE``); a stage with nothing
+    due at all is passed over for the next, and a run whose remaining stages
+    have nothing due ends here."""
     # cycle: the tasks module runs this one's shards.
     from compliance.tasks import daily_shard
 
-    positions = _STAGE_POSITIONS[stage]
-    shards = DailyShard.objects.bulk_create([
-        DailyShard(run=run, position=position, step=STEPS[position][0], shard=k, lo=lo, hi=hi)
-        for position in positions for k, (lo, hi) in enumerate(_ranges(run))])
-    for shard in shards:
-        shard.task_id = daily_shard.enqueue(shard.pk).id
-    DailyShard.objects.bulk_update(shards, ["task_id"])
-    DailyRun.objects.filter(pk=run.pk).update(step=positions[0])
+    for stage in range(stage, len(STAGES)):
+        positions = _STAGE_POSITIONS[stage]
+        idle = {position for position in positions
+                if STEPS[position][0] in DUE and not DUE[STEPS[position][0]](run.cutoff, None).exists()}
+        now = timezone.now()
+        DailyShard.objects.bulk_create([
+            DailyShard(run=run, position=position, step=STEPS[position][0], shard=0, lo=0, hi=OPEN_END, count=0,
+                       seconds=0.0, finished_at=now) for position in positions if position in idle])
+        shards = DailyShard.objects.bulk_create([
+            DailyShard(run=run, position=position, step=STEPS[position][0], shard=k, lo=lo, hi=hi)
+            for position in positions if position not in idle for k, (lo, hi) in enumerate(_ranges(run))])
+        if shards:
+            for shard in shards:
+                shard.task_id = daily_shard.enqueue(shard.pk).id
+            DailyShard.objects.bulk_update(shards, ["task_id"])
+            DailyRun.objects.filter(pk=run.pk).update(step=positions[0])
+            return
+    DailyRun.objects.filter(pk=run.pk).update(step=_STAGE_POSITIONS[-1][0], finished_at=timezone.now())
 
 
 def run_shard(shard_id: int) -> int | None:
@@ -322,12 +377,15 @@ def run_shard(shard_id: int) -> int | None:
 
 def daily_summary(run: DailyRun) -> list[tuple[str, int, int, int, float]]:
     """Each step of ``run`` begun so far: (name, rows changed, shards
-    finished, shards, seconds of work summed over its shards)."""
+    finished, shards, seconds of work summed over its shards); shards 0 for
+    a step with nothing due, which was not run (``DUE``)."""
     steps: dict[int, list] = {}
-    for position, name, count, seconds, finished in (DailyShard.objects.filter(run=run).order_by("position", "shard")
-                                                     .values_list("position", "step", "count", "seconds",
-                                                                  "finished_at")):
+    for position, name, count, seconds, finished, task in (
+            DailyShard.objects.filter(run=run).order_by("position", "shard")
+            .values_list("position", "step", "count", "seconds", "finished_at", "task_id")):
         row = steps.setdefault(position, [name, 0, 0, 0, 0.0])
+        if task is None and finished is not None:
+            continue  # nothing was due
         row[3] += 1
         if finished is not None:
             row[1] += count or 0

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from compliance.exceptions import InvalidTransition
 from compliance.models import Event
-from compliance.models.base import copy_rows
+from compliance.models.base import copy_rows, update_returning
 from compliance.wording import PLATFORM_USERNAME
 
 from . import outbound
@@ -96,21 +96,47 @@ def transition_many(model, rows, *, source, to, action, at, reason="", data=None
     ``source`` move to ``to`` in one UPDATE and get their events in one
     insert. ``data(pk)`` gives each event's details; ``reason`` is text or,
     per row, ``reason(pk)``."""
-    if str(action) not in model.TRANSITIONS.get((str(source), str(to)), ()):
-        raise InvalidTransition(_("%(what)s cannot go from %(from)s to %(to)s.") % {
-            "what": model._meta.verbose_name, "from": source, "to": to})
+    _declared(model, source, to, action)
     rows = list(rows)
     if not rows:
         return 0
     changed = model.objects.filter(pk__in=[pk for pk, _shop in rows], status=source).update(
         status=to, **(updates or {}))
+    _journal_moved(model, rows, source=source, to=to, action=action, at=at, reason=reason, data=data)
+    return changed
+
+
+def transition_due(model, due, *, limit, source, to, action, at, reason="", data=None, updates=None) -> list:
+    """``transition_many`` for the rows a daily step claims as it moves them:
+    up to ``limit`` rows of ``due`` (a queryset of ``model``) that nobody
+    else holds locked (a merchant appealing that ticket right now: it is no
+    longer due once the appeal is in) move from ``source`` to ``to`` in one
+    ``UPDATE … RETURNING``, and get their events in one insert, in the
+    caller's transaction. Returns the ``(pk, shop_id)`` of
+    the rows moved: fewer than ``limit``, and nothing is left to claim."""
+    _declared(model, source, to, action)
+    # In no order: ordered by key, the planner walked the primary key past every row not due
+    # (0.2 s a batch at a million tickets) instead of the index that finds the due ones.
+    claim = due.select_for_update(skip_locked=True, no_key=True).order_by().values("pk")
+    rows = sorted(update_returning(model.objects.filter(pk__in=claim[:limit], status=source),
+                                   {"status": to, **(updates or {})}, ["pk", "shop_id"]))
+    _journal_moved(model, rows, source=source, to=to, action=action, at=at, reason=reason, data=data)
+    return rows
+
+
+def _declared(model, source, to, action) -> None:
+    if str(action) not in model.TRANSITIONS.get((str(source), str(to)), ()):
+        raise InvalidTransition(_("%(what)s cannot go from %(from)s to %(to)s.") % {
+            "what": model._meta.verbose_name, "from": source, "to": to})
+
+
+def _journal_moved(model, rows, *, source, to, action, at, reason, data) -> None:
     journal([
         new_event(shop_id=shop_id, action=action, at=at, subject=model.EVENT_SUBJECT, subject_id=pk,
                   ticket_id=pk if model.EVENT_SUBJECT == Event.Subject.TICKET else None,
                   from_status=str(source), to_status=str(to), reason=reason(pk) if callable(reason) else reason,
                   data=data(pk) if data else None)
         for pk, shop_id in rows])
-    return changed
 
 
 def new_number(prefix: str, day, *, random_bytes: int = 4) -> str:

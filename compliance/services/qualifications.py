@@ -315,13 +315,15 @@ def notice_text(notice: RectificationNotice) -> str:
                                  "deadline": shanghai(notice.deadline).strftime("%Y-%m-%d %H:%M")}
 
 
-def notice_ticket(notice_id: int) -> Ticket | None:
+def notice_ticket(notice_id: int, *, shop_id: int | None = None, actor=None) -> Ticket | None:
     """The deadline passed without a replacement: issue the SPEC §4 ticket as
     the platform and delist what the certificate covered. Issued at the moment
     the deadline passed, so that running the job day by day or for a later day
     at once gives the same tickets. The caller refreshes the shops' gaps
-    (once for all the notices it handles)."""
-    shop_id = RectificationNotice.objects.values_list("shop_id", flat=True).get(pk=notice_id)
+    (once for all the notices it handles); one handling many may give each
+    notice's shop and the platform's account (``platform_actor``), read once."""
+    if shop_id is None:
+        shop_id = RectificationNotice.objects.values_list("shop_id", flat=True).get(pk=notice_id)
     with transaction.atomic():
         shop = lock_shop(shop_id)
         notice = RectificationNotice.objects.select_for_update(of=("self",), no_key=True).select_related(
@@ -338,7 +340,7 @@ def notice_ticket(notice_id: int) -> Ticket | None:
                                 "%(deadline)s.") % {"type": q.qualification_type, "number": q.number,
                                                     "cause": notice.get_cause_display().lower(),
                                                     "deadline": shanghai(notice.deadline).strftime("%Y-%m-%d %H:%M")}
-            ticket = ticket_issue(shop=shop, tier=tier, actor=platform_actor(), products=covered_products(q),
+            ticket = ticket_issue(shop=shop, tier=tier, actor=actor or platform_actor(), products=covered_products(q),
                                   description=description, occurred_at=notice.deadline, require_products=False,
                                   idempotency_key=f"rectification-{notice.pk}", now=at)
         notice.closed_at, notice.ticket = at, ticket

@@ -332,19 +332,22 @@ def warnings_decide_many(*, warnings, actor, confirm: bool, reason: str = "",
 EXPIRE_BATCH = 2000
 
 
+def warnings_overdue(cutoff: datetime.datetime, shops: tuple[int, int] | None = None):
+    """Open warnings past their deadline (``warnings_expire``'s selection)."""
+    return within(ViolationWarning.objects.filter(status=ViolationWarning.Status.OPEN, deadline__lt=cutoff), shops)
+
+
 def warnings_expire(cutoff: datetime.datetime, shops: tuple[int, int] | None = None) -> int:
     """Open warnings past their deadline await the reviewer as not answered.
     Batches of rows locked inside their transaction, skipping any a reviewer
     is deciding right now (the decision moves it on; a rolled-back one is
     found by the next run), so an "expired" event is written only for a
     warning this run changed."""
-    due = within(ViolationWarning.objects.filter(status=ViolationWarning.Status.OPEN, deadline__lt=cutoff), shops)
-    if not due.exists():  # most days: one indexed probe, no transaction
-        return 0
+    due = warnings_overdue(cutoff, shops)
     total = 0
     while True:
         with transaction.atomic():
-            rows = list(due.select_for_update(skip_locked=True, no_key=True).order_by("id")
+            rows = list(due.select_for_update(skip_locked=True, no_key=True).order_by()
                         .values_list("pk", "shop_id", "number")[:EXPIRE_BATCH])
             if not rows:
                 return total
@@ -355,13 +358,19 @@ def warnings_expire(cutoff: datetime.datetime, shops: tuple[int, int] | None = N
                                      data=lambda pk: {"warning": numbers[pk]})
 
 
+def warnings_closing(cutoff: datetime.datetime, shops: tuple[int, int] | None = None):
+    """Open warnings not yet reminded of whose time to answer ends within a
+    day of the cut-off (``warnings_remind``'s selection)."""
+    return within(ViolationWarning.objects.filter(
+        status=ViolationWarning.Status.OPEN, reminded_at=None, deadline__gte=cutoff,
+        deadline__lt=cutoff + datetime.timedelta(days=1)), shops)
+
+
 def warnings_remind(cutoff: datetime.datetime, shops: tuple[int, int] | None = None) -> int:
     """Open warnings whose time to answer ends within a day of the cut-off:
     one message per shop, once per warning (the rows are locked and marked
     in the transaction that writes the messages)."""
-    due = within(ViolationWarning.objects.filter(
-        status=ViolationWarning.Status.OPEN, reminded_at=None, deadline__gte=cutoff,
-        deadline__lt=cutoff + datetime.timedelta(days=1)), shops)
+    due = warnings_closing(cutoff, shops)
     with transaction.atomic():
         rows = list(due.select_for_update(skip_locked=True, no_key=True).values_list("pk", "shop_id"))
         if not rows:

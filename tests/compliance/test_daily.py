@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from compliance.models import Event, Ticket
+from compliance.models import DailyRun, DailyShard, Event, Ticket
 from shops.models import Shop
 from tests.worker import run_daily
 from tests.factories import fund, issue, make_product, make_shop
@@ -36,8 +36,13 @@ def test_daily_ends_suspensions_and_finalises_tickets_once(reviewer):
     events = Event.objects.count()
 
     out = run("2026-11-08")  # the same date again changes nothing
-    assert "end_suspensions: 0" in out and "finalise_tickets: 0" in out
+    assert "end_suspensions: 0 (nothing due)" in out and "finalise_tickets: 0 (nothing due)" in out
     assert Event.objects.count() == events
+    # Only the checks that read every member or changed shop were queued; the others found nothing due.
+    again = DailyRun.objects.latest("started_at")
+    assert set(DailyShard.objects.filter(run=again, task_id__isnull=False).values_list("step", flat=True)) == {
+        "recheck_alliance", "refresh_qualification_gaps"}
+    assert again.finished_at is not None
 
 
 @pytest.mark.parametrize("hour", [0, 18, 23])
@@ -93,7 +98,7 @@ def test_daily_cost_grows_with_the_rows_that_change(reviewer, django_assert_max_
         counts.append(len(queries))
     # Per step: its task claimed and marked (3), its shard read and marked, the next step's shard and
     # task written (7), and the step's own statements: 12 for the tickets' steps, one for each step
-    # with nothing due, the queue's check and the alliance re-check a few (the selections); the relay
+    # with nothing due (its probe as its stage is queued: no shard runs), the queue's check and the alliance re-check a few (the selections); the relay
     # publishing the day's events (SPEC §13) about a dozen, whatever their number.
     assert counts[0] == counts[1] <= 225, counts
     assert Ticket.objects.filter(status=Ticket.Status.FINAL).count() == 36
@@ -132,10 +137,12 @@ def test_the_command_says_when_no_worker_ran_the_run_and_when_a_shard_failed(mon
     out = StringIO()
     with pytest.raises(CommandError, match="not finished after 0 s: are workers running"):
         call_command("compliance_daily", "--date", "2026-11-20", "--timeout", "0.3", stdout=out)
-    assert "expire_certificates: 0 (0.0 s of work in 0/" in out.getvalue()  # nobody ran it
+    # The steps with nothing due were passed over; the first queued one is nobody's yet.
+    assert "expire_certificates: 0 (nothing due)\n" in out.getvalue()
+    assert "recheck_alliance: 0 (0.0 s of work in 0/" in out.getvalue()
 
     run_ = DailyRun.objects.get()
-    shard = DailyShard.objects.filter(run=run_).first()
+    shard = DailyShard.objects.filter(run=run_, task_id__isnull=False).first()
     DBTaskResult.objects.filter(pk=shard.task_id).update(
         status="FAILED", exception_class_path="builtins.RuntimeError", traceback="Traceback: boom")
     monkeypatch.setattr(command, "daily_start", lambda day, shards=None: run_)  # wait for that run again

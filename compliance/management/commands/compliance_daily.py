@@ -17,8 +17,8 @@ def parse_date(value: str) -> datetime.date:
 
 
 def summary_lines(run: DailyRun) -> list[str]:
-    return [f"  {name}: {count} ({seconds:.1f} s of work in {done}/{shards} shards)"
-            for name, count, done, shards, seconds in daily_summary(run)]
+    return [f"  {name}: {count} ({seconds:.1f} s of work in {done}/{shards} shards)" if shards
+            else f"  {name}: 0 (nothing due)" for name, count, done, shards, seconds in daily_summary(run)]
 
 
 class Command(BaseCommand):
