@@ -134,7 +134,10 @@ def expire_certificates(cutoff: datetime.datetime, shops: Shops = None) -> int:
                                       action=Event.Action.QUALIFICATION_LAPSED, at=at,
                                       data=lambda pk: {"qualification": pk}, updates={"lapsed_at": at})
                 if rows:
-                    notify_notices_opened(quals.open_notices([pk for pk, _shop in rows]))
+                    opened = [(n.pk, n.shop_id) for n in quals.open_notices([pk for pk, _shop in rows])]
+                    told, members = to_tell(opened, RectificationNotice.objects.select_related(
+                        "qualification__qualification_type", "qualification__shop").order_by("pk"))
+                    notify_notices_opened(told, recipients=members)
                     quals.gaps_refresh(shop_ids={shop_id for _pk, shop_id in rows}, now=at)
             total += len(rows)
             if len(rows) < _batch():

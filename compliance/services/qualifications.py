@@ -284,9 +284,12 @@ def open_notices(qualification_ids, *, now=None) -> list[RectificationNotice]:
     days = PolicySettings.load().rectification_days
     lapsed = list(
         Qualification.objects.filter(pk__in=list(qualification_ids), status__in=Qualification.LAPSED,
-                                     event_ticket=None, notice=None, shop__status__in=Shop.TRADING)
-        .select_related("qualification_type", "shop").order_by("pk")
+                                     event_ticket=None, notice=None, shop__status__in=Shop.TRADING).order_by("pk")
     )
+    # The few types, read once (the daily job opens thousands of notices of a handful of types).
+    types = QualificationType.objects.in_bulk({q.qualification_type_id for q in lapsed})
+    for q in lapsed:
+        q.qualification_type = types[q.qualification_type_id]
     notices = RectificationNotice.objects.bulk_create([
         RectificationNotice(qualification=q, shop_id=q.shop_id, cause=q.status, opened_at=q.lapsed_at,
                             deadline=whole_day_deadline(q.lapsed_at, days))
@@ -311,7 +314,7 @@ def notice_text(notice: RectificationNotice) -> str:
         return _("%(type)s %(number)s is %(cause)s. Submit a valid replacement before %(deadline)s, or a ticket "
                  "under “failure to submit qualification materials” follows and the products it covers are "
                  "delisted.") % {"type": q.qualification_type, "number": q.number,
-                                 "cause": notice.get_cause_display().lower(),
+                                 "cause": str(Qualification.Status(notice.cause).label).lower(),
                                  "deadline": shanghai(notice.deadline).strftime("%Y-%m-%d %H:%M")}
 
 
