@@ -154,9 +154,12 @@ def alliance_recheck(cutoff: datetime.datetime, shops: tuple[int, int] | None = 
     bulk (``_close_many``)."""
     policy = PolicySettings.load()
     active = within(AllianceMembership.objects.filter(status=Status.ACTIVE), shops)
+    # The members' shops, asked from the shops' side: the shard's range then bounds the shops
+    # read (on the memberships alone, the planner read every shop of the platform, each shard).
+    members = within(Shop.objects.filter(alliance__status=Status.ACTIVE), shops, "id")
     found: dict[int, tuple[str, str]] = {}
-    low = active.filter(Q(shop__experience_score__lte=policy.alliance_min_score) | Q(shop__experience_score=None))
-    for shop_id, score in low.values_list("shop_id", "shop__experience_score"):
+    low = members.filter(Q(experience_score__lte=policy.alliance_min_score) | Q(experience_score=None))
+    for shop_id, score in low.order_by().values_list("id", "experience_score"):
         found.setdefault(shop_id, (Cause.SCORE, _("Experience score %(score)s; it must be more than %(min)s.") % {
             "score": score if score is not None else "—", "min": policy.alliance_min_score}))
     brand_rows = [r for r in active_requirements() if r.per_brand and r.shop_type]
@@ -171,7 +174,7 @@ def alliance_recheck(cutoff: datetime.datetime, shops: tuple[int, int] | None = 
     # Another shop of the controller: asked only for controllers that have one (most control a
     # single shop) — the question read every member's own tickets to rule them out: half a
     # second a run at a million tickets, with nothing to close as well (bench/RESULTS.md).
-    several = controllers_with_several_shops(active.values("shop__controller"))
+    several = controllers_with_several_shops(members.values("controller"))
     if several:
         serious = Ticket.objects.live().filter(
             rule__alliance_serious=True, shop__controller=OuterRef("shop__controller"),

@@ -157,10 +157,10 @@ def ticket_overdue_notices(cutoff: datetime.datetime, shops: Shops = None) -> in
     workflow with its own locks); one that cannot be issued is logged and left
     open for the next run."""
     due = notices_due(cutoff, shops)
-    issued, shops, actor = 0, set(), platform_actor()
+    issued, shops, actor, memo = 0, set(), platform_actor(), {}
     for notice_id, shop_id in list(due.order_by("deadline", "id").values_list("id", "shop_id")):
         try:
-            if quals.notice_ticket(notice_id, shop_id=shop_id, actor=actor):
+            if quals.notice_ticket(notice_id, shop_id=shop_id, actor=actor, memo=memo):
                 issued += 1
                 shops.add(shop_id)
         except DomainError as exc:

@@ -318,13 +318,14 @@ def notice_text(notice: RectificationNotice) -> str:
                                  "deadline": shanghai(notice.deadline).strftime("%Y-%m-%d %H:%M")}
 
 
-def notice_ticket(notice_id: int, *, shop_id: int | None = None, actor=None) -> Ticket | None:
+def notice_ticket(notice_id: int, *, shop_id: int | None = None, actor=None, memo: dict | None = None) -> Ticket | None:
     """The deadline passed without a replacement: issue the SPEC §4 ticket as
     the platform and delist what the certificate covered. Issued at the moment
     the deadline passed, so that running the job day by day or for a later day
     at once gives the same tickets. The caller refreshes the shops' gaps
     (once for all the notices it handles); one handling many may give each
-    notice's shop and the platform's account (``platform_actor``), read once."""
+    notice's shop, the platform's account (``platform_actor``), read once,
+    and a ``memo`` for ``qualification_tier`` kept across them."""
     if shop_id is None:
         shop_id = RectificationNotice.objects.values_list("shop_id", flat=True).get(pk=notice_id)
     with transaction.atomic():
@@ -337,7 +338,7 @@ def notice_ticket(notice_id: int, *, shop_id: int | None = None, actor=None) -> 
         q = notice.qualification
         ticket = None
         if shop.is_trading:
-            tier = qualification_tier(shop=shop, kinds=[q.kind], at=at)
+            tier = qualification_tier(shop=shop, kinds=[q.kind], at=at, memo=memo)
             with translation.override(settings.LANGUAGE_CODE):
                 description = _("Rectification notice for %(type)s %(number)s (%(cause)s) was not answered by "
                                 "%(deadline)s.") % {"type": q.qualification_type, "number": q.number,
