@@ -243,20 +243,20 @@ def appeal_reminders(cutoff: datetime.datetime, shops: Shops = None) -> int:
 
 
 # SPEC §10's order; later issues add theirs in place. The missing-certificate
-# sweep (not one of §10's steps) comes once the day's tickets have delisted
-# products and suspensions have ended: it sees the shops and products as the
-# day leaves them.
+# sweep (not one of §10's steps) comes last, once the day's tickets have
+# delisted products and suspensions have ended: it sees the shops and
+# products as the day leaves them.
 STEPS = [
     ("expire_certificates", expire_certificates),
     ("ticket_overdue_notices", ticket_overdue_notices),
     ("end_suspensions", end_suspensions),
     ("recheck_alliance", alliance_recheck),
     ("finalise_tickets", finalise_tickets),
-    ("refresh_qualification_gaps", refresh_qualification_gaps),
     ("appeal_reminders", appeal_reminders),
     ("certificate_reminders", certificate_reminders),
     ("expire_warnings", warnings_expire),
     ("warning_reminders", warnings_remind),
+    ("refresh_qualification_gaps", refresh_qualification_gaps),
 ]
 # What each step changes, as it selects it (``due(cutoff, shops)``): when
 # nothing is due in any shop — one indexed EXISTS as the stage is queued —
@@ -274,21 +274,24 @@ DUE = {
     "warning_reminders": warnings_closing,
 }
 
-# A run goes stage by stage; the steps of a stage run side by side, as they
-# touch rows no other step of it touches or reads: tickets whose appeal
-# window closed (finalise) or closes tomorrow (reminder), the queue of
-# products lacking a certificate (which reads products, shops and
-# certificates, none of which the others change), certificates that expire
-# later, warnings whose deadline passed (expire) or is tomorrow (reminder).
-# Every other step waits for the one before it: a notice that lapsed is
-# ticketed after the expiry that opened it, the alliance re-check counts
-# those tickets, and so on. Fewer barriers keep every worker busy
-# (bench/RESULTS.md, "Background work").
+# A run goes stage by stage; the steps of a stage run side by side, as none
+# changes what another of it reads or decides on: ending a suspension (a
+# shop's measures and status), the alliance re-check (scores, brand
+# certificates, the tickets in force — a final ticket is in force as an
+# issued one is), finalising (issued tickets whose window closed), the
+# reminders (tickets whose window closes tomorrow, certificates that expire
+# later, warnings). Each of them gives the same result in any order, so the
+# order SPEC §10 lists them in holds. The other steps wait for the one before
+# them: a notice that lapsed is ticketed after the expiry that opened it; the
+# alliance re-check counts those tickets; the missing-certificate sweep comes
+# after everything that delists products or ends suspensions. Fewer barriers
+# keep every worker busy (bench/RESULTS.md, "Background work").
 # Within a stage the steps are queued largest first, so that the small ones
 # fill the last gaps instead of one large shard running alone at the end.
-STAGES = [("expire_certificates",), ("ticket_overdue_notices",), ("end_suspensions",), ("recheck_alliance",),
-          ("finalise_tickets", "warning_reminders", "certificate_reminders", "refresh_qualification_gaps",
-           "appeal_reminders", "expire_warnings")]
+STAGES = [("expire_certificates",), ("ticket_overdue_notices",),
+          ("finalise_tickets", "recheck_alliance", "warning_reminders", "end_suspensions", "certificate_reminders",
+           "appeal_reminders", "expire_warnings"),
+          ("refresh_qualification_gaps",)]
 _POSITION = {name: position for position, (name, _step) in enumerate(STEPS)}
 _STAGE_POSITIONS = [[_POSITION[name] for name in stage] for stage in STAGES]
 assert sorted(sum(_STAGE_POSITIONS, [])) == list(range(len(STEPS))) and all(
