@@ -27,12 +27,15 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
-from compliance.selectors.tasks import priority_waiting, task_waiting
+from compliance.selectors.tasks import daily_run_under_way, priority_waiting, task_waiting
 
 # The priority of work someone waits for (compliance.tasks: the daily run's
 # shards, a user's job): it goes before e-mail, the relay and webhooks, and a
 # task draining one of those makes way for it after the batch in hand.
 WAITED_FOR = 10
+
+# While the day's run is under way a queue's batch is this many times smaller (Share).
+SMALL_BATCH_DIVISOR = 10
 
 # Set in a worker process when it is asked to stop (compliance.worker): the
 # task running finishes its batch and returns; what is left waits for the
@@ -98,6 +101,10 @@ class Share:
             return 0
         if self.done and (time.monotonic() >= self._until or stopping.is_set() or priority_waiting(WAITED_FOR)):
             return 0  # a batch at least: every task moves the queue on
+        if daily_run_under_way():
+            # A worker between two stages of the day's run takes a tenth of a batch at a time, so
+            # that it is back for the next stage's shards within a small batch (bench/RESULTS.md).
+            batch = max(1, batch // SMALL_BATCH_DIVISOR)
         return min(batch, self.limit - self.done)
 
     def took(self, count: int, asked: int | None = None) -> None:

@@ -1,8 +1,12 @@
 """The task queue, read where work is queued (STYLE §21: coalesced wake-ups)."""
 
+import datetime
+
 from django.db import connections, router
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
+
+from compliance.models import DailyRun
 
 
 def task_waiting(task_path: str) -> bool:
@@ -18,6 +22,18 @@ def priority_waiting(priority: int) -> bool:
     the same index, read in its own order (priority first). A task draining
     e-mail, the relay or webhooks asks after each batch (queueing.Share)."""
     return _ready("priority >= %s", priority)
+
+
+# A run not finished this long after it started is no longer followed (no
+# worker ran it, or its command gave up): the queues stop making way for it.
+RUN_FOLLOWED = datetime.timedelta(hours=1)
+
+
+def daily_run_under_way() -> bool:
+    """Whether a run of the daily job is under way: each of its stages ends
+    by queueing the next, which a worker taking e-mail or the relay in the
+    meantime would hold up for as long as its batch (queueing.Share)."""
+    return DailyRun.objects.filter(finished_at=None, started_at__gte=timezone.now() - RUN_FOLLOWED).exists()
 
 
 def _ready(condition: str, value) -> bool:
