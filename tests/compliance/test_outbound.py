@@ -12,7 +12,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from compliance import webhooks
+from compliance import queueing, webhooks
 from compliance.models import (
     Event, OutboundEvent, OutboxEmail, PolicySettings, Publication, WebhookDelivery, WebhookSubscription,
 )
@@ -133,6 +133,29 @@ def test_the_relay_makes_way_for_the_daily_run_after_a_batch_and_then_goes_on(re
     assert relays.count() == 1
     DBTaskResult.objects.filter(task_path=daily_shard.module_path).delete()
     assert outbound.publish_all(render) == 1 and not Publication.objects.filter(published_at=None).exists()
+
+
+def test_while_the_daily_run_is_under_way_the_relay_takes_a_tenth_of_a_batch_at_a_time(reviewer, monkeypatch):
+    """Between two stages of the day's run (its next shards not queued yet), a
+    worker that took the relay takes small batches, so that it is back for the
+    next stage soon after it is queued (queueing.Share); once the run is over,
+    whole batches again."""
+    from compliance.api.events import render
+    from compliance.models import DailyRun
+    from compliance.services import outbound
+
+    monkeypatch.setattr(outbound, "BATCH", 20)
+    for _ in range(3):
+        shop, product = funded_shop_with_product()
+        issue(shop, "false_advertising", "general", reviewer, products=[product])
+    waiting = Publication.objects.filter(published_at=None)
+    assert waiting.count() == 3
+    run = DailyRun.objects.create(day=timezone.localdate(), cutoff=timezone.now(), shards=1, shop_max=1,
+                                  started_at=timezone.now())
+    assert outbound.publish(render, limit=queueing.Share(20).take(outbound.BATCH)) == 2  # 20 // 10
+    DailyRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+    assert queueing.Share(20).take(outbound.BATCH) == 20
+    assert outbound.publish_all(render) == 1 and not waiting.exists()
 
 
 def test_steps_that_are_not_published_write_no_publication(compliance_admin):
