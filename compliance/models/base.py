@@ -3,6 +3,7 @@ import operator
 
 from django.db import connections, models, router, transaction
 from django.db.models import signals, sql
+from django.db.models.expressions import RawSQL
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -188,26 +189,36 @@ def _plain_types(field) -> frozenset:
     return frozenset()
 
 
-def update_returning(queryset, values: dict, returning: list[str]) -> list[tuple]:
-    """``queryset.update(**values)`` that returns the fields ``returning`` of
-    each row it changed (``UPDATE … RETURNING``; PostgreSQL, and SQLite from
-    3.35): a step that claims rows and changes them in one statement, where
-    a SELECT … FOR UPDATE and then an UPDATE by key took two, and locked and
-    wrote each row twice (services.events.transition_due)."""
-    model = queryset.model
+def update_claimed(claim, values: dict, returning: list[str], **filters) -> list[tuple]:
+    """Change the rows ``claim`` selects — a sliced queryset of one model's
+    keys, as a rule ``select_for_update(skip_locked=True)`` — to ``values``
+    where they also match ``filters``, and return the fields ``returning`` of
+    each row changed, in one statement: ``WITH claimed AS MATERIALIZED (…)
+    UPDATE … WHERE pk IN (SELECT * FROM claimed) … RETURNING …`` (PostgreSQL,
+    and SQLite from 3.35). Where a SELECT … FOR UPDATE and then an UPDATE by
+    key took two statements, and locked and wrote each row twice
+    (services.events.transition_due). The claim is a materialised CTE so
+    that it runs once: as a plain ``IN`` subquery PostgreSQL may run it again
+    for every row the UPDATE looks at, each time skipping the rows the
+    statement has already changed — a claim of two rows changed every due
+    row (tests/compliance/test_daily.py)."""
+    model = claim.model
     using = router.db_for_write(model)
     connection = connections[using]
-    query = queryset.query.chain(sql.UpdateQuery)
+    claim_sql, claim_params = claim.query.get_compiler(using).as_sql()
+    query = model._base_manager.filter(pk__in=RawSQL("SELECT * FROM claimed", ()), **filters).query
+    query = query.chain(sql.UpdateQuery)
     query.add_update_values(values)
     query.clear_ordering(force=True)
-    statement, params = query.get_compiler(using).as_sql()
-    if query.related_updates or not statement:
-        raise TypeError("update_returning changes the model's own table only.")
+    update_sql, update_params = query.get_compiler(using).as_sql()
+    if query.related_updates or not update_sql:
+        raise TypeError("update_claimed changes the model's own table only.")
     quote, table = connection.ops.quote_name, model._meta.db_table
     fields = [model._meta.pk if name == "pk" else model._meta.get_field(name) for name in returning]
     columns = ", ".join(f"{quote(table)}.{quote(field.column)}" for field in fields)
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(f"{statement} RETURNING {columns}", params)
+        cursor.execute(f"WITH claimed AS MATERIALIZED ({claim_sql}) {update_sql} RETURNING {columns}",
+                       (*claim_params, *update_params))
         return [tuple(row) for row in cursor.fetchall()]
 
 

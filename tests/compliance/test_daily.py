@@ -70,6 +70,28 @@ def test_tickets_under_appeal_or_revoked_are_not_finalised(reviewer):
     assert appealing.status == Ticket.Status.APPEALING
 
 
+def test_a_batch_claims_no_more_than_its_limit(reviewer):
+    """A step's claim is evaluated once: on PostgreSQL an unordered LIMIT …
+    SKIP LOCKED subquery under IN may be run again for every row the UPDATE
+    looks at, each time skipping the rows that statement already changed —
+    every due row in one statement (tickets a merchant may be appealing
+    included in the same lock). The claim is a materialised CTE."""
+    from compliance.services.daily import tickets_due
+    from compliance.services.events import transition_due
+
+    shop = fund(make_shop(), 100000)
+    issued = timezone.make_aware(datetime.datetime(2026, 11, 1, 10, 0))
+    for _ in range(7):
+        issue(shop, "fake_shipment", "per_order", reviewer, order_count=1, now=issued)
+    cutoff = timezone.make_aware(datetime.datetime(2026, 11, 20))
+    moved = []
+    while batch := transition_due(Ticket, tickets_due(cutoff), limit=2, source=Ticket.Status.ISSUED,
+                                  to=Ticket.Status.FINAL, action=Event.Action.TICKET_FINAL, at=cutoff):
+        moved.append(len(batch))
+    assert moved == [2, 2, 2, 1]
+    assert Event.objects.filter(action=Event.Action.TICKET_FINAL).count() == 7
+
+
 @pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "2026-02-30", "2999-01-01"])
 def test_bad_dates_are_refused_clearly(bad):
     with pytest.raises(CommandError, match="date"):
