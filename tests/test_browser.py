@@ -203,7 +203,10 @@ def test_certificate_submitted_on_a_phone_and_approved_in_the_admin(live_server,
     admin.wait_for_selector("#claim[data-renew-url]")
     shot(admin, "8-certificate-review")
     # A reason template: its text goes into the reason, its decision is chosen; the reviewer edits it.
-    admin.select_option("#reason-template", label=f"{template.get_decision_display()} · {template.title}")
+    # By its key: the option's label is in the page's language, which need not be this process's
+    # (a test run before this one may have left English active here).
+    assert f" · {template.title}" in admin.inner_text(f"#reason-template option[value='{template.pk}']")
+    admin.select_option("#reason-template", value=str(template.pk))
     assert admin.input_value("#id_reason") == template.text and admin.is_checked("input[value=approve]")
     admin.fill("#id_reason", template.text + "（已核对原件）")
     admin.click("input[type=submit]")
