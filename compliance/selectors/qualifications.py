@@ -231,11 +231,11 @@ def qualification_tier(*, shop: Shop, kinds, at: datetime.datetime, complaint=Fa
     memo = {} if memo is None else memo
     # By the moment too: a batch may hold many (the daily job's overdue notices, each at its deadline).
     if ("earlier", shop.pk, at) not in memo:
-        if ("since", at) not in memo:
-            memo[("since", at)] = at - datetime.timedelta(days=PolicySettings.load().first_minor_days)
+        if "first_minor_days" not in memo:
+            memo["first_minor_days"] = PolicySettings.load().first_minor_days
         memo[("earlier", shop.pk, at)] = Ticket.objects.live().filter(
             shop=shop, rule__is_qualification_rule=True, tier__code__in=PRODUCT_TIERS,
-            issued_at__gte=memo[("since", at)], issued_at__lt=at).exists()
+            issued_at__gte=at - datetime.timedelta(days=memo["first_minor_days"]), issued_at__lt=at).exists()
     return tier_of_rule(None, TIER_PRODUCT if memo[("earlier", shop.pk, at)] else TIER_FIRST_MINOR, day=day,
                         memo=memo)
 

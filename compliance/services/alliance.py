@@ -232,8 +232,7 @@ def _close_many(found: dict[int, tuple[str, str]], now: datetime.datetime, polic
                                      "close_reason": same.pop() if len(same) == 1 else own_reason})
         # The messages say what the memberships now are: read back, not assumed — those of
         # shops with someone to tell.
-        told, members = to_tell(memberships,
-                                AllianceMembership.objects.select_related("shop"))
+        told, members = to_tell(memberships, AllianceMembership.objects.select_related("shop"))
         closed = {m.pk: m for m in told}
         notify_many("alliance_closed", [
             (closed[c.membership_id].shop, lambda m=closed[c.membership_id], c=c: {

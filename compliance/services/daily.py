@@ -336,8 +336,7 @@ def _enqueue_stage(run: DailyRun, stage: int) -> None:
 
     for stage in range(stage, len(STAGES)):
         positions = _STAGE_POSITIONS[stage]
-        idle = {position for position in positions
-                if STEPS[position][0] in DUE and not DUE[STEPS[position][0]](run.cutoff, None).exists()}
+        idle = {position for position in positions if _nothing_due(run, position)}
         now = timezone.now()
         DailyShard.objects.bulk_create([
             DailyShard(run=run, position=position, step=STEPS[position][0], shard=0, lo=0, hi=OPEN_END, count=0,
@@ -352,6 +351,12 @@ def _enqueue_stage(run: DailyRun, stage: int) -> None:
             DailyRun.objects.filter(pk=run.pk).update(step=positions[0])
             return
     DailyRun.objects.filter(pk=run.pk).update(step=_STAGE_POSITIONS[-1][0], finished_at=timezone.now())
+
+
+def _nothing_due(run: DailyRun, position: int) -> bool:
+    """Whether the step at ``position`` has nothing due in any shop (``DUE``)."""
+    due = DUE.get(STEPS[position][0])
+    return due is not None and not due(run.cutoff, None).exists()
 
 
 def run_shard(shard_id: int) -> int | None:
