@@ -111,6 +111,9 @@ def measure(template_url: str, workers: int, day: str, shards: int | None) -> di
         # the run is measured on an idle queue.
         conn.execute("DELETE FROM django_tasks_database_dbtaskresult WHERE status = 'READY'")
         conn.execute("ANALYZE")
+    # The copy's files went through the page cache (a bench server may run with fsync off): flushed
+    # now, not by the kernel while the run is measured.
+    os.sync()
     before = counts(url)
     procs = [subprocess.Popen([sys.executable, "tests/guarded_manage.py", "db_worker", "--no-reload", "--interval", "0.05",
                                "--no-startup-delay", "--worker-id", f"bench-{i}", "-v", "0"], cwd=ROOT, env=env)

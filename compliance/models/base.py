@@ -189,7 +189,7 @@ def _plain_types(field) -> frozenset:
     return frozenset()
 
 
-def update_claimed(claim, values: dict, returning: list[str], **filters) -> list[tuple]:
+def update_claimed(claim, values: dict, returning: list[str], *, then=(), **filters) -> list[tuple]:
     """Change the rows ``claim`` selects — a sliced queryset of one model's
     keys, as a rule ``select_for_update(skip_locked=True)`` — to ``values``
     where they also match ``filters``, and return the fields ``returning`` of
@@ -201,7 +201,12 @@ def update_claimed(claim, values: dict, returning: list[str], **filters) -> list
     that it runs once: as a plain ``IN`` subquery PostgreSQL may run it again
     for every row the UPDATE looks at, each time skipping the rows the
     statement has already changed — a claim of two rows changed every due
-    row (tests/compliance/test_daily.py)."""
+    row (tests/compliance/test_daily.py).
+
+    ``then``: statements ``(sql, params)`` that write what follows from the
+    change (the journal's rows: services.events.transition_due), run in the
+    same statement as data-modifying CTEs reading the changed rows as
+    ``moved`` with the columns ``returning`` names (PostgreSQL only)."""
     model = claim.model
     using = router.db_for_write(model)
     connection = connections[using]
@@ -216,9 +221,19 @@ def update_claimed(claim, values: dict, returning: list[str], **filters) -> list
     quote, table = connection.ops.quote_name, model._meta.db_table
     fields = [model._meta.pk if name == "pk" else model._meta.get_field(name) for name in returning]
     columns = ", ".join(f"{quote(table)}.{quote(field.column)}" for field in fields)
+    statement, params = f"WITH claimed AS MATERIALIZED ({claim_sql}) {update_sql} RETURNING {columns}", [
+        *claim_params, *update_params]
+    if then:
+        if connection.vendor != "postgresql":
+            raise TypeError("update_claimed writes what follows a change in its statement on PostgreSQL only.")
+        names = ", ".join(quote(name) for name in returning)
+        statement = (f"WITH claimed AS MATERIALIZED ({claim_sql}), "
+                     f"moved ({names}) AS ({update_sql} RETURNING {columns}), "
+                     + ", ".join(f"then{i} AS ({then_sql})" for i, (then_sql, _params) in enumerate(then))
+                     + f" SELECT {names} FROM moved")
+        params += [param for _sql, then_params in then for param in then_params]
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(f"WITH claimed AS MATERIALIZED ({claim_sql}) {update_sql} RETURNING {columns}",
-                       (*claim_params, *update_params))
+        cursor.execute(statement, params)
         return [tuple(row) for row in cursor.fetchall()]
 
 

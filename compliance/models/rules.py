@@ -17,6 +17,7 @@ from .base import BilingualNameMixin, ViolationClass, bilingual
 
 class RuleQuerySet(models.QuerySet):
     def effective_on(self, day: datetime.date):
+        """The versions in effect on ``day`` (``Rule.is_effective_on``, asked of the database)."""
         return self.filter(Q(effective_from__lte=day), Q(effective_to__isnull=True) | Q(effective_to__gte=day))
 
 
@@ -70,6 +71,10 @@ class Rule(BilingualNameMixin, models.Model):
 
     def __str__(self):
         return f"{self.name} (v{self.version})"
+
+    def is_effective_on(self, day: datetime.date) -> bool:
+        """In effect on ``day``: ``RuleQuerySet.effective_on`` for a version in hand."""
+        return self.effective_from <= day and (self.effective_to is None or self.effective_to >= day)
 
     @property
     def evidence_hint(self) -> str:

@@ -16,7 +16,7 @@ from compliance.calendar import shanghai
 from compliance.exceptions import DomainError
 from compliance.models import (
     Measure, MeasureProduct, PolicySettings, Qualification, QualificationGap, QualificationKind,
-    QualificationRequirement, RectificationNotice, Rule, Ticket,
+    QualificationRequirement, RectificationNotice, Rule, RuleTier, Ticket,
 )
 from shops.models import Product, Shop
 
@@ -200,17 +200,22 @@ TRADEMARK_RULE = "trademark_event"
 
 
 def tier_of_rule(rule_code: str | None, tier_code: str | None, *, day: datetime.date, memo: dict | None = None):
-    if memo is not None:
-        key = ("tier", rule_code, tier_code, day)
-        if key not in memo:
-            memo[key] = tier_of_rule(rule_code, tier_code, day=day)
-        return memo[key]
-    rules = Rule.objects.effective_on(day)
-    rule = (rules.filter(code=rule_code) if rule_code else rules.filter(is_qualification_rule=True)).first()
+    """The tier ``tier_code`` (the first when None) of the version of rule
+    ``rule_code`` (the qualification rule when None) in effect on ``day``.
+    Every version of the rule is read, with its tiers, and the day's chosen
+    here: a ``memo`` keeps them across a batch whatever its days (the daily
+    job's overdue notices, each at its own deadline)."""
+    key = ("rule versions", rule_code)
+    versions = memo.get(key) if memo is not None else None
+    if versions is None:
+        rules = Rule.objects.filter(code=rule_code) if rule_code else Rule.objects.filter(is_qualification_rule=True)
+        versions = list(rules.prefetch_related(Prefetch("tiers", RuleTier.objects.order_by("position"))))
+        if memo is not None:
+            memo[key] = versions
+    rule = next((r for r in versions if r.is_effective_on(day)), None)  # in Rule's order, as .first() takes
     if rule is None:
         raise DomainError(_("No version of the qualification rule is in effect on %(day)s.") % {"day": day})
-    tiers = rule.tiers.select_related("rule").order_by("position")
-    found = tiers.filter(code=tier_code).first() if tier_code else tiers.first()
+    found = next((t for t in rule.tiers.all() if tier_code is None or t.code == tier_code), None)
     if found is None:
         raise DomainError(_("The rule %(rule)s has no tier %(tier)s.") % {"rule": rule.name, "tier": tier_code})
     return found

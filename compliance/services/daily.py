@@ -132,7 +132,7 @@ def expire_certificates(cutoff: datetime.datetime, shops: Shops = None) -> int:
                 rows = transition_due(Qualification, due.filter(expires_on=expires_on), limit=_batch(),
                                       source=Qualification.Status.APPROVED, to=Qualification.Status.EXPIRED,
                                       action=Event.Action.QUALIFICATION_LAPSED, at=at,
-                                      data=lambda pk: {"qualification": pk}, updates={"lapsed_at": at})
+                                      key_in_data="qualification", updates={"lapsed_at": at})
                 if rows:
                     opened = [(n.pk, n.shop_id) for n in quals.open_notices([pk for pk, _shop in rows])]
                     told, members = to_tell(opened, RectificationNotice.objects.select_related(

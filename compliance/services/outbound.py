@@ -38,15 +38,24 @@ RELAY_TASK = "compliance.tasks.publish_events"
 Subject = Event.Subject
 
 
+def published(action, to_status, data) -> str:
+    """The event types, comma-separated, a journal step publishes (SPEC §13;
+    empty for most): what its Publication's ``types`` says."""
+    outcome = data.get("outcome", "") if isinstance(data, dict) else ""
+    return ",".join(published_types(action, to_status, outcome))
+
+
 def note(events) -> int:
     """The publications of ``events`` (Event objects being journalled in the
-    caller's transaction) that SPEC §13 publishes. Returns how many."""
+    caller's transaction) that SPEC §13 publishes. Returns how many. (The
+    daily job's set-based steps write theirs in the statement that moves
+    their rows: services.events.transition_due, then ``relay``.)"""
     rows = []
     for event in events:
         data = event.data or {}
-        types = published_types(event.action, event.to_status, data.get("outcome", "") if isinstance(data, dict) else "")
+        types = published(event.action, event.to_status, data)
         if types:
-            rows.append((str(event.action), ",".join(types), str(event.subject), event.subject_id, event.shop_id,
+            rows.append((str(event.action), types, str(event.subject), event.subject_id, event.shop_id,
                          data, event.created_at))
     if len(rows) == 1:
         # A single step's (a ticket's: each of its steps journals on its own) in an INSERT — a COPY
@@ -55,8 +64,13 @@ def note(events) -> int:
     else:
         copy_values(Publication, PUBLICATION_FIELDS, rows)
     if rows:
-        wake(RELAY_TASK, coalesce=True)
+        relay()
     return len(rows)
+
+
+def relay() -> None:
+    """Publications were written: the relay is queued (once for many)."""
+    wake(RELAY_TASK, coalesce=True)
 
 
 PUBLICATION_FIELDS = ["action", "types", "subject", "subject_id", "shop_id", "data", "occurred_at"]

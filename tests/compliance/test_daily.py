@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from compliance.models import DailyRun, DailyShard, Event, Ticket
 from shops.models import Shop
@@ -90,6 +91,39 @@ def test_a_batch_claims_no_more_than_its_limit(reviewer):
         moved.append(len(batch))
     assert moved == [2, 2, 2, 1]
     assert Event.objects.filter(action=Event.Action.TICKET_FINAL).count() == 7
+
+
+def test_a_moved_row_is_journalled_as_one_moved_by_hand(reviewer):
+    """A daily step's set-based transition writes the journal ``journal``
+    would: on PostgreSQL the events and publications come from the UPDATE's
+    own statement, elsewhere from Python — the same rows either way."""
+    from compliance.models import Publication, Qualification
+    from compliance.services.daily import expire_certificates, finalise_tickets
+    from tests.factories import approved_certificate
+
+    shop = fund(make_shop(), 100000)
+    issued = timezone.make_aware(datetime.datetime(2026, 11, 1, 10, 0))
+    ticket = issue(shop, "fake_shipment", "per_order", reviewer, order_count=1, now=issued)
+    cert = approved_certificate(shop, "ccc", reviewer, products=[make_product(shop, category="数码")],
+                                expires_on=datetime.date(2026, 11, 10), now=issued)
+    cutoff = timezone.make_aware(datetime.datetime(2026, 11, 20))
+    assert finalise_tickets(cutoff) == 1 and expire_certificates(cutoff) == 1
+    final = Event.objects.get(action=Event.Action.TICKET_FINAL)
+    assert (final.ticket_id, final.shop_id, final.subject, final.subject_id, final.actor_id, final.from_status,
+            final.to_status, final.reason, final.data, final.created_at) == (
+        ticket.pk, shop.pk, Event.Subject.TICKET, ticket.pk, None, "issued", "final",
+        gettext("The appeal window closed."), {}, cutoff)
+    lapsed = Event.objects.get(action=Event.Action.QUALIFICATION_LAPSED)
+    assert (lapsed.ticket_id, lapsed.shop_id, lapsed.subject, lapsed.subject_id, lapsed.from_status,
+            lapsed.to_status, lapsed.data) == (None, shop.pk, Event.Subject.QUALIFICATION, cert.pk, "approved",
+                                               "expired", {"qualification": cert.pk})
+    assert Qualification.objects.get(pk=cert.pk).lapsed_at == lapsed.created_at
+    published = {(p.action, p.types, p.subject, p.subject_id, p.shop_id, str(p.data), p.occurred_at, p.published_at)
+                 for p in Publication.objects.filter(action__in=[final.action, lapsed.action])}
+    assert published == {
+        (final.action, "ticket.final", Event.Subject.TICKET, ticket.pk, shop.pk, "{}", cutoff, None),
+        (lapsed.action, "certificate.expired", Event.Subject.QUALIFICATION, cert.pk, shop.pk,
+         str({"qualification": cert.pk}), lapsed.created_at, None)}
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "2026-02-30", "2999-01-01"])
