@@ -76,6 +76,16 @@ def peak_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_reference() -> float:
+    """Seconds a fixed pure-Python loop takes just before a run: the host's
+    speed at that moment, beside the load average (on a shared VM the same
+    loop takes 0.5–0.9 s from one minute to the next)."""
+    started, total = time.perf_counter(), 0
+    for i in range(5_000_000):
+        total += i
+    return round(time.perf_counter() - started, 3)
+
+
 def cpu_ticks() -> tuple[int, int]:
     """(busy, all) jiffies of every core since boot (/proc/stat)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -121,6 +131,7 @@ def measure(template_url: str, workers: int, day: str, shards: int | None) -> di
     try:
         time.sleep(2)  # the workers are up and idle
         load = round(os.getloadavg()[0], 2)
+        reference = cpu_reference()
         first, output, cores = daily(env, day)
         after = counts(url)
         # The e-mails the run wrote are sent by the same workers: the second run is timed once
@@ -143,6 +154,7 @@ def measure(template_url: str, workers: int, day: str, shards: int | None) -> di
     result = {"workers": workers, "seconds": first, "run_seconds": run_seconds, "cores_busy": cores,
               "cpu_count": os.cpu_count(), "second_run_seconds": second,
               "emails_still_sending_after_run_s": drained, "load_average_1min": load,
+              "cpu_reference_s": reference,
               "worker_peak_rss_mb": peaks, "changed": changed,
               "second_run_changed": {key: again[key] - after[key] for key in after},
               "output": output.strip().splitlines(), "second_output": second_output.strip().splitlines()[-1:]}

@@ -1,3 +1,4 @@
+import json as jsonlib
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -95,14 +96,25 @@ def transition_many(model, rows, *, source, to, action, at, reason="", data=None
     """A daily step's transition of many rows at once (set-based, SPEC §10):
     ``rows`` are ``(pk, shop_id)`` of rows the caller locked; those still in
     ``source`` move to ``to`` in one UPDATE and get their events in one
-    insert. ``data(pk)`` gives each event's details; ``reason`` is text or,
-    per row, ``reason(pk)``."""
+    insert (on PostgreSQL in the same statement: ``transition_due``).
+    ``data(pk)`` gives each event's details; ``reason`` is text or, per
+    row, ``reason(pk)``. Returns how many moved."""
     _declared(model, source, to, action)
     rows = list(rows)
     if not rows:
         return 0
-    changed = model.objects.filter(pk__in=[pk for pk, _shop in rows], status=source).update(
-        status=to, **(updates or {}))
+    keys = [pk for pk, _shop in rows]
+    values = {"status": to, **(updates or {})}
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor == "postgresql":
+        then, published = _journal_of_moved(model, connection, source=source, to=to, action=action, at=at,
+                                            reason=reason, data=data, keys=keys)
+        moved = update_claimed(model.objects.filter(pk__in=keys).values("pk"), values, ["pk", "shop_id"],
+                               then=then, status=source)
+        if moved and published:
+            outbound.relay()
+        return len(moved)
+    changed = model.objects.filter(pk__in=keys, status=source).update(**values)
     _journal_moved(model, rows, source=source, to=to, action=action, at=at, reason=reason, data=data)
     return changed
 
@@ -141,35 +153,53 @@ def transition_due(model, due, *, limit, source, to, action, at, reason="", data
     return rows
 
 
-def _journal_of_moved(model, connection, *, source, to, action, at, reason, data, key_in_data):
+def _journal_of_moved(model, connection, *, source, to, action, at, reason, data, key_in_data=None, keys=None):
     """``journal`` for the rows an ``update_claimed`` moves, as statements
     reading them (``moved``: ``pk``, ``shop_id``) — the events, and the
-    publications if SPEC §13 publishes the step — and whether it does."""
-    field = Event._meta.get_field
+    publications of those SPEC §13 publishes — and whether any is published.
+    ``reason`` and ``data`` are the same for every row, or, given the
+    ``keys`` of the rows to move, functions of the key: their values are
+    then passed as arrays (``given``) beside the rows."""
     quote = connection.ops.quote_name
-    json = field("data").get_db_prep_save(data, connection)
-    data_sql, data_params = (("%s::jsonb || jsonb_build_object(%s::text, moved.pk)", [json, key_in_data])
-                             if key_in_data else ("%s::jsonb", [json]))
     subject = model.EVENT_SUBJECT
+    rows_sql, rows_params = "moved", []
+    if keys is None:
+        json = Event._meta.get_field("data").get_db_prep_save(data, connection)
+        reason_sql, reason_params = "%s", [str(reason)]
+        data_sql, data_params = (("%s::jsonb || jsonb_build_object(%s::text, moved.pk)", [json, key_in_data])
+                                 if key_in_data else ("%s::jsonb", [json]))
+        types = outbound.published(action, to, data)
+        published = ("%s", [types]) if types else None
+    else:
+        encoder = Event._meta.get_field("data").encoder
+        datas = [data(pk) if data else {} for pk in keys]
+        types = [outbound.published(action, to, value) for value in datas]
+        rows_sql = ("moved JOIN unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+                    "AS given (pk, reason, data, types) ON given.pk = moved.pk")
+        rows_params = [keys, [str(reason(pk) if callable(reason) else reason) for pk in keys],
+                       [jsonlib.dumps(value, cls=encoder) for value in datas], types]
+        reason_sql, reason_params, data_sql, data_params = "given.reason", [], "given.data::jsonb", []
+        published = ("given.types", []) if any(types) else None
 
-    def insert(target, columns: dict) -> tuple[str, list]:
+    def insert(target, columns: dict, where: str = "") -> tuple[str, list]:
         names = ", ".join(quote(target._meta.get_field(name).column) for name in columns)
         params = [param for _sql, value in columns.values() for param in value]
         return (f"INSERT INTO {quote(target._meta.db_table)} ({names}) "
-                f"SELECT {', '.join(sql for sql, _value in columns.values())} FROM moved", params)
+                f"SELECT {', '.join(sql for sql, _value in columns.values())} FROM {rows_sql}{where}",
+                params + rows_params)
 
     then = [insert(Event, {
         "ticket": ("moved.pk" if subject == Event.Subject.TICKET else "NULL", []),
         "shop": ("moved.shop_id", []), "subject": ("%s", [subject]), "subject_id": ("moved.pk", []),
         "action": ("%s", [str(action)]), "from_status": ("%s", [str(source)]), "to_status": ("%s", [str(to)]),
-        "reason": ("%s", [str(reason)]), "data": (data_sql, data_params), "created_at": ("%s", [at])})]
-    types = outbound.published(action, to, data)
-    if types:
+        "reason": (reason_sql, reason_params), "data": (data_sql, data_params), "created_at": ("%s", [at])})]
+    if published:
+        types_sql, types_params = published
         then.append(insert(Publication, {
-            "action": ("%s", [str(action)]), "types": ("%s", [types]), "subject": ("%s", [subject]),
+            "action": ("%s", [str(action)]), "types": (types_sql, types_params), "subject": ("%s", [subject]),
             "subject_id": ("moved.pk", []), "shop_id": ("moved.shop_id", []), "data": (data_sql, data_params),
-            "occurred_at": ("%s", [at])}))
-    return then, bool(types)
+            "occurred_at": ("%s", [at])}, where="" if keys is None else " WHERE given.types <> ''"))
+    return then, bool(published)
 
 
 def _declared(model, source, to, action) -> None:

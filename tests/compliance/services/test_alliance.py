@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from compliance.exceptions import DomainError, InvalidTransition
-from compliance.models import AllianceClosure, AllianceMembership, PolicySettings
+from compliance.models import AllianceClosure, AllianceMembership, Event, PolicySettings
 from compliance.services.alliance import (
     alliance_apply, alliance_close, alliance_decide, alliance_eligibility, alliance_recheck,
 )
@@ -243,6 +243,12 @@ def test_daily_recheck_closes_on_score_brand_and_controller(reviewer):
     assert alliance_recheck(cutoff) == 3
     causes = dict(AllianceClosure.objects.values_list("shop_id", "cause"))
     assert causes == {low.pk: "score", branded.pk: "brand_lapsed", sister_of.pk: "controller_violation"}
+    # Each event carries its own membership's reason (on PostgreSQL written from arrays in the UPDATE's statement).
+    closures = {c.membership_id: c for c in AllianceClosure.objects.all()}
+    events = Event.objects.filter(action=Event.Action.ALLIANCE_CLOSED)
+    assert sorted((e.subject_id, e.shop_id, e.reason, str(e.data), e.from_status) for e in events) == sorted(
+        (pk, c.shop_id, c.reason or c.get_cause_display(), "{}", "active") for pk, c in closures.items())
+    assert "70.00" in closures[AllianceMembership.objects.get(shop=low).pk].reason
     assert AllianceMembership.objects.get(shop=fine).status == Status.ACTIVE
     assert alliance_recheck(cutoff) == 0  # the same day again changes nothing
     assert brand.pk

@@ -202,7 +202,9 @@ def test_the_daily_job_expires_open_warnings_and_reminds_once(shop, merchant, de
     assert warnings_expire(LATER) == 1 and warnings_expire(LATER) == 0
     warning.refresh_from_db()
     assert warning.status == ViolationWarning.Status.EXPIRED
-    assert Event.objects.filter(action=Event.Action.WARNING_EXPIRED).count() == 1
+    expired = Event.objects.get(action=Event.Action.WARNING_EXPIRED)
+    assert (expired.subject_id, expired.shop_id, expired.data, expired.from_status, expired.to_status) == (
+        warning.pk, shop.pk, {"warning": warning.number}, "open", "expired")
 
 
 def test_the_preview_is_what_confirming_does_and_writes_nothing(shop, merchant, detector, reviewer):
