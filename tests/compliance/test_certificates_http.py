@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from compliance.models import Qualification, RectificationNotice, Ticket
+from compliance.models import Qualification, QualificationRequirement, RectificationNotice, Ticket
 from tests.worker import drain
 from compliance.services.daily import expire_certificates
 from compliance.services.qualifications import gaps_refresh
@@ -293,6 +293,14 @@ def test_a_requirement_edited_in_the_admin_applies_at_once(client, compliance_ad
         "per_brand": "", "is_active": "on", "note": ""})
     assert response.status_code == 302
     assert dress in queue()  # checked again when the requirement was saved
+    # The same row, in the same place, with another content (one certificate per brand: the dress has
+    # none): the queue follows it — the query built from the matrix is kept by content, not by key.
+    requirement = QualificationRequirement.objects.get(category="女装")
+    response = client.post(f"/admin/compliance/qualificationrequirement/{requirement.pk}/change/", {
+        "category": "女装", "shop_type": "", "accepted_types": [qualification_type("business_licence").pk],
+        "per_brand": "on", "is_active": "on", "note": ""})
+    assert response.status_code == 302
+    assert dress not in queue()
     client.force_login(reviewer)
     assert client.get("/admin/compliance/qualificationrequirement/add/").status_code == 403
 
