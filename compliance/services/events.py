@@ -95,28 +95,15 @@ def transition(obj, to, *, action, at, actor=None, shop=None, ticket=None, reaso
 def transition_many(model, rows, *, source, to, action, at, reason="", data=None, updates=None) -> int:
     """A daily step's transition of many rows at once (set-based, SPEC §10):
     ``rows`` are ``(pk, shop_id)`` of rows the caller locked; those still in
-    ``source`` move to ``to`` in one UPDATE and get their events in one
-    insert (on PostgreSQL in the same statement: ``transition_due``).
+    ``source`` move to ``to`` in one UPDATE and get their events (``_move``).
     ``data(pk)`` gives each event's details; ``reason`` is text or, per
     row, ``reason(pk)``. Returns how many moved."""
     _declared(model, source, to, action)
-    rows = list(rows)
-    if not rows:
-        return 0
     keys = [pk for pk, _shop in rows]
-    values = {"status": to, **(updates or {})}
-    connection = connections[router.db_for_write(model)]
-    if connection.vendor == "postgresql":
-        then, published = _journal_of_moved(model, connection, source=source, to=to, action=action, at=at,
-                                            reason=reason, data=data, keys=keys)
-        moved = update_claimed(model.objects.filter(pk__in=keys).values("pk"), values, ["pk", "shop_id"],
-                               then=then, status=source)
-        if moved and published:
-            outbound.relay()
-        return len(moved)
-    changed = model.objects.filter(pk__in=keys, status=source).update(**values)
-    _journal_moved(model, rows, source=source, to=to, action=action, at=at, reason=reason, data=data)
-    return changed
+    if not keys:
+        return 0
+    return len(_move(model, model.objects.filter(pk__in=keys).values("pk"), {"status": to, **(updates or {})},
+                     source=source, to=to, action=action, at=at, reason=reason, data=data, keys=keys))
 
 
 def transition_due(model, due, *, limit, source, to, action, at, reason="", data=None, key_in_data=None,
@@ -128,28 +115,38 @@ def transition_due(model, due, *, limit, source, to, action, at, reason="", data
     ``UPDATE … RETURNING``, and get their events — ``data`` the same for
     each, with the row's key under ``key_in_data`` if given — in the
     caller's transaction. Returns the ``(pk, shop_id)`` of the rows moved:
-    fewer than ``limit``, and nothing is left to claim.
-
-    On PostgreSQL the events and their publications are written by the same
-    statement, from the rows it changed (``_journal_of_moved``): the same
-    rows ``journal`` writes, with none built in Python — a third of the
-    daily job's finalise step (bench/RESULTS.md)."""
+    fewer than ``limit``, and nothing is left to claim."""
     _declared(model, source, to, action)
     # In no order: ordered by key, the planner walked the primary key past every row not due
     # (0.2 s a batch at a million tickets) instead of the index that finds the due ones.
     claim = due.select_for_update(skip_locked=True, no_key=True).order_by().values("pk")[:limit]
-    values, data = {"status": to, **(updates or {})}, data or {}
+    return _move(model, claim, {"status": to, **(updates or {})}, source=source, to=to, action=action, at=at,
+                 reason=reason, data=data, key_in_data=key_in_data)
+
+
+def _move(model, claim, values, *, source, to, action, at, reason, data, key_in_data=None, keys=None) -> list:
+    """The rows of ``claim`` still in ``source`` take ``values`` in one
+    ``UPDATE … RETURNING`` and get their events; returns their sorted
+    ``(pk, shop_id)``. On PostgreSQL the events and their publications are
+    written by the same statement, from the rows it changed
+    (``_journal_of_moved``): the rows ``journal`` writes, with none built in
+    Python — a third of the daily job's finalise step (bench/RESULTS.md).
+    Elsewhere ``journal`` writes them for the rows moved."""
     connection = connections[router.db_for_write(model)]
-    if connection.vendor == "postgresql":
-        then, published = _journal_of_moved(model, connection, source=source, to=to, action=action, at=at,
-                                            reason=reason, data=data, key_in_data=key_in_data)
-        rows = sorted(update_claimed(claim, values, ["pk", "shop_id"], then=then, status=source))
-        if rows and published:
-            outbound.relay()
+    if connection.vendor != "postgresql":
+        rows = sorted(update_claimed(claim, values, ["pk", "shop_id"], status=source))
+        if keys is None:  # the same details for every row, with its key under key_in_data
+            given = dict(data or {})
+            data = lambda pk: {**given, key_in_data: pk} if key_in_data else dict(given)  # noqa: E731
+        _journal_moved(model, rows, source=source, to=to, action=action, at=at, reason=reason, data=data)
         return rows
-    rows = sorted(update_claimed(claim, values, ["pk", "shop_id"], status=source))
-    _journal_moved(model, rows, source=source, to=to, action=action, at=at, reason=reason,
-                   data=(lambda pk: {**data, key_in_data: pk}) if key_in_data else lambda pk: dict(data))
+    if keys is None:
+        data = data or {}
+    then, published = _journal_of_moved(model, connection, source=source, to=to, action=action, at=at,
+                                        reason=reason, data=data, key_in_data=key_in_data, keys=keys)
+    rows = sorted(update_claimed(claim, values, ["pk", "shop_id"], then=then, status=source))
+    if rows and published:
+        outbound.relay()
     return rows
 
 
